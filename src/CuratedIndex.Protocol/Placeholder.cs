@@ -1,0 +1,1 @@
+namespace CuratedIndex.Protocol; public static class Placeholder { }
