@@ -1,1 +1,0 @@
-namespace CuratedIndex.Protocol; public static class Placeholder { }
