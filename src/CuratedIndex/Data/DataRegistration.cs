@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace CuratedIndex.Data;
+
+public static class DataRegistration
+{
+    public const string ConnectionStringName = "CuratedIndex";
+
+    /// <summary>Registers the provider's DbContext once, chosen by <c>Database:Provider</c>, as <see cref="CuratedIndexDbContext"/>.</summary>
+    public static void AddCuratedIndexData(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+
+        switch (options.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                connectionString ??= $"Data Source={Path.Combine(DataDirectory(builder), "curated-index.db")}";
+                builder.Services.AddDbContextPool<SqliteCuratedIndexDbContext>(o => o
+                    .UseSqlite(connectionString)
+                    .ConfigureWarnings(IgnoreSnapshotlessMigrations));
+                builder.Services.AddScoped<CuratedIndexDbContext>(sp => sp.GetRequiredService<SqliteCuratedIndexDbContext>());
+                break;
+            case DatabaseProvider.Postgres:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:CuratedIndex is not set.");
+                }
+
+                builder.Services.AddDbContextPool<PostgresCuratedIndexDbContext>(o => o
+                    .UseNpgsql(connectionString)
+                    .ConfigureWarnings(IgnoreSnapshotlessMigrations));
+                builder.Services.AddScoped<CuratedIndexDbContext>(sp => sp.GetRequiredService<PostgresCuratedIndexDbContext>());
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'.");
+        }
+    }
+
+    /// <summary>The directory that holds the embedded defaults (<c>./data</c> unless <c>Storage:Path</c>'s parent says otherwise).</summary>
+    public static string DataDirectory(IHostApplicationBuilder builder)
+    {
+        var directory = builder.Configuration["DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, "data");
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    // Migrations are written by hand without a model snapshot (the EF design package does not restore),
+    // so EF cannot compare the model with a snapshot; the integration tests prove schema and model agree.
+    private static void IgnoreSnapshotlessMigrations(WarningsConfigurationBuilder warnings) =>
+        warnings.Ignore(RelationalEventId.PendingModelChangesWarning);
+
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,177 @@
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Hosting;
+using CuratedIndex.Protocol;
+using CuratedIndex.Protocol.SimpleApi;
+using CuratedIndex.Storage;
+using Microsoft.Net.Http.Headers;
+
+namespace CuratedIndex.Features.Files;
+
+/// <summary>
+/// <c>/{env}/files/{project}/{filename}</c> and its PEP 658 <c>.metadata</c>. Only files that the project's
+/// page lists, and that the decision function shows to the environment, are served.
+/// </summary>
+public static class FileEndpoints
+{
+    private const string MetadataSuffix = ".metadata";
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+
+    public static void MapFiles(this IEndpointRouteBuilder app) =>
+        app.MapMethods("/{env}/files/{project}/{filename}", GetAndHead, FileAsync);
+
+    private static async Task<IResult> FileAsync(
+        string env,
+        string project,
+        string filename,
+        HttpContext context,
+        PolicyStore policies,
+        ProjectPageCache pages,
+        ArtifactFetcher fetcher,
+        IArtifactStore store)
+    {
+        if (policies.FindEnvironment(env) is not { } environment)
+        {
+            return SimpleIndexEndpoints.UnknownEnvironment(env);
+        }
+
+        if (SimpleIndexEndpoints.InvalidName(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!DistributionFilename.IsSafe(filename))
+        {
+            return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid filename");
+        }
+
+        var normalized = ProjectName.Normalize(project);
+        var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
+        var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
+
+        var policy = policies.Current;
+        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized), UpstreamFacts.None).Visible)
+        {
+            return PlainResults.NotFound();
+        }
+
+        // File bytes are immutable and hash-checked, so any cached page, however old, can locate them.
+        var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
+        if (lookup.Status == LookupStatus.Failed)
+        {
+            return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
+        }
+
+        if (lookup.Value is not { } cached || !cached.FilesByName.TryGetValue(distribution, out var file))
+        {
+            return PlainResults.NotFound();
+        }
+
+        var version = SimplePageRenderer.VersionOf(normalized, distribution);
+        var facts = new UpstreamFacts(cached.Page.Status?.Status);
+        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized, version, distribution), facts).Visible)
+        {
+            return PlainResults.NotFound();
+        }
+
+        var request = isMetadata ? MetadataRequest(normalized, file) : FileRequest(normalized, file);
+        if (request is null)
+        {
+            return PlainResults.NotFound();
+        }
+
+        if (await ServeStoredAsync(store, request) is { } stored)
+        {
+            return stored;
+        }
+
+        // Stream to this client only for a plain GET; HEAD and Range requests wait for the verified file.
+        var streamToClient = HttpMethods.IsGet(context.Request.Method) && !context.Request.Headers.ContainsKey(HeaderNames.Range);
+        var outcome = await fetcher.FetchAsync(request, streamToClient ? context : null, context.RequestAborted);
+        switch (outcome.Status)
+        {
+            case FetchStatus.Served:
+                return Results.Empty;
+            case FetchStatus.Failed when outcome.ClientStarted:
+                // Part of the body is out; aborting is the only way to tell the client it is not the file.
+                context.Abort();
+                return Results.Empty;
+            case FetchStatus.Failed:
+                return PlainResults.BadGateway(outcome.Reason ?? "download failed");
+        }
+
+        return await ServeStoredAsync(store, request) ?? PlainResults.BadGateway("the verified file is not in the store");
+    }
+
+    private static ArtifactRequest FileRequest(string project, DistributionFile file)
+    {
+        var sha256 = file.Sha256;
+        return new ArtifactRequest(
+            project,
+            file.Filename,
+            new Uri(file.Url),
+            StoreKey(sha256, file.Filename),
+            sha256,
+            file.Size,
+            "application/octet-stream");
+    }
+
+    private static ArtifactRequest? MetadataRequest(string project, DistributionFile file)
+    {
+        // Serve .metadata only where upstream offers it (PROTOCOL.md F2).
+        if (file.CoreMetadata is not { } hashes)
+        {
+            return null;
+        }
+
+        var sha256 = hashes.TryGetValue("sha256", out var digest) ? digest : null;
+        var source = new UriBuilder(file.Url) { Fragment = "" };
+        source.Path += MetadataSuffix;
+        return new ArtifactRequest(
+            project,
+            file.Filename + MetadataSuffix,
+            source.Uri,
+            StoreKey(sha256, file.Filename + MetadataSuffix),
+            sha256,
+            null,
+            "application/octet-stream");
+    }
+
+    // Content-addressed: a stored object under a digest's key is, by construction, the verified bytes.
+    private static string StoreKey(string? sha256, string filename) =>
+        sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2]}/{sha256}/{filename}";
+
+    private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request)
+    {
+        if (request.ExpectedSha256 is null)
+        {
+            return null;
+        }
+
+        var stored = await store.OpenAsync(request.StoreKey, CancellationToken.None);
+        if (stored is null)
+        {
+            return null;
+        }
+
+        return new StoredFileResult(stored, request.ContentType, request.ExpectedSha256);
+    }
+
+    /// <summary>A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range.</summary>
+    private sealed class StoredFileResult(StoredObject stored, string contentType, string sha256) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.CacheControl = ArtifactFetcher.ImmutableCacheControl;
+            httpContext.Response.Headers.AccessControlAllowOrigin = "*";
+            return Results.File(
+                stored.Content,
+                contentType,
+                lastModified: stored.LastModified,
+                entityTag: new EntityTagHeaderValue($"\"{sha256}\""),
+                enableRangeProcessing: true).ExecuteAsync(httpContext);
+        }
+    }
+}

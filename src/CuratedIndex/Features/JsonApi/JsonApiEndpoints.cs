@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Hosting;
+using CuratedIndex.Protocol;
+using CuratedIndex.Protocol.SimpleApi;
+
+namespace CuratedIndex.Features.JsonApi;
+
+/// <summary>
+/// PyPI's JSON API per environment: <c>/{env}/pypi/{project}/json</c> and <c>/{env}/pypi/{project}/{version}/json</c>,
+/// filtered by the same decision function as the simple pages, with file URLs pointing at the proxy.
+/// </summary>
+public static class JsonApiEndpoints
+{
+    public const string CacheControl = "max-age=900, public";
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+    private static readonly byte[] NotFoundBody = """{"message": "Not Found"}"""u8.ToArray();
+
+    public static void MapJsonApi(this IEndpointRouteBuilder app)
+    {
+        // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, JsonApiCache cache) =>
+            ServeAsync(env, project, null, context, policies, cache));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, JsonApiCache cache) =>
+            ServeAsync(env, project, version, context, policies, cache));
+    }
+
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, JsonApiCache cache)
+    {
+        if (policies.FindEnvironment(env) is not { } environment)
+        {
+            return SimpleIndexEndpoints.UnknownEnvironment(env);
+        }
+
+        if (SimpleIndexEndpoints.InvalidName(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (version is not null && (version.Length > 128 || !Protocol.Pep440.Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
+        {
+            return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid version");
+        }
+
+        var normalized = ProjectName.Normalize(project);
+        if (normalized != project)
+        {
+            var suffix = version is null ? "json" : $"{Uri.EscapeDataString(version)}/json";
+            return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/pypi/{normalized}/{suffix}");
+        }
+
+        var policy = policies.Current;
+        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized, version), UpstreamFacts.None).Visible)
+        {
+            return NotFound();
+        }
+
+        var lookup = await cache.GetAsync(version is null ? normalized : $"{normalized}/{version}", context.RequestAborted);
+        switch (lookup.Status)
+        {
+            case LookupStatus.NotFound:
+                return NotFound();
+            case LookupStatus.Failed:
+                return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
+        }
+
+        var body = Filter(environment, policy, normalized, lookup.Value!.Body, ProxyUrls.For(context.Request), out var serial);
+        if (body is null)
+        {
+            return NotFound();
+        }
+
+        var page = new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial);
+        await PlainResults.WriteIndexDocumentAsync(context, page, "application/json", CacheControl, negotiated: false);
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// Drops releases the environment may not see, rewrites file URLs to the proxy, and returns null when
+    /// the described release itself is hidden.
+    /// </summary>
+    public static byte[]? Filter(EnvironmentPolicy environment, PolicySnapshot policy, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
+    {
+        var root = JsonNode.Parse(upstreamBody)!.AsObject();
+        serial = root["last_serial"] is JsonValue serialValue && serialValue.TryGetValue<long>(out var s) ? s : null;
+        var status = root["info"]?["project_status"]?["status"]?.GetValue<string>();
+        var facts = new UpstreamFacts(status);
+        bool Visible(string? version) =>
+            DecisionFunction.Decide(environment, policy, new DecisionSubject(project, version), facts).Visible;
+
+        var described = root["info"]?["version"]?.GetValue<string>();
+        if (!Visible(null) || (described is not null && !Visible(described)))
+        {
+            return null;
+        }
+
+        if (root["releases"] is JsonObject releases)
+        {
+            foreach (var (version, files) in releases.ToList())
+            {
+                if (!Visible(version))
+                {
+                    releases.Remove(version);
+                }
+                else if (files is JsonArray array)
+                {
+                    RewriteFiles(array, environment.Name, project, urls);
+                }
+            }
+        }
+
+        if (root["urls"] is JsonArray describedFiles)
+        {
+            RewriteFiles(describedFiles, environment.Name, project, urls);
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(root);
+    }
+
+    private static void RewriteFiles(JsonArray files, string environment, string project, ProxyUrls urls)
+    {
+        foreach (var file in files.OfType<JsonObject>().ToList())
+        {
+            var filename = file["filename"]?.GetValue<string>();
+            if (filename is null || !DistributionFilename.IsSafe(filename))
+            {
+                files.Remove(file);
+                continue;
+            }
+
+            file["url"] = urls.Origin + urls.File(environment, project, filename);
+        }
+    }
+
+    private static IResult NotFound() =>
+        Results.Bytes(NotFoundBody, "application/json", statusCode: StatusCodes.Status404NotFound);
+}

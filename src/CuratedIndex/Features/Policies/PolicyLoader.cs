@@ -1,0 +1,274 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using CuratedIndex.Protocol;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace CuratedIndex.Features.Policies;
+
+/// <summary>
+/// Reads every <c>*.yaml</c> file under a directory (sorted by name, merged) into a <see cref="PolicySnapshot"/>.
+/// Any problem throws <see cref="PolicyFileException"/> naming the file, line and problem: a policy that
+/// does not parse must stop startup rather than silently allow or hide something.
+/// </summary>
+public static class PolicyLoader
+{
+    private static readonly FrozenSet<string> KnownKeys =
+        new[] { "environments", "approve", "deny", "vet", "publishers", "internal" }.ToFrozenSet();
+
+    public static PolicySnapshot LoadDirectory(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new PolicyFileException(directory, 0, "policy directory does not exist");
+        }
+
+        var files = Directory.GetFiles(directory, "*.yaml", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        var builder = new Builder();
+        foreach (var file in files)
+        {
+            var displayName = Path.GetRelativePath(directory, file);
+            builder.Add(displayName, File.ReadAllText(file));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Parses policy text; <paramref name="files"/> maps a display name to its YAML content.</summary>
+    public static PolicySnapshot Parse(params (string Name, string Yaml)[] files)
+    {
+        var builder = new Builder();
+        foreach (var (name, yaml) in files)
+        {
+            builder.Add(name, yaml);
+        }
+
+        return builder.Build();
+    }
+
+    private sealed class Builder
+    {
+        private readonly Dictionary<string, EnvironmentPolicy> _environments = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _approved = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _denied = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _vet = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, IReadOnlyList<string>> _publishers = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _internalNames = new(StringComparer.Ordinal);
+        private readonly List<string> _internalPrefixes = [];
+
+        public void Add(string file, string yaml)
+        {
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(yaml));
+            }
+            catch (YamlException e)
+            {
+                throw new PolicyFileException(file, e.Start.Line, FirstLine(e.InnerException?.Message ?? e.Message));
+            }
+
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            {
+                return;
+            }
+
+            if (stream.Documents.Count > 1)
+            {
+                throw new PolicyFileException(file, stream.Documents[1].RootNode.Start.Line, "only one YAML document per policy file is allowed");
+            }
+
+            if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                throw Problem(file, stream.Documents[0].RootNode, "the top level must be a mapping of policy keys");
+            }
+
+            foreach (var (keyNode, value) in root.Children)
+            {
+                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                switch (key)
+                {
+                    case "environments": AddEnvironments(file, value); break;
+                    case "approve": AddApprove(file, value); break;
+                    case "deny": AddDeny(file, value); break;
+                    case "vet": AddVet(file, value); break;
+                    case "publishers": AddPublishers(file, value); break;
+                    case "internal": AddInternal(file, value); break;
+                    default:
+                        throw Problem(file, keyNode, $"unknown policy key '{key}' (known: {string.Join(", ", KnownKeys.Order())})");
+                }
+            }
+        }
+
+        public PolicySnapshot Build() => new(
+            _environments.ToFrozenDictionary(StringComparer.Ordinal),
+            _approved.ToFrozenSet(StringComparer.Ordinal),
+            _denied.ToFrozenDictionary(StringComparer.Ordinal),
+            _vet.ToFrozenDictionary(StringComparer.Ordinal),
+            _publishers.ToFrozenDictionary(StringComparer.Ordinal),
+            _internalNames.ToFrozenSet(StringComparer.Ordinal),
+            _internalPrefixes.ToArray());
+
+        private void AddEnvironments(string file, YamlNode node)
+        {
+            foreach (var (nameNode, value) in Mapping(file, node, "environments").Children)
+            {
+                var name = Scalar(file, nameNode, "environment name");
+                if (!EnvironmentName.IsValid(name))
+                {
+                    throw Problem(file, nameNode, $"invalid environment name '{name}' (lower-case letters, digits and '-', at most 64)");
+                }
+
+                if (_environments.ContainsKey(name))
+                {
+                    throw Problem(file, nameNode, $"environment '{name}' is defined twice");
+                }
+
+                var options = Mapping(file, value, $"environment '{name}'");
+                Tier? tier = null;
+                TimeSpan? cooldown = null;
+                foreach (var (optionNode, optionValue) in options.Children)
+                {
+                    var option = Scalar(file, optionNode, "option");
+                    var text = Scalar(file, optionValue, option);
+                    switch (option)
+                    {
+                        case "tier":
+                            tier = text switch
+                            {
+                                "1" => Tier.Passthrough,
+                                "2" => Tier.Reviewed,
+                                "3" => Tier.Vetted,
+                                _ => throw Problem(file, optionValue, $"environment '{name}': tier must be 1, 2 or 3, not '{text}'"),
+                            };
+                            break;
+                        case "cooldown":
+                            cooldown = ParseDuration(text) ?? throw Problem(file, optionValue, $"environment '{name}': cooldown '{text}' is not a duration such as 7d, 12h or 30m");
+                            break;
+                        default:
+                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown)");
+                    }
+                }
+
+                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown);
+            }
+        }
+
+        private void AddApprove(string file, YamlNode node)
+        {
+            foreach (var item in Sequence(file, node, "approve"))
+            {
+                _approved.Add(ProjectNameOf(file, item));
+            }
+        }
+
+        private void AddDeny(string file, YamlNode node)
+        {
+            foreach (var (nameNode, reasonNode) in Mapping(file, node, "deny").Children)
+            {
+                var name = ProjectNameOf(file, nameNode);
+                var reason = Scalar(file, reasonNode, $"deny reason for '{name}'");
+                if (string.IsNullOrWhiteSpace(reason))
+                {
+                    throw Problem(file, reasonNode, $"deny '{name}' needs a reason");
+                }
+
+                _denied[name] = reason.Trim();
+            }
+        }
+
+        private void AddVet(string file, YamlNode node)
+        {
+            foreach (var (nameNode, specifierNode) in Mapping(file, node, "vet").Children)
+            {
+                var name = ProjectNameOf(file, nameNode);
+                var specifier = Scalar(file, specifierNode, $"vet specifier for '{name}'");
+                if (!Protocol.Pep440.VersionSpecifierSet.TryParse(specifier, out _))
+                {
+                    throw Problem(file, specifierNode, $"vet '{name}': '{specifier}' is not a PEP 440 version specifier");
+                }
+
+                _vet[name] = specifier;
+            }
+        }
+
+        private void AddPublishers(string file, YamlNode node)
+        {
+            foreach (var (nameNode, listNode) in Mapping(file, node, "publishers").Children)
+            {
+                var name = ProjectNameOf(file, nameNode);
+                _publishers[name] = Sequence(file, listNode, $"publishers of '{name}'")
+                    .Select(item => Scalar(file, item, "publisher"))
+                    .ToArray();
+            }
+        }
+
+        private void AddInternal(string file, YamlNode node)
+        {
+            foreach (var item in Sequence(file, node, "internal"))
+            {
+                var text = Scalar(file, item, "internal name");
+                // A trailing separator marks a prefix ("acme-" covers acme-tools, acme-db, ...).
+                if (text.Length > 1 && text[^1] is '-' or '_' or '.')
+                {
+                    var stem = text[..^1];
+                    if (!ProjectName.IsValid(stem))
+                    {
+                        throw Problem(file, item, $"'{text}' is not a valid project name prefix");
+                    }
+
+                    _internalPrefixes.Add(ProjectName.Normalize(stem) + "-");
+                }
+                else
+                {
+                    _internalNames.Add(ProjectNameOf(file, item));
+                }
+            }
+        }
+
+        private static string ProjectNameOf(string file, YamlNode node)
+        {
+            var text = Scalar(file, node, "project name");
+            if (!ProjectName.IsValid(text))
+            {
+                throw Problem(file, node, $"'{text}' is not a valid project name");
+            }
+
+            return ProjectName.Normalize(text);
+        }
+
+        private static YamlMappingNode Mapping(string file, YamlNode node, string what) =>
+            node as YamlMappingNode ?? throw Problem(file, node, $"{what} must be a mapping");
+
+        private static IEnumerable<YamlNode> Sequence(string file, YamlNode node, string what) =>
+            node as YamlSequenceNode ?? throw Problem(file, node, $"{what} must be a list");
+
+        private static string Scalar(string file, YamlNode node, string what) =>
+            (node as YamlScalarNode)?.Value ?? throw Problem(file, node, $"{what} must be a single value");
+
+        private static PolicyFileException Problem(string file, YamlNode node, string problem) =>
+            new(file, node.Start.Line, problem);
+
+        private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+    }
+
+    /// <summary>Parses durations written as a number and a unit: 30s, 15m, 12h, 7d.</summary>
+    public static TimeSpan? ParseDuration(string text)
+    {
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 36500)
+        {
+            return null;
+        }
+
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            'd' => TimeSpan.FromDays(amount),
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using CuratedIndex.Data;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol.SimpleApi;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CuratedIndex.Features.SimpleIndex;
+
+/// <summary>A rendered root list on disk, ready to send.</summary>
+public sealed record RenderedRoot(string Path, string ETag, long? LastSerial);
+
+/// <summary>
+/// The root project list (<c>/{env}/simple/</c>). A real upstream lists about 886,000 names, so nothing here
+/// holds the list in memory: the upstream document is downloaded to a file (validated by a streaming read
+/// before it replaces the previous one), and each environment's filtered rendering is streamed into a
+/// file and sent from there.
+/// </summary>
+public sealed class RootIndexService(
+    UpstreamPageClient upstream,
+    IServiceScopeFactory scopes,
+    IOptions<UpstreamOptions> upstreamOptions,
+    IOptions<CacheOptions> cacheOptions,
+    IHostEnvironment hostEnvironment,
+    TimeProvider clock,
+    ILogger<RootIndexService> logger)
+{
+    private const string RootKey = "";
+    private static readonly TimeSpan RootTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
+
+    private readonly SemaphoreSlim _upstreamGate = new(1, 1);
+    private readonly ConcurrentDictionary<(string Environment, SimpleFormat Format), SemaphoreSlim> _renderGates = new();
+    private readonly ConcurrentDictionary<(string Environment, SimpleFormat Format), (long Stamp, PolicySnapshot Policy, RenderedRoot Root)> _rendered = new();
+    private UpstreamRoot? _current;
+    private long _stamp;
+
+    private string Directory => EnsureDirectory(Path.IsPathRooted(cacheOptions.Value.Path)
+        ? cacheOptions.Value.Path
+        : Path.Combine(hostEnvironment.ContentRootPath, cacheOptions.Value.Path));
+
+    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, PolicySnapshot policy, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    {
+        var (root, failure) = await GetUpstreamRootAsync(cancellationToken);
+        if (root is null)
+        {
+            return (null, failure);
+        }
+
+        var key = (environment.Name, format);
+        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Policy, policy) && File.Exists(hit.Root.Path))
+        {
+            return (hit.Root, null);
+        }
+
+        var gate = _renderGates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_rendered.TryGetValue(key, out hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Policy, policy) && File.Exists(hit.Root.Path))
+            {
+                return (hit.Root, null);
+            }
+
+            var rendered = await RenderAsync(root, environment, policy, format, urls, cancellationToken);
+            if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != rendered.Path)
+            {
+                File.Delete(previous.Root.Path);
+            }
+
+            _rendered[key] = (root.Stamp, policy, rendered);
+            return (rendered, null);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, PolicySnapshot policy, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    {
+        var extension = format == SimpleFormat.Json ? "json" : "html";
+        var final = Path.Combine(Directory, $"root-{environment.Name}-{extension}-{root.Stamp}-{Guid.NewGuid():N}.{extension}");
+        var temporary = final + ".partial";
+        try
+        {
+            await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                var visible = VisibleEntries(root, environment, policy, cancellationToken);
+                if (format == SimpleFormat.Json)
+                {
+                    await SimpleJsonWriter.WriteIndexAsync(output, visible, root.LastSerial, name => urls.Project(environment.Name, Protocol.ProjectName.Normalize(name)), cancellationToken);
+                }
+                else
+                {
+                    await SimpleHtmlWriter.WriteIndexAsync(output, visible, root.LastSerial, name => urls.Project(environment.Name, Protocol.ProjectName.Normalize(name)), cancellationToken);
+                }
+            }
+
+            string etag;
+            await using (var written = File.OpenRead(temporary))
+            {
+                etag = $"\"{Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken))[..32]}\"";
+            }
+
+            File.Move(temporary, final);
+            return new RenderedRoot(final, etag, root.LastSerial);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private async IAsyncEnumerable<ProjectListEntry> VisibleEntries(UpstreamRoot root, EnvironmentPolicy environment, PolicySnapshot policy, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await foreach (var entry in ReadEntries(input, root.IsJson, cancellationToken))
+        {
+            var name = Protocol.ProjectName.IsValid(entry.Name) ? Protocol.ProjectName.Normalize(entry.Name) : null;
+            if (name is not null && DecisionFunction.Decide(environment, policy, new DecisionSubject(name), UpstreamFacts.None).Visible)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private static IAsyncEnumerable<ProjectListEntry> ReadEntries(Stream input, bool isJson, CancellationToken cancellationToken, Action<long>? onSerial = null) =>
+        isJson
+            ? SimpleJsonReader.ReadIndexAsync(input, cancellationToken, onSerial)
+            : SimpleHtmlReader.ReadIndexAsync(new StreamReader(input, Encoding.UTF8), cancellationToken);
+
+    private async Task<(UpstreamRoot? Root, string? Failure)> GetUpstreamRootAsync(CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is not null && clock.GetUtcNow() - current.ValidatedAt < upstreamOptions.Value.PageMaxAge)
+        {
+            return (current, null);
+        }
+
+        await _upstreamGate.WaitAsync(cancellationToken);
+        try
+        {
+            current = _current ?? await LoadFromDatabaseAsync(cancellationToken);
+            if (current is not null && clock.GetUtcNow() - current.ValidatedAt < upstreamOptions.Value.PageMaxAge)
+            {
+                _current = current;
+                return (current, null);
+            }
+
+            var (fresh, failure) = await RefreshAsync(current);
+            if (fresh is not null)
+            {
+                _current = fresh;
+                return (fresh, null);
+            }
+
+            if (current is not null)
+            {
+                UpstreamLog.ServingStale(logger, "(root)", failure ?? "upstream failed");
+                _current = current with { ValidatedAt = clock.GetUtcNow() - upstreamOptions.Value.PageMaxAge + RetryAfterFailure };
+                return (_current, null);
+            }
+
+            return (null, failure);
+        }
+        finally
+        {
+            _upstreamGate.Release();
+        }
+    }
+
+    private async Task<UpstreamRoot?> LoadFromDatabaseAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var row = await db.CachedPages.AsNoTracking().FirstOrDefaultAsync(p => p.Kind == PageKind.Root && p.Key == RootKey, cancellationToken);
+        var path = UpstreamRootPath();
+        return row is null || !File.Exists(path)
+            ? null
+            : new UpstreamRoot(path, IsJsonType(row.ContentType), row.ETag, row.LastSerial, Interlocked.Increment(ref _stamp), row.ValidatedAt);
+    }
+
+    // Detached from the request: a client hanging up must not abort a download that others wait for.
+    private async Task<(UpstreamRoot? Root, string? Failure)> RefreshAsync(UpstreamRoot? current)
+    {
+        using var timeout = new CancellationTokenSource(RootTimeout);
+        var temporary = UpstreamRootPath() + $".{Guid.NewGuid():N}.partial";
+        long? bodySerial = null;
+        try
+        {
+            var document = await upstream.GetAsync("simple/", ProjectPageCache.UpstreamAccept, current?.ETag, RootTimeout, async (content, token) =>
+            {
+                var isJson = IsJsonType(content.Headers.ContentType?.MediaType);
+                await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                await using (var body = await content.ReadAsStreamAsync(token))
+                {
+                    if (!await CopyLimitedAsync(body, file, upstreamOptions.Value.MaxIndexBytes, token))
+                    {
+                        return (null, $"upstream project list exceeds {upstreamOptions.Value.MaxIndexBytes} bytes");
+                    }
+                }
+
+                // Read it through once before it replaces the last good copy: no garbage is kept.
+                try
+                {
+                    await using var check = File.OpenRead(temporary);
+                    await foreach (var _ in ReadEntries(check, isJson, token, serial => bodySerial = serial))
+                    {
+                    }
+                }
+                catch (SimplePageFormatException e)
+                {
+                    return (null, e.Message);
+                }
+
+                return ([], null);
+            }, timeout.Token);
+
+            var now = clock.GetUtcNow();
+            switch (document.Status)
+            {
+                case UpstreamStatus.NotModified when current is not null:
+                    await SaveRowAsync(current.IsJson ? SimpleMediaTypes.Json : SimpleMediaTypes.Html, current.ETag, current.LastSerial, document.Url!, now, timeout.Token);
+                    return (current with { ValidatedAt = now }, null);
+                case UpstreamStatus.Ok:
+                    File.Move(temporary, UpstreamRootPath(), overwrite: true);
+                    var serial = bodySerial ?? document.LastSerial;
+                    await SaveRowAsync(document.ContentType ?? "", document.ETag, serial, document.Url!, now, timeout.Token);
+                    return (new UpstreamRoot(UpstreamRootPath(), IsJsonType(document.ContentType), document.ETag, serial, Interlocked.Increment(ref _stamp), now), null);
+                case UpstreamStatus.NotFound:
+                    return (null, "upstream has no project list at /simple/");
+                default:
+                    return (null, document.Reason);
+            }
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private async Task SaveRowAsync(string contentType, string? etag, long? serial, Uri url, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var row = await db.CachedPages.FirstOrDefaultAsync(p => p.Kind == PageKind.Root && p.Key == RootKey, cancellationToken);
+        row ??= db.CachedPages.Add(new CachedPage { Kind = PageKind.Root, Key = RootKey, ContentType = "", SourceUrl = "", Body = [] }).Entity;
+        row.ContentType = contentType;
+        row.SourceUrl = url.ToString();
+        row.ETag = etag;
+        row.LastSerial = serial;
+        row.FetchedAt = now;
+        row.ValidatedAt = now;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another node recorded the same list first.
+        }
+    }
+
+    private static async Task<bool> CopyLimitedAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > limit)
+            {
+                return false;
+            }
+
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        return true;
+    }
+
+    private static bool IsJsonType(string? mediaType) =>
+        string.Equals(mediaType?.Split(';')[0].Trim(), SimpleMediaTypes.Json, StringComparison.OrdinalIgnoreCase);
+
+    private string UpstreamRootPath() => Path.Combine(Directory, "upstream-root");
+
+    private static string EnsureDirectory(string path)
+    {
+        System.IO.Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private sealed record UpstreamRoot(string Path, bool IsJson, string? ETag, long? LastSerial, long Stamp, DateTimeOffset ValidatedAt);
+}

@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Protocol;
+using CuratedIndex.Protocol.Pep440;
+using CuratedIndex.Protocol.SimpleApi;
+
+namespace CuratedIndex.Features.SimpleIndex;
+
+/// <summary>A page ready to send: the bytes, their validator and the serial to report.</summary>
+public sealed record RenderedPage(byte[] Body, string ETag, long? LastSerial);
+
+/// <summary>
+/// Turns an upstream page into what one environment may see: every file passes the decision function,
+/// file URLs point at the proxy, and a hidden project becomes a PEP 792 quarantined page (PROTOCOL.md H2).
+/// Rendered bytes are kept until the upstream page or the policy changes.
+/// </summary>
+public sealed class SimplePageRenderer
+{
+    private readonly ConcurrentDictionary<RenderKey, (long Stamp, PolicySnapshot Policy, RenderedPage Page)> _rendered = new();
+
+    public RenderedPage Render(EnvironmentPolicy environment, PolicySnapshot policy, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls)
+    {
+        var key = new RenderKey(environment.Name, project.Page.Name, format, urls.Origin);
+        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Policy, policy))
+        {
+            return hit.Page;
+        }
+
+        var page = Filter(environment, policy, project.Page);
+        var rendered = Write(page, format, urls, environment.Name);
+        _rendered[key] = (stamp, policy, rendered);
+        return rendered;
+    }
+
+    /// <summary>The page a client gets for a project it may not see: no files, status quarantined, the reason.</summary>
+    public static RenderedPage RenderBlocked(string project, Decision decision, SimpleFormat format, ProxyUrls urls, string environment)
+    {
+        var page = new ProjectPage
+        {
+            Name = project,
+            ApiVersion = "1.4",
+            Status = new ProjectStatus(ProjectStatus.Quarantined, decision.Reason),
+        };
+        return Write(page, format, urls, environment);
+    }
+
+    /// <summary>Applies the decision function to every file and rebuilds <c>versions</c> to match (PROTOCOL.md M1).</summary>
+    public static ProjectPage Filter(EnvironmentPolicy environment, PolicySnapshot policy, ProjectPage page)
+    {
+        var facts = new UpstreamFacts(page.Status?.Status);
+        var projectDecision = DecisionFunction.Decide(environment, policy, new DecisionSubject(page.Name), facts);
+        if (!projectDecision.Visible)
+        {
+            return page with
+            {
+                Files = [],
+                Versions = [],
+                Status = new ProjectStatus(ProjectStatus.Quarantined, projectDecision.Reason),
+            };
+        }
+
+        var kept = new List<DistributionFile>(page.Files.Count);
+        foreach (var file in page.Files)
+        {
+            var version = VersionOf(page.Name, file.Filename);
+            if (DecisionFunction.Decide(environment, policy, new DecisionSubject(page.Name, version, file.Filename), facts).Visible)
+            {
+                kept.Add(file);
+            }
+        }
+
+        return page with { Files = kept, Versions = RebuildVersions(page, kept) };
+    }
+
+    public static string? VersionOf(string project, string filename) =>
+        DistributionFilename.TryParse(filename, project, out var parsed) ? parsed.Version : null;
+
+    private static List<string> RebuildVersions(ProjectPage page, List<DistributionFile> kept)
+    {
+        var fileVersions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in kept)
+        {
+            var version = VersionOf(page.Name, file.Filename);
+            if (version is not null)
+            {
+                fileVersions.TryAdd(Canonical(version), version);
+            }
+        }
+
+        var versions = new List<string>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var allKept = kept.Count == page.Files.Count;
+        foreach (var version in page.Versions)
+        {
+            // Upstream may list versions without files; keep them only while nothing was filtered out.
+            var canonical = Canonical(version);
+            if ((allKept || fileVersions.ContainsKey(canonical)) && listed.Add(canonical))
+            {
+                versions.Add(version);
+            }
+        }
+
+        foreach (var (canonical, version) in fileVersions)
+        {
+            if (listed.Add(canonical))
+            {
+                versions.Add(version);
+            }
+        }
+
+        return versions;
+    }
+
+    private static string Canonical(string version) =>
+        Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : version;
+
+    private static RenderedPage Write(ProjectPage page, SimpleFormat format, ProxyUrls urls, string environment)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        Func<DistributionFile, string> fileUrl = file => urls.File(environment, page.Name, file.Filename);
+        Func<DistributionFile, string?> provenanceUrl = file =>
+            file.Provenance is null || VersionOf(page.Name, file.Filename) is not { } version
+                ? null
+                : urls.Provenance(environment, page.Name, version, file.Filename);
+        if (format == SimpleFormat.Json)
+        {
+            SimpleJsonWriter.WriteProject(buffer, page, fileUrl, provenanceUrl);
+        }
+        else
+        {
+            SimpleHtmlWriter.WriteProject(buffer, page, fileUrl, provenanceUrl);
+        }
+
+        var body = buffer.WrittenSpan.ToArray();
+        return new RenderedPage(body, ETagOf(body), page.LastSerial);
+    }
+
+    public static string ETagOf(ReadOnlySpan<byte> body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
+
+    private readonly record struct RenderKey(string Environment, string Project, SimpleFormat Format, string Origin);
+}

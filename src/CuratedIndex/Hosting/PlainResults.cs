@@ -1,0 +1,62 @@
+using System.Globalization;
+using CuratedIndex.Features.SimpleIndex;
+
+namespace CuratedIndex.Hosting;
+
+/// <summary>Small response helpers shared by the machine endpoints.</summary>
+public static class PlainResults
+{
+    /// <summary>A one-line plain-text error, as pip and PyPI expect (PROTOCOL.md K1).</summary>
+    public static IResult Text(int statusCode, string message) =>
+        Results.Text(message + "\n", "text/plain; charset=utf-8", statusCode: statusCode);
+
+    public static IResult NotFound(string message = "404 Not Found") => Text(StatusCodes.Status404NotFound, message);
+
+    public static IResult BadGateway(string reason) => Text(StatusCodes.Status502BadGateway, $"upstream error: {reason}");
+
+    /// <summary>301 to a path on this server; the Location is path-only so it never names another origin.</summary>
+    public static IResult MovedPermanently(string path) => Results.Redirect(path, permanent: true);
+
+    /// <summary>Sends a rendered index document with PyPI's caching headers, answering If-None-Match with 304.</summary>
+    public static async Task WriteIndexDocumentAsync(HttpContext context, RenderedPage page, string contentType, string cacheControl, bool negotiated)
+    {
+        var response = context.Response;
+        if (negotiated)
+        {
+            response.Headers.Vary = "Accept";
+        }
+
+        response.Headers.ETag = page.ETag;
+        response.Headers.CacheControl = cacheControl;
+        if (page.LastSerial is { } serial)
+        {
+            response.Headers["X-PyPI-Last-Serial"] = serial.ToString(CultureInfo.InvariantCulture);
+        }
+
+        AddCors(response);
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim().Replace("W/", "", StringComparison.Ordinal) == page.ETag)))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = contentType;
+        response.ContentLength = page.Body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(page.Body, context.RequestAborted);
+        }
+    }
+
+    /// <summary>CORS as PyPI sends it (PROTOCOL.md J5), for browser tools such as micropip.</summary>
+    public static void AddCors(HttpResponse response)
+    {
+        response.Headers.AccessControlAllowOrigin = "*";
+        response.Headers.AccessControlAllowHeaders = "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since";
+        response.Headers.AccessControlAllowMethods = "GET";
+        response.Headers.AccessControlMaxAge = "86400";
+        response.Headers.AccessControlExposeHeaders = "X-PyPI-Last-Serial";
+    }
+}

@@ -1,0 +1,34 @@
+namespace CuratedIndex.Storage;
+
+/// <summary>
+/// Where distribution files live once verified. Keys are relative paths made by the proxy
+/// (never by upstream input) such as <c>files/six/six-1.17.0-py2.py3-none-any.whl</c>.
+/// </summary>
+public interface IArtifactStore
+{
+    /// <summary>Opens a committed artifact for reading, or returns null when there is none. The stream is seekable.</summary>
+    Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts writing an artifact. Nothing is visible under <paramref name="key"/> until
+    /// <see cref="IArtifactWrite.CommitAsync"/> succeeds; disposing an uncommitted write MUST discard it,
+    /// so a partial or unverified file is never stored or served.
+    /// </summary>
+    Task<IArtifactWrite> BeginWriteAsync(string key, CancellationToken cancellationToken);
+
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+}
+
+/// <summary>An open artifact: a seekable content stream plus what HTTP validators need.</summary>
+public sealed record StoredObject(Stream Content, long Length, DateTimeOffset LastModified) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Content.DisposeAsync();
+}
+
+/// <summary>An artifact being written. Write to <see cref="Content"/>, then commit atomically or dispose to discard.</summary>
+public interface IArtifactWrite : IAsyncDisposable
+{
+    Stream Content { get; }
+
+    Task CommitAsync(CancellationToken cancellationToken);
+}
