@@ -416,11 +416,12 @@ public sealed class Pep440Version : IComparable<Pep440Version>, IEquatable<Pep44
             return false;
         }
 
-        // After a label: an optional separator then digits; a separator not followed by a digit is left alone.
+        // After a label: an optional separator, then optional digits ("1.0a." is 1.0a0). Taking the separator
+        // even without digits is safe because every later part may start without one.
         private bool TryReadLabelNumber(out long value)
         {
             value = 0;
-            if (IsSeparator(Peek()) && char.IsAsciiDigit(Peek(1)))
+            if (IsSeparator(Peek()))
             {
                 _pos++;
             }
