@@ -122,15 +122,18 @@ internal sealed class VersionSpecifier
     private static bool EqualMatches(Pep440Version candidate, Pep440Version spec) =>
         (spec.Local is null ? candidate.Public : candidate) == spec;
 
-    // Compares epoch and the spec's release segments, the candidate's release padded with zeros.
-    private static bool PrefixMatches(Pep440Version candidate, Pep440Version spec)
+    private static bool PrefixMatches(Pep440Version candidate, Pep440Version spec) =>
+        PrefixMatches(candidate, spec, spec.Release.Count);
+
+    // Compares the epoch and the first `length` release segments of spec, padding the candidate's release with zeros.
+    private static bool PrefixMatches(Pep440Version candidate, Pep440Version spec, int length)
     {
         if (candidate.Epoch != spec.Epoch)
         {
             return false;
         }
 
-        for (var i = 0; i < spec.Release.Count; i++)
+        for (var i = 0; i < length; i++)
         {
             var segment = i < candidate.Release.Count ? candidate.Release[i] : 0;
             if (segment != spec.Release[i])
@@ -143,18 +146,8 @@ internal sealed class VersionSpecifier
     }
 
     // ~=X.Y.Z means >=X.Y.Z together with ==X.Y.* (the last release segment dropped).
-    private static bool CompatibleMatches(Pep440Version candidate, Pep440Version spec)
-    {
-        if (candidate.Public < spec)
-        {
-            return false;
-        }
-
-        var prefixRelease = spec.Release.Take(spec.Release.Count - 1).ToArray();
-        var prefix = Pep440Version.Parse(
-            (spec.Epoch != 0 ? spec.Epoch + "!" : "") + string.Join('.', prefixRelease));
-        return PrefixMatches(candidate, prefix);
-    }
+    private static bool CompatibleMatches(Pep440Version candidate, Pep440Version spec) =>
+        candidate.Public >= spec && PrefixMatches(candidate, spec, spec.Release.Count - 1);
 
     // <V excludes pre-releases of V itself unless V is a pre-release.
     private static bool LessThan(Pep440Version candidate, Pep440Version spec)
