@@ -41,7 +41,7 @@ public static class JsonApiEndpoints
             return invalid;
         }
 
-        if (version is not null && (version.Length > 128 || !Protocol.Pep440.Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
+        if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
         {
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid version");
         }

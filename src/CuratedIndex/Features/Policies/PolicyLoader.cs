@@ -185,7 +185,7 @@ public static class PolicyLoader
             {
                 var name = ProjectNameOf(file, nameNode);
                 var specifier = Scalar(file, specifierNode, $"vet specifier for '{name}'");
-                if (!Protocol.Pep440.VersionSpecifierSet.TryParse(specifier, out _))
+                if (!Protocol.VersionSpecifierSet.TryParse(specifier, out _))
                 {
                     throw Problem(file, specifierNode, $"vet '{name}': '{specifier}' is not a PEP 440 version specifier");
                 }

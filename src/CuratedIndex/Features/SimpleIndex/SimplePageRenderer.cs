@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Protocol;
-using CuratedIndex.Protocol.Pep440;
+
 using CuratedIndex.Protocol.SimpleApi;
 
 namespace CuratedIndex.Features.SimpleIndex;

@@ -1,0 +1,10 @@
+namespace CuratedIndex.Protocol.Tests.SimpleApi;
+
+internal static class Fixture
+{
+    public static string PathOf(string relative) => Path.Combine(AppContext.BaseDirectory, "Fixtures", relative);
+
+    public static byte[] Bytes(string relative) => File.ReadAllBytes(PathOf(relative));
+
+    public static string Text(string relative) => File.ReadAllText(PathOf(relative));
+}
