@@ -82,10 +82,20 @@ public static class SimpleJsonReader
                 start += parser.LastConsumed;
                 if (parser.IsDone)
                 {
-                    yield break;
-                }
+                    // Only whitespace may follow the root object; read on to the end to check that.
+                    if (buffer.AsSpan(start, end - start).IndexOfAnyExcept(" \t\r\n"u8) >= 0)
+                    {
+                        throw new SimplePageFormatException("upstream JSON index has data after the root object");
+                    }
 
-                if (isFinal)
+                    if (isFinal)
+                    {
+                        yield break;
+                    }
+
+                    start = end;
+                }
+                else if (isFinal)
                 {
                     throw new SimplePageFormatException("upstream JSON index is truncated");
                 }
@@ -524,10 +534,6 @@ public static class SimpleJsonReader
                     }
                 }
 
-                if (_state == State.Done && isFinal && reader.Read())
-                {
-                    throw Fail("upstream JSON index has data after the root object");
-                }
             }
             catch (JsonException)
             {
