@@ -18,7 +18,6 @@ public static class JsonApiEndpoints
 {
     public const string CacheControl = "max-age=900, public";
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
-    private static readonly byte[] NotFoundBody = """{"message": "Not Found"}"""u8.ToArray();
 
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
@@ -137,5 +136,5 @@ public static class JsonApiEndpoints
     }
 
     private static IResult NotFound() =>
-        Results.Bytes(NotFoundBody, "application/json", statusCode: StatusCodes.Status404NotFound);
+        Results.Json(new { message = "Not Found" }, statusCode: StatusCodes.Status404NotFound);
 }

@@ -27,7 +27,7 @@ public sealed class RootIndexService(
     IOptions<CacheOptions> cacheOptions,
     IHostEnvironment hostEnvironment,
     TimeProvider clock,
-    ILogger<RootIndexService> logger)
+    ILogger<RootIndexService> logger) : IDisposable
 {
     private const string RootKey = "";
     private static readonly TimeSpan RootTimeout = TimeSpan.FromMinutes(10);
@@ -294,6 +294,15 @@ public sealed class RootIndexService(
     {
         System.IO.Directory.CreateDirectory(path);
         return path;
+    }
+
+    public void Dispose()
+    {
+        _upstreamGate.Dispose();
+        foreach (var gate in _renderGates.Values)
+        {
+            gate.Dispose();
+        }
     }
 
     private sealed record UpstreamRoot(string Path, bool IsJson, string? ETag, long? LastSerial, long Stamp, DateTimeOffset ValidatedAt);

@@ -109,7 +109,7 @@ public static class SimpleIndexEndpoints
     }
 
     public static IResult UnknownEnvironment(string env) =>
-        PlainResults.NotFound(EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
+        PlainResults.NotFound(Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
 
     /// <summary>A 400 with a one-line reason for a project name that cannot be a PyPI name, or null when it is valid.</summary>
     public static IResult? InvalidName(string project) =>

@@ -1,0 +1,132 @@
+using CuratedIndex.Data;
+using CuratedIndex.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CuratedIndex.Tests.Infrastructure;
+
+/// <summary>
+/// A real CuratedIndex on a free loopback port with its own data directory and policies, on SQLite or
+/// on a fresh PostgreSQL database (dropped on dispose).
+/// </summary>
+public sealed class ProxyInstance : IAsyncDisposable
+{
+    public const string PostgresVariable = "CURATED_INDEX_TEST_POSTGRES";
+
+    private readonly WebApplication _app;
+    private readonly string? _postgresDatabase;
+
+    private ProxyInstance(WebApplication app, string root, string? postgresDatabase, Uri baseUrl)
+    {
+        _app = app;
+        Root = root;
+        _postgresDatabase = postgresDatabase;
+        BaseUrl = baseUrl;
+        Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>The instance's content root: data/, policies/ and config live here.</summary>
+    public string Root { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ProxyInstance> StartAsync(
+        Uri upstream,
+        DatabaseProvider provider = DatabaseProvider.Sqlite,
+        IDictionary<string, string>? settings = null,
+        string? policyYaml = null)
+    {
+        var root = Directory.CreateTempSubdirectory("curated-index-test-").FullName;
+        var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
+        File.WriteAllText(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1 }\n  ci: { tier: 2 }\n  prod: { tier: 3, cooldown: 7d }\n");
+        if (policyYaml is not null)
+        {
+            File.WriteAllText(Path.Combine(policies, "test.yaml"), policyYaml);
+        }
+
+        var args = new List<string>
+        {
+            $"--contentRoot={root}",
+            "--Urls=http://127.0.0.1:0",
+            $"--Upstream:Url={upstream}",
+            $"--Upstream:FileHosts:0={upstream.Authority}",
+            "--Upstream:Timeout=00:00:05",
+            "--Policies:Path=policies",
+            "--Storage:Path=data/artifacts",
+            "--Cache:Path=data/cache",
+            "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        string? database = null;
+        if (provider == DatabaseProvider.Postgres)
+        {
+            database = await CreatePostgresDatabaseAsync();
+            args.Add("--Database:Provider=Postgres");
+            args.Add("--Database:MigrateOnStartup=true");
+            args.Add($"--ConnectionStrings:CuratedIndex={PostgresConnection(database)}");
+        }
+        else
+        {
+            args.Add($"--ConnectionStrings:CuratedIndex=Data Source={Path.Combine(root, "data", "curated-index.db")}");
+            Directory.CreateDirectory(Path.Combine(root, "data"));
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            args.Add($"--{key}={value}");
+        }
+
+        var app = CuratedIndexHost.Build(args.ToArray());
+        await CuratedIndexHost.PrepareAsync(app, CancellationToken.None);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ProxyInstance(app, root, database, new Uri(address + "/"));
+    }
+
+    public static string PostgresAdminConnection() =>
+        Environment.GetEnvironmentVariable(PostgresVariable)
+        ?? throw new InvalidOperationException($"PostgreSQL tests need {PostgresVariable} (an admin connection string); run ./build.sh test, which starts PostgreSQL and sets it.");
+
+    private static string PostgresConnection(string database) =>
+        new NpgsqlConnectionStringBuilder(PostgresAdminConnection()) { Database = database, Pooling = false }.ConnectionString;
+
+    private static async Task<string> CreatePostgresDatabaseAsync()
+    {
+        var name = $"ci_test_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(PostgresAdminConnection());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return name;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_postgresDatabase is not null)
+        {
+            await using var connection = new NpgsqlConnection(PostgresAdminConnection());
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_postgresDatabase} WITH (FORCE)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open by a closing handle; the temp directory is cleaned by the OS later.
+        }
+    }
+}

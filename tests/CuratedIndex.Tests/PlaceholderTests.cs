@@ -1,1 +1,0 @@
-namespace CuratedIndex.Tests; public class PlaceholderTests { [Fact] public void Builds() { Assert.NotNull(typeof(Program)); } }
