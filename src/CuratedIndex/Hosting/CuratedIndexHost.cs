@@ -61,6 +61,7 @@ public static class CuratedIndexHost
         UpstreamCluster.AddDestinations(builder.Configuration);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         builder.Services.AddHttpForwarder();
+        builder.Services.AddAuthorization();
         builder.Services.AddSingleton<UpstreamCluster>();
         builder.Services.AddSingleton<FileHostGuard>();
         UpstreamPageClient.Configure(builder.Services);

@@ -29,9 +29,9 @@ public sealed class ProjectPageCache(
     protected override string UpstreamPath(string key) => $"simple/{key}/";
 
     protected override CachedProject? Parse(string key, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal) =>
-        TryParse(key, body, contentType, url, headerSerial, out refusal);
+        ReadPage(key, body, contentType, url, headerSerial, out refusal);
 
-    public static CachedProject? TryParse(string project, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal)
+    public static CachedProject? ReadPage(string project, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal)
     {
         try
         {
