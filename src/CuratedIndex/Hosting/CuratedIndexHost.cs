@@ -17,13 +17,13 @@ public static class CuratedIndexHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
         // The shipped defaults sit next to the executable and rank below every other source.
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        var defaults = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
         {
             Path = Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
             Optional = true,
-            FileProvider = null,
-        });
-        builder.Configuration.Sources.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationSource>().First().ResolveFileProvider();
+        };
+        defaults.ResolveFileProvider();
+        builder.Configuration.Sources.Insert(0, defaults);
         builder.Configuration.AddJsonFile(Path.Combine(builder.Environment.ContentRootPath, "config", "reverseproxy.json"), optional: true);
         builder.Configuration.AddJsonFile(Path.Combine(builder.Environment.ContentRootPath, "config", "logging.json"), optional: true);
         // Later sources win: environment variables and arguments override the config/ files.
