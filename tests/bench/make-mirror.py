@@ -7,6 +7,7 @@ usage: make-mirror.py OUT_DIR NAMES_TXT_GZ DISTS_DIR
   OUT_DIR/simple/small/index.html       real wheels from DISTS_DIR (files under packages/)
   OUT_DIR/simple/bigproject/index.html  3,000 releases (only the first file exists)
   OUT_DIR/simple/big/index.html         one 20 MB random file, packages/big-1.0.0-py3-none-any.whl
+  OUT_DIR/simple/pip/index.html         a one-file page: the proxy's upstream health check asks for /simple/pip/
 Links are relative, ../../packages/<filename>#sha256=<hex>, as bandersnatch writes them.
 """
 import gzip
@@ -103,6 +104,13 @@ def main():
         f.write(os.urandom(BIG_SIZE))
     write(os.path.join(out, "simple", "big", "index.html"),
           project_page("big", [(big, sha256_of(os.path.join(packages, big)))]))
+
+    # pip: config/reverseproxy.json's active health check probes /simple/pip/.
+    pip = "pip-24.0-py3-none-any.whl"
+    with open(os.path.join(packages, pip), "wb") as f:
+        f.write(b"pip")
+    write(os.path.join(out, "simple", "pip", "index.html"),
+          project_page("pip", [(pip, sha256_of(os.path.join(packages, pip)))]))
 
     print(f"mirror: {count} names in the root, {len(small)} small files, "
           f"{BIGPROJECT_RELEASES} bigproject releases, {BIG_SIZE} byte big file")

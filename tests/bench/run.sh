@@ -3,12 +3,16 @@
 # against nginx serving the same mirror directly. A report, not a test: it exits 0 whatever the
 # figures, and non-zero only when something failed to run. See tests/bench/README.md.
 #
-# Environment: BENCH_DURATION (wrk seconds per run, default 10), BENCH_KEEP=1 keeps the temp dir.
+# Each scenario alternates nginx and the proxy for BENCH_ROUNDS rounds of BENCH_DURATION seconds
+# (defaults 2 and 5) and keeps each side's best round, so that load from other processes on the
+# machine hurts both sides alike instead of whichever happened to run at the time.
+# BENCH_KEEP=1 keeps the temp dir (mirror, logs, raw wrk output).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-DURATION="${BENCH_DURATION:-10}"
+DURATION="${BENCH_DURATION:-5}"
+ROUNDS="${BENCH_ROUNDS:-2}"
 
 DATA="$(dirname "$REPO")/shared/data"
 [[ -f "$DATA/pypi-project-names.txt.gz" ]] || DATA=/work/shared/data
@@ -110,6 +114,7 @@ PROXY="http://127.0.0.1:$PROXY_PORT"
 wait_for "$PROXY/healthz" 60 "$PROXY_PID" || { cat "$TMP/proxy.log" >&2; exit 1; }
 
 # 5. Warm, then measure.
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 warm() {
   local code
   code="$(curl -sS -o /dev/null -w '%{http_code}' "$1")"
@@ -155,13 +160,16 @@ run_wrk() { # url connections
 
 RESULTS="$TMP/results.tsv"
 : >"$RESULTS"
+best() { awk 'NF && (!seen || $1 + 0 > max) { seen = 1; max = $1 + 0; line = $0 } END { print line }'; } # most req/s
+
 scenario() { # name connections nginx-path proxy-path
-  local n p
-  log "$1: nginx $3 (-c$2, ${DURATION}s)"
-  n="$(run_wrk "$NGINX$3" "$2")"
-  log "$1: proxy $4 (-c$2, ${DURATION}s)"
-  p="$(run_wrk "$PROXY$4" "$2")"
-  printf '%s %s %s\n' "$1" "$n" "$p" >>"$RESULTS"
+  local round n="" p=""
+  for ((round = 1; round <= ROUNDS; round++)); do
+    log "$1 round $round/$ROUNDS: nginx $3, proxy $4 (-c$2, ${DURATION}s each)"
+    n+="$(run_wrk "$NGINX$3" "$2")"$'\n'
+    p+="$(run_wrk "$PROXY$4" "$2")"$'\n'
+  done
+  printf '%s %s %s\n' "$1" "$(best <<<"$n")" "$(best <<<"$p")" >>"$RESULTS"
 }
 
 scenario small      32 /simple/small/                       /dev/simple/small/
@@ -173,7 +181,8 @@ kill -0 "$PROXY_PID" || { echo "bench: the proxy died" >&2; exit 1; }
 
 # 6. Report.
 echo
-echo "CuratedIndex vs nginx, wrk -t2 -d${DURATION}s, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "CuratedIndex vs nginx: wrk -t2, best of $ROUNDS alternating ${DURATION}s rounds per side, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 awk -v rss_kb="$RSS_KB" '
   BEGIN {
