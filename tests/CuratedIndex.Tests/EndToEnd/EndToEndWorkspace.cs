@@ -32,6 +32,7 @@ public sealed partial class EndToEndWorkspace : IDisposable
         environment["PYTHONNOUSERSITE"] = "1";
         environment["PYTHONDONTWRITEBYTECODE"] = "1";
         environment["HOME"] = home;
+        environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(Root, "tmp")).FullName; // pip's build/unpack dirs die with the workspace
         environment["XDG_CONFIG_HOME"] = Path.Combine(home, ".config");
         environment["XDG_CACHE_HOME"] = Path.Combine(home, ".cache");
         environment["XDG_DATA_HOME"] = Path.Combine(home, ".local", "share");
