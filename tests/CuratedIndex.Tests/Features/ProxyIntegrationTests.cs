@@ -482,6 +482,32 @@ public abstract class ProxyIntegrationTests
     }
 
     [Fact]
+    public async Task DeadFirstDestination_FailsOverToTheNextMirror()
+    {
+        await using var upstream = await StartUpstreamAsync();
+        var dead = new Uri($"http://127.0.0.1:{UnusedPort()}/");
+        await using var proxy = await ProxyInstance.StartAsync(dead, Provider, new Dictionary<string, string>
+        {
+            ["Upstream:Mirrors:0"] = upstream.BaseUrl.ToString(),
+            ["Upstream:FileHosts:0"] = upstream.BaseUrl.Authority,
+        });
+
+        using var page = await proxy.Client.GetAsync("dev/simple/six/");
+        var file = await proxy.Client.GetByteArrayAsync($"dev/files/six/{Six}");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(upstream.File(Six).Content, file);
+        Assert.Equal(1, upstream.HitsOn("/simple/six/"));
+    }
+
+    private static int UnusedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task Healthz_AnswersOk()
     {
         await using var upstream = await StartUpstreamAsync();
