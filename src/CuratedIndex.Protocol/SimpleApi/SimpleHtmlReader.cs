@@ -210,9 +210,9 @@ public static class SimpleHtmlReader
             return null; // a directory-style link, not a file
         }
 
-        if (!FilenameGuard.IsSafe(filename))
+        if (!DistributionFilename.IsSafe(filename))
         {
-            throw new SimplePageFormatException($"file '{FilenameGuard.Printable(filename)}' has an unsafe filename");
+            throw new SimplePageFormatException($"file '{UntrustedText.Printable(filename)}' has an unsafe filename");
         }
 
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -293,12 +293,12 @@ public static class SimpleHtmlReader
         var text = content?.Trim();
         if (!SimpleApiText.TryParseApiVersion(text, out var major, out _))
         {
-            throw new SimplePageFormatException($"repository-version '{FilenameGuard.Printable(text)}' is not a version");
+            throw new SimplePageFormatException($"repository-version '{UntrustedText.Printable(text)}' is not a version");
         }
 
         if (major != 1)
         {
-            throw new SimplePageFormatException($"repository-version {FilenameGuard.Printable(text)} is not supported");
+            throw new SimplePageFormatException($"repository-version {UntrustedText.Printable(text)} is not supported");
         }
 
         return text!;

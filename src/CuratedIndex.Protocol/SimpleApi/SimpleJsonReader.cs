@@ -178,7 +178,7 @@ public static class SimpleJsonReader
         var name = nameElement.GetString()!;
         if (!SimpleApiText.IsValidProjectName(name))
         {
-            throw Fail($"project name '{FilenameGuard.Printable(name)}' is not a valid name");
+            throw Fail($"project name '{UntrustedText.Printable(name)}' is not a valid name");
         }
 
         var versions = new List<string>();
@@ -236,12 +236,12 @@ public static class SimpleJsonReader
         var text = element.GetString()!;
         if (!SimpleApiText.TryParseApiVersion(text, out var major, out _))
         {
-            throw Fail($"api-version '{FilenameGuard.Printable(text)}' is not a version");
+            throw Fail($"api-version '{UntrustedText.Printable(text)}' is not a version");
         }
 
         if (major != 1)
         {
-            throw Fail($"api-version {FilenameGuard.Printable(text)} is not supported");
+            throw Fail($"api-version {UntrustedText.Printable(text)} is not supported");
         }
 
         return text;
@@ -298,8 +298,8 @@ public static class SimpleJsonReader
         }
 
         var filename = filenameElement.GetString()!;
-        var shown = FilenameGuard.Printable(filename);
-        if (!FilenameGuard.IsSafe(filename))
+        var shown = UntrustedText.Printable(filename);
+        if (!DistributionFilename.IsSafe(filename))
         {
             throw Fail($"file '{shown}' has an unsafe filename");
         }
@@ -609,7 +609,7 @@ public static class SimpleJsonReader
 
                         if (major != 1)
                         {
-                            throw Fail($"api-version {FilenameGuard.Printable(text)} is not supported");
+                            throw Fail($"api-version {UntrustedText.Printable(text)} is not supported");
                         }
 
                         _state = State.InMeta;

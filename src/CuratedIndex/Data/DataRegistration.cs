@@ -17,7 +17,7 @@ public static class DataRegistration
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
-                connectionString ??= $"Data Source={Path.Combine(DataDirectory(builder), "curated-index.db")}";
+                connectionString ??= $"Data Source={DefaultSqlitePath(builder)}";
                 builder.Services.AddDbContextPool<SqliteCuratedIndexDbContext>(o => o
                     .UseSqlite(connectionString)
                     .ConfigureWarnings(IgnoreSnapshotlessMigrations));
@@ -39,12 +39,11 @@ public static class DataRegistration
         }
     }
 
-    /// <summary>The directory that holds the embedded defaults (<c>./data</c> unless <c>Storage:Path</c>'s parent says otherwise).</summary>
-    public static string DataDirectory(IHostApplicationBuilder builder)
+    /// <summary>The zero-setup default: <c>data/curated-index.db</c> under the content root.</summary>
+    private static string DefaultSqlitePath(IHostApplicationBuilder builder)
     {
-        var directory = builder.Configuration["DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, "data");
-        Directory.CreateDirectory(directory);
-        return directory;
+        var directory = Directory.CreateDirectory(Path.Combine(builder.Environment.ContentRootPath, "data"));
+        return Path.Combine(directory.FullName, "curated-index.db");
     }
 
     // Migrations are written by hand without a model snapshot (the EF design package does not restore),

@@ -44,7 +44,6 @@ public static class CuratedIndexHost
         AddOptions<StorageOptions>(builder, StorageOptions.Section);
         AddOptions<PolicyOptions>(builder, PolicyOptions.Section);
         AddOptions<CacheOptions>(builder, CacheOptions.Section);
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
 
         builder.Services.AddSingleton<PolicyStore>();
         builder.Services.AddSingleton<IArtifactStore>(sp =>
@@ -67,6 +66,7 @@ public static class CuratedIndexHost
         UpstreamPageClient.Configure(builder.Services);
         builder.Services.AddSingleton<ProjectPageCache>();
         builder.Services.AddSingleton<JsonApiCache>();
+        builder.Services.AddSingleton<RenderCache>();
         builder.Services.AddSingleton<SimplePageRenderer>();
         builder.Services.AddSingleton<RootIndexService>();
         builder.Services.AddSingleton<ArtifactFetcher>();
@@ -115,12 +115,4 @@ public static class CuratedIndexHost
         var explicitRoot = args.FirstOrDefault(a => a.StartsWith("--contentRoot=", StringComparison.Ordinal));
         return explicitRoot?["--contentRoot=".Length..] ?? Directory.GetCurrentDirectory();
     }
-}
-
-/// <summary><c>Auth:BootstrapAdminToken</c>: the first administrator's API token (used by the review API).</summary>
-public sealed class AuthOptions
-{
-    public const string Section = "Auth";
-
-    public string? BootstrapAdminToken { get; set; }
 }

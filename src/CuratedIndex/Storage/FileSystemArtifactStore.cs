@@ -29,13 +29,7 @@ public sealed class FileSystemArtifactStore(string root) : IArtifactStore
         return Task.FromResult<IArtifactWrite>(new Write(stream, temporary, path));
     }
 
-    public Task DeleteAsync(string key, CancellationToken cancellationToken)
-    {
-        File.Delete(PathOf(key));
-        return Task.CompletedTask;
-    }
-
-    public string PathOf(string key)
+    private string PathOf(string key)
     {
         var path = Path.GetFullPath(Path.Combine(_root, key));
         // Keys are built by the proxy from validated names; this is the last line of defence.

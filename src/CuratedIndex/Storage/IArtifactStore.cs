@@ -15,8 +15,6 @@ public interface IArtifactStore
     /// so a partial or unverified file is never stored or served.
     /// </summary>
     Task<IArtifactWrite> BeginWriteAsync(string key, CancellationToken cancellationToken);
-
-    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>An open artifact: a seekable content stream plus what HTTP validators need.</summary>

@@ -32,14 +32,9 @@ public static class FileEndpoints
         ArtifactFetcher fetcher,
         IArtifactStore store)
     {
-        if (policies.FindEnvironment(env) is not { } environment)
+        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
-            return SimpleIndexEndpoints.UnknownEnvironment(env);
-        }
-
-        if (SimpleIndexEndpoints.InvalidName(project) is { } invalid)
-        {
-            return invalid;
+            return refusal;
         }
 
         if (!DistributionFilename.IsSafe(filename))
@@ -47,7 +42,6 @@ public static class FileEndpoints
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid filename");
         }
 
-        var normalized = ProjectName.Normalize(project);
         var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
 
@@ -82,7 +76,7 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        if (await ServeStoredAsync(store, request) is { } stored)
+        if (await ServeStoredAsync(store, request, context.Response) is { } stored)
         {
             return stored;
         }
@@ -102,7 +96,7 @@ public static class FileEndpoints
                 return PlainResults.BadGateway(outcome.Reason ?? "download failed");
         }
 
-        return await ServeStoredAsync(store, request) ?? PlainResults.BadGateway("the verified file is not in the store");
+        return await ServeStoredAsync(store, request, context.Response) ?? PlainResults.BadGateway("the verified file is not in the store");
     }
 
     private static ArtifactRequest FileRequest(string project, DistributionFile file)
@@ -143,7 +137,8 @@ public static class FileEndpoints
     private static string StoreKey(string? sha256, string filename) =>
         sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2]}/{sha256}/{filename}";
 
-    private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request)
+    /// <summary>A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored.</summary>
+    private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpResponse response)
     {
         if (request.ExpectedSha256 is null)
         {
@@ -156,22 +151,13 @@ public static class FileEndpoints
             return null;
         }
 
-        return new StoredFileResult(stored, request.ContentType, request.ExpectedSha256);
-    }
-
-    /// <summary>A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range.</summary>
-    private sealed class StoredFileResult(StoredObject stored, string contentType, string sha256) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.CacheControl = ArtifactFetcher.ImmutableCacheControl;
-            httpContext.Response.Headers.AccessControlAllowOrigin = "*";
-            return Results.File(
-                stored.Content,
-                contentType,
-                lastModified: stored.LastModified,
-                entityTag: new EntityTagHeaderValue($"\"{sha256}\""),
-                enableRangeProcessing: true).ExecuteAsync(httpContext);
-        }
+        response.Headers.CacheControl = ArtifactFetcher.ImmutableCacheControl;
+        response.Headers.AccessControlAllowOrigin = "*";
+        return Results.File(
+            stored.Content,
+            request.ContentType,
+            lastModified: stored.LastModified,
+            entityTag: new EntityTagHeaderValue($"\"{request.ExpectedSha256}\""),
+            enableRangeProcessing: true);
     }
 }

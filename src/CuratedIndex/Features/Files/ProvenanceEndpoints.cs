@@ -29,17 +29,11 @@ public static class ProvenanceEndpoints
         IHttpForwarder forwarder,
         ProvenanceInvoker invoker)
     {
-        if (policies.FindEnvironment(env) is not { } environment)
+        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
-            return SimpleIndexEndpoints.UnknownEnvironment(env);
+            return refusal;
         }
 
-        if (SimpleIndexEndpoints.InvalidName(project) is { } invalid)
-        {
-            return invalid;
-        }
-
-        var normalized = ProjectName.Normalize(project);
         var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
             || SimplePageRenderer.VersionOf(normalized, file.Filename) != version)

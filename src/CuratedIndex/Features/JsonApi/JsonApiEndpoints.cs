@@ -22,22 +22,17 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, JsonApiCache cache) =>
-            ServeAsync(env, project, null, context, policies, cache));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, JsonApiCache cache) =>
-            ServeAsync(env, project, version, context, policies, cache));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered) =>
+            ServeAsync(env, project, null, context, policies, cache, rendered));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered) =>
+            ServeAsync(env, project, version, context, policies, cache, rendered));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, JsonApiCache cache)
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered)
     {
-        if (policies.FindEnvironment(env) is not { } environment)
+        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
-            return SimpleIndexEndpoints.UnknownEnvironment(env);
-        }
-
-        if (SimpleIndexEndpoints.InvalidName(project) is { } invalid)
-        {
-            return invalid;
+            return refusal;
         }
 
         if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
@@ -45,7 +40,6 @@ public static class JsonApiEndpoints
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid version");
         }
 
-        var normalized = ProjectName.Normalize(project);
         if (normalized != project)
         {
             var suffix = version is null ? "json" : $"{Uri.EscapeDataString(version)}/json";
@@ -58,7 +52,8 @@ public static class JsonApiEndpoints
             return NotFound();
         }
 
-        var lookup = await cache.GetAsync(version is null ? normalized : $"{normalized}/{version}", context.RequestAborted);
+        var key = version is null ? normalized : $"{normalized}/{version}";
+        var lookup = await cache.GetAsync(key, context.RequestAborted);
         switch (lookup.Status)
         {
             case LookupStatus.NotFound:
@@ -67,13 +62,16 @@ public static class JsonApiEndpoints
                 return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
         }
 
-        var body = Filter(environment, policy, normalized, lookup.Value!.Body, ProxyUrls.For(context.Request), out var serial);
-        if (body is null)
+        var urls = ProxyUrls.For(context.Request);
+        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, policy, () =>
+            Filter(environment, policy, normalized, lookup.Value!.Body, urls, out var serial) is { } body
+                ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
+                : null);
+        if (page is null)
         {
             return NotFound();
         }
 
-        var page = new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial);
         await PlainResults.WriteIndexDocumentAsync(context, page, "application/json", CacheControl, negotiated: false);
         return Results.Empty;
     }

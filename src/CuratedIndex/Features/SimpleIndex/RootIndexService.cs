@@ -132,7 +132,7 @@ public sealed class RootIndexService(
     private static IAsyncEnumerable<ProjectListEntry> ReadEntries(Stream input, bool isJson, CancellationToken cancellationToken, Action<long>? onSerial = null) =>
         isJson
             ? SimpleJsonReader.ReadIndexAsync(input, cancellationToken, onSerial)
-            : SimpleHtmlReader.ReadIndexAsync(new StreamReader(input, Encoding.UTF8), cancellationToken);
+            : SimpleHtmlReader.ReadIndexAsync(new StreamReader(input, Encoding.UTF8), cancellationToken, onSerial);
 
     private async Task<(UpstreamRoot? Root, string? Failure)> GetUpstreamRootAsync(CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ public static class SimpleIndexEndpoints
     {
         if (policies.FindEnvironment(env) is not { } environment)
         {
-            return UnknownEnvironment(env);
+            return IndexRequest.UnknownEnvironment(env);
         }
 
         if (!context.Request.Path.Value!.EndsWith('/'))
@@ -62,17 +62,11 @@ public static class SimpleIndexEndpoints
         ProjectPageCache pages,
         SimplePageRenderer renderer)
     {
-        if (policies.FindEnvironment(env) is not { } environment)
+        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
-            return UnknownEnvironment(env);
+            return refusal;
         }
 
-        if (InvalidName(project) is { } invalid)
-        {
-            return invalid;
-        }
-
-        var normalized = ProjectName.Normalize(project);
         if (normalized != project || !context.Request.Path.Value!.EndsWith('/'))
         {
             return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/simple/{normalized}/");
@@ -107,15 +101,4 @@ public static class SimpleIndexEndpoints
         await PlainResults.WriteIndexDocumentAsync(context, page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
         return Results.Empty;
     }
-
-    public static IResult UnknownEnvironment(string env) =>
-        PlainResults.NotFound(Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
-
-    /// <summary>A 400 with a one-line reason for a project name that cannot be a PyPI name, or null when it is valid.</summary>
-    public static IResult? InvalidName(string project) =>
-        project.Length > ProjectName.MaxLength
-            ? PlainResults.Text(StatusCodes.Status400BadRequest, $"invalid project name: longer than {ProjectName.MaxLength} characters")
-            : ProjectName.IsValid(project)
-                ? null
-                : PlainResults.Text(StatusCodes.Status400BadRequest, "invalid project name: use letters, digits, '.', '-' and '_', starting and ending with a letter or digit");
 }

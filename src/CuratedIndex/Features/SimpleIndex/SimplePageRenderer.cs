@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
@@ -15,25 +14,16 @@ public sealed record RenderedPage(byte[] Body, string ETag, long? LastSerial);
 /// <summary>
 /// Turns an upstream page into what one environment may see: every file passes the decision function,
 /// file URLs point at the proxy, and a hidden project becomes a PEP 792 quarantined page (PROTOCOL.md H2).
-/// Rendered bytes are kept until the upstream page or the policy changes.
+/// Rendered bytes are kept in the <see cref="RenderCache"/> until the upstream page or the policy changes.
 /// </summary>
-public sealed class SimplePageRenderer
+public sealed class SimplePageRenderer(RenderCache cache)
 {
-    private readonly ConcurrentDictionary<RenderKey, (long Stamp, PolicySnapshot Policy, RenderedPage Page)> _rendered = new();
-
-    public RenderedPage Render(EnvironmentPolicy environment, PolicySnapshot policy, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls)
-    {
-        var key = new RenderKey(environment.Name, project.Page.Name, format, urls.Origin);
-        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Policy, policy))
-        {
-            return hit.Page;
-        }
-
-        var page = Filter(environment, policy, project.Page);
-        var rendered = Write(page, format, urls, environment.Name);
-        _rendered[key] = (stamp, policy, rendered);
-        return rendered;
-    }
+    public RenderedPage Render(EnvironmentPolicy environment, PolicySnapshot policy, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
+        cache.GetOrRender(
+            new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html", urls.Origin),
+            stamp,
+            policy,
+            () => Write(Filter(environment, policy, project.Page), format, urls, environment.Name))!;
 
     /// <summary>The page a client gets for a project it may not see: no files, status quarantined, the reason.</summary>
     public static RenderedPage RenderBlocked(string project, Decision decision, SimpleFormat format, ProxyUrls urls, string environment)
@@ -139,6 +129,4 @@ public sealed class SimplePageRenderer
     }
 
     public static string ETagOf(ReadOnlySpan<byte> body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
-
-    private readonly record struct RenderKey(string Environment, string Project, SimpleFormat Format, string Origin);
 }
