@@ -1,29 +1,64 @@
 using System.CommandLine;
-using CuratedIndex.Data;
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Hosting;
 
-// `curated-index [serve]` runs the server; `curated-index migrate` applies database migrations and exits.
-// Every other argument is configuration (`--Section:Key=value`), passed to the host untouched.
+// `curated-index [serve]` runs the server; the other verbs do one job and exit. Tokens no verb claims
+// (`--Section:Key=value`) are configuration, passed to the host untouched.
 var serve = new Command("serve", "Serve the index (the default).");
 var migrate = new Command("migrate", "Apply database migrations and exit.");
-var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate };
-root.TreatUnmatchedTokensAsErrors = false;
-serve.TreatUnmatchedTokensAsErrors = false;
-migrate.TreatUnmatchedTokensAsErrors = false;
+var verify = new Command("verify", "Check the audit log's hash chain; exit 1 naming the first broken record.");
+var audit = new Command("audit", "The audit log.") { verify };
+var userName = new Argument<string>("user-name") { Description = "The account's user name." };
+var role = new Option<string>("--role") { Description = "viewer, reviewer or admin.", Required = true };
+var addUser = new Command("add", "Create an account; the password is read from standard input.") { userName, role };
+var setPassword = new Command("set-password", "Set an account's password, read from standard input.") { userName };
+var users = new Command("users", "Local accounts of the review UI and API.") { addUser, setPassword };
+var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users };
+foreach (var command in new Command[] { root, serve, migrate, audit, verify, users, addUser, setPassword })
+{
+    command.TreatUnmatchedTokensAsErrors = false;
+}
 
-var hostArgs = args.Where(a => a is not ("serve" or "migrate")).ToArray();
+var parsed = root.Parse(args);
+var hostArgs = parsed.UnmatchedTokens.ToArray();
 root.SetAction((_, ct) => ServeAsync(hostArgs, ct));
 serve.SetAction((_, ct) => ServeAsync(hostArgs, ct));
-migrate.SetAction(async (_, ct) =>
+migrate.SetAction((_, ct) => RunAsync(hostArgs, migrateOnly: true, (_, _) =>
 {
-    await using var app = CuratedIndexHost.Build(hostArgs);
-    await DataRegistration.MigrateAsync(app.Services, ct);
     Console.WriteLine("Database is up to date.");
-    return 0;
-});
+    return Task.FromResult(0);
+}, ct));
+verify.SetAction((_, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+{
+    await using var scope = app.Services.CreateAsyncScope();
+    var (count, broken) = await AuditLog.VerifyAsync(scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>(), token);
+    if (broken is null)
+    {
+        Console.WriteLine($"audit chain intact: {count} records");
+        return 0;
+    }
 
-return await root.Parse(args).InvokeAsync();
+    await Console.Error.WriteLineAsync($"audit chain broken at record {broken.RecordId}: {broken.Problem}");
+    return 1;
+}, ct));
+addUser.SetAction((result, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+{
+    var name = result.GetValue(userName)!;
+    await app.Services.GetRequiredService<AccountService>().CreateUserAsync(name, ReadPassword(), result.GetValue(role)!, CliActor(), token);
+    Console.WriteLine($"created user '{name}'");
+    return 0;
+}, ct));
+setPassword.SetAction((result, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+{
+    var name = result.GetValue(userName)!;
+    await app.Services.GetRequiredService<AccountService>().SetPasswordAsync(name, ReadPassword(), CliActor(), token);
+    Console.WriteLine($"password of '{name}' changed");
+    return 0;
+}, ct));
+
+return await parsed.InvokeAsync();
 
 static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
 {
@@ -41,5 +76,33 @@ static async Task<int> ServeAsync(string[] args, CancellationToken cancellationT
     await app.RunAsync();
     return 0;
 }
+
+// One-shot verbs: build the host without serving, prepare the database, run, and say what went wrong in one line.
+static async Task<int> RunAsync(string[] args, bool migrateOnly, Func<WebApplication, CancellationToken, Task<int>> run, CancellationToken cancellationToken)
+{
+    await using var app = CuratedIndexHost.Build(args);
+    try
+    {
+        if (migrateOnly)
+        {
+            await CuratedIndex.Data.DataRegistration.MigrateAsync(app.Services, cancellationToken);
+        }
+        else
+        {
+            await CuratedIndexHost.PrepareAsync(app, cancellationToken);
+        }
+
+        return await run(app, cancellationToken);
+    }
+    catch (Exception e) when (e is PolicyFileException or AccountException)
+    {
+        await Console.Error.WriteLineAsync($"error: {e.Message}");
+        return 2;
+    }
+}
+
+static string ReadPassword() => Console.In.ReadLine() ?? "";
+
+static string CliActor() => $"cli:{Environment.UserName}";
 
 public partial class Program;

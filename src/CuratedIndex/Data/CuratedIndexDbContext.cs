@@ -9,12 +9,26 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<CachedPage> CachedPages => Set<CachedPage>();
     public DbSet<StoredArtifact> StoredArtifacts => Set<StoredArtifact>();
     public DbSet<Incident> Incidents => Set<Incident>();
+    public DbSet<ReviewRequest> ReviewRequests => Set<ReviewRequest>();
+    public DbSet<ReviewRequester> ReviewRequesters => Set<ReviewRequester>();
+    public DbSet<ProjectDecision> ProjectDecisions => Set<ProjectDecision>();
+    public DbSet<UserAccount> Users => Set<UserAccount>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
+    public DbSet<DailyRequestCount> DailyRequestCounts => Set<DailyRequestCount>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new CachedPageConfiguration());
         modelBuilder.ApplyConfiguration(new StoredArtifactConfiguration());
         modelBuilder.ApplyConfiguration(new IncidentConfiguration());
+        modelBuilder.ApplyConfiguration(new ReviewRequestConfiguration());
+        modelBuilder.ApplyConfiguration(new ReviewRequesterConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectDecisionConfiguration());
+        modelBuilder.ApplyConfiguration(new UserAccountConfiguration());
+        modelBuilder.ApplyConfiguration(new ApiTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new AuditRecordConfiguration());
+        modelBuilder.ApplyConfiguration(new DailyRequestCountConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -67,8 +81,134 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(i => i.OccurredAt).HasColumnName("occurred_at");
         }
     }
+
+    private sealed class ReviewRequestConfiguration : IEntityTypeConfiguration<ReviewRequest>
+    {
+        public void Configure(EntityTypeBuilder<ReviewRequest> builder)
+        {
+            builder.ToTable("review_requests");
+            builder.Property(r => r.Id).HasColumnName("id");
+            builder.Property(r => r.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(r => r.FirstRequestedAt).HasColumnName("first_requested_at");
+            builder.Property(r => r.LastRequestedAt).HasColumnName("last_requested_at");
+            builder.Property(r => r.RequestCount).HasColumnName("request_count");
+            builder.Property(r => r.Status).HasColumnName("status").HasMaxLength(16);
+            builder.Property(r => r.RiskScore).HasColumnName("risk_score");
+            builder.Property(r => r.DecidedAt).HasColumnName("decided_at");
+            builder.HasIndex(r => r.Project).IsUnique().HasDatabaseName("ix_review_requests_project");
+            builder.HasIndex(r => r.Status).HasDatabaseName("ix_review_requests_status");
+            builder.HasMany(r => r.Requesters).WithOne().HasForeignKey(r => r.ReviewRequestId).HasConstraintName("fk_review_requesters_review_requests");
+        }
+    }
+
+    private sealed class ReviewRequesterConfiguration : IEntityTypeConfiguration<ReviewRequester>
+    {
+        public void Configure(EntityTypeBuilder<ReviewRequester> builder)
+        {
+            builder.ToTable("review_requesters");
+            builder.Property(r => r.Id).HasColumnName("id");
+            builder.Property(r => r.ReviewRequestId).HasColumnName("review_request_id");
+            builder.Property(r => r.Environment).HasColumnName("environment").HasMaxLength(64);
+            builder.Property(r => r.Requester).HasColumnName("requester").HasMaxLength(128);
+            builder.Property(r => r.RequestCount).HasColumnName("request_count");
+            builder.Property(r => r.FirstRequestedAt).HasColumnName("first_requested_at");
+            builder.Property(r => r.LastRequestedAt).HasColumnName("last_requested_at");
+            builder.HasIndex(r => new { r.ReviewRequestId, r.Environment, r.Requester }).IsUnique().HasDatabaseName("ix_review_requesters_request_environment_requester");
+        }
+    }
+
+    private sealed class ProjectDecisionConfiguration : IEntityTypeConfiguration<ProjectDecision>
+    {
+        public void Configure(EntityTypeBuilder<ProjectDecision> builder)
+        {
+            builder.ToTable("project_decisions");
+            builder.Property(d => d.Id).HasColumnName("id");
+            builder.Property(d => d.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(d => d.Verdict).HasColumnName("verdict").HasMaxLength(16);
+            builder.Property(d => d.Reason).HasColumnName("reason").HasMaxLength(2000);
+            builder.Property(d => d.Actor).HasColumnName("actor").HasMaxLength(128);
+            builder.Property(d => d.DecidedAt).HasColumnName("decided_at");
+            builder.HasIndex(d => d.Project).HasDatabaseName("ix_project_decisions_project");
+        }
+    }
+
+    private sealed class UserAccountConfiguration : IEntityTypeConfiguration<UserAccount>
+    {
+        public void Configure(EntityTypeBuilder<UserAccount> builder)
+        {
+            builder.ToTable("users");
+            builder.Property(u => u.Id).HasColumnName("id");
+            builder.Property(u => u.UserName).HasColumnName("user_name").HasMaxLength(64);
+            builder.Property(u => u.PasswordHash).HasColumnName("password_hash").HasMaxLength(512);
+            builder.Property(u => u.Role).HasColumnName("role").HasMaxLength(16);
+            builder.Property(u => u.Disabled).HasColumnName("disabled");
+            builder.Property(u => u.CreatedAt).HasColumnName("created_at");
+            builder.Property(u => u.SecurityStamp).HasColumnName("security_stamp").HasMaxLength(64);
+            builder.HasIndex(u => u.UserName).IsUnique().HasDatabaseName("ix_users_user_name");
+        }
+    }
+
+    private sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
+    {
+        public void Configure(EntityTypeBuilder<ApiToken> builder)
+        {
+            builder.ToTable("api_tokens");
+            builder.Property(t => t.Id).HasColumnName("id");
+            builder.Property(t => t.UserId).HasColumnName("user_id");
+            builder.Property(t => t.Name).HasColumnName("name").HasMaxLength(100);
+            builder.Property(t => t.TokenHash).HasColumnName("token_hash").HasMaxLength(64);
+            builder.Property(t => t.Prefix).HasColumnName("prefix").HasMaxLength(16);
+            builder.Property(t => t.CreatedAt).HasColumnName("created_at");
+            builder.Property(t => t.LastUsedAt).HasColumnName("last_used_at");
+            builder.Property(t => t.RevokedAt).HasColumnName("revoked_at");
+            builder.HasIndex(t => t.TokenHash).IsUnique().HasDatabaseName("ix_api_tokens_token_hash");
+            builder.HasIndex(t => t.UserId).HasDatabaseName("ix_api_tokens_user_id");
+            builder.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).HasConstraintName("fk_api_tokens_users");
+        }
+    }
+
+    private sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditRecord>
+    {
+        public void Configure(EntityTypeBuilder<AuditRecord> builder)
+        {
+            builder.ToTable("audit_records");
+            // Ids are assigned by the audit log itself (previous id + 1) so that a gap is visible.
+            builder.Property(a => a.Id).HasColumnName("id").ValueGeneratedNever();
+            builder.Property(a => a.OccurredAt).HasColumnName("occurred_at");
+            builder.Property(a => a.Actor).HasColumnName("actor").HasMaxLength(128);
+            builder.Property(a => a.Action).HasColumnName("action").HasMaxLength(64);
+            builder.Property(a => a.Subject).HasColumnName("subject").HasMaxLength(256);
+            builder.Property(a => a.Reason).HasColumnName("reason").HasMaxLength(2000);
+            builder.Property(a => a.PreviousHash).HasColumnName("previous_hash").HasMaxLength(64);
+            builder.Property(a => a.Hash).HasColumnName("hash").HasMaxLength(64);
+            builder.HasIndex(a => a.PreviousHash).IsUnique().HasDatabaseName("ix_audit_records_previous_hash");
+        }
+    }
+
+    private sealed class DailyRequestCountConfiguration : IEntityTypeConfiguration<DailyRequestCount>
+    {
+        public void Configure(EntityTypeBuilder<DailyRequestCount> builder)
+        {
+            builder.ToTable("daily_request_counts");
+            builder.Property(c => c.Id).HasColumnName("id");
+            builder.Property(c => c.Day).HasColumnName("day");
+            builder.Property(c => c.Environment).HasColumnName("environment").HasMaxLength(64);
+            builder.Property(c => c.Outcome).HasColumnName("outcome").HasMaxLength(16);
+            builder.Property(c => c.Count).HasColumnName("count");
+            builder.HasIndex(c => new { c.Day, c.Environment, c.Outcome }).IsUnique().HasDatabaseName("ix_daily_request_counts_day_environment_outcome");
+        }
+    }
 }
 
-public sealed class SqliteCuratedIndexDbContext(DbContextOptions<SqliteCuratedIndexDbContext> options) : CuratedIndexDbContext(options);
+public sealed class SqliteCuratedIndexDbContext(DbContextOptions<SqliteCuratedIndexDbContext> options) : CuratedIndexDbContext(options)
+{
+    // SQLite has no time zones: DateTime columns are UTC by convention and read back as UTC.
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+
+    private sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+        value => value.ToUniversalTime(),
+        value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
 
 public sealed class PostgresCuratedIndexDbContext(DbContextOptions<PostgresCuratedIndexDbContext> options) : CuratedIndexDbContext(options);

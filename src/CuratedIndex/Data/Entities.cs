@@ -59,3 +59,105 @@ public static class IncidentKind
 {
     public const string HashMismatch = "hash-mismatch";
 }
+
+/// <summary>
+/// One project waiting for (or having had) a tier 2 review: created by the first request for a project that
+/// is not approved, updated by every later one. The current verdict mirrors the newest <see cref="ProjectDecision"/>.
+/// </summary>
+public sealed class ReviewRequest
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public DateTime FirstRequestedAt { get; set; }
+    public DateTime LastRequestedAt { get; set; }
+    public long RequestCount { get; set; }
+
+    /// <summary><see cref="Verdict"/> as text: pending, approved, denied or deferred.</summary>
+    public required string Status { get; set; }
+
+    /// <summary>0 (no known risk) to 1; typosquat findings raise it (see the queue's risk ordering).</summary>
+    public double RiskScore { get; set; }
+
+    public DateTime? DecidedAt { get; set; }
+    public List<ReviewRequester> Requesters { get; set; } = [];
+}
+
+/// <summary>Who asked for a project from which environment, and how often ("anonymous" when the index is open).</summary>
+public sealed class ReviewRequester
+{
+    public long Id { get; set; }
+    public long ReviewRequestId { get; set; }
+    public required string Environment { get; set; }
+    public required string Requester { get; set; }
+    public long RequestCount { get; set; }
+    public DateTime FirstRequestedAt { get; set; }
+    public DateTime LastRequestedAt { get; set; }
+}
+
+/// <summary>A reviewer's verdict on a project. Rows are only ever added: the newest row per project is in force.</summary>
+public sealed class ProjectDecision
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Verdict { get; set; }
+    public required string Reason { get; set; }
+    public required string Actor { get; set; }
+    public DateTime DecidedAt { get; set; }
+}
+
+/// <summary>A local account of the review UI and API.</summary>
+public sealed class UserAccount
+{
+    public long Id { get; set; }
+    public required string UserName { get; set; }
+    public required string PasswordHash { get; set; }
+    public required string Role { get; set; }
+    public bool Disabled { get; set; }
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>Changes whenever the password, role or status changes, so existing sign-in cookies stop working.</summary>
+    public required string SecurityStamp { get; set; }
+}
+
+/// <summary>A bearer token for the API and for token-protected indexes. Only its SHA-256 is stored.</summary>
+public sealed class ApiToken
+{
+    public long Id { get; set; }
+    public long UserId { get; set; }
+    public required string Name { get; set; }
+    public required string TokenHash { get; set; }
+
+    /// <summary>The first characters of the token, so a person can tell tokens apart.</summary>
+    public required string Prefix { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public UserAccount? User { get; set; }
+}
+
+/// <summary>
+/// One entry of the append-only audit log. <see cref="Hash"/> covers every field and the previous record's
+/// hash, so a deleted, inserted or altered record breaks the chain (<c>curated-index audit verify</c>).
+/// </summary>
+public sealed class AuditRecord
+{
+    public long Id { get; set; }
+    public DateTime OccurredAt { get; set; }
+    public required string Actor { get; set; }
+    public required string Action { get; set; }
+    public required string Subject { get; set; }
+    public required string Reason { get; set; }
+    public required string PreviousHash { get; set; }
+    public required string Hash { get; set; }
+}
+
+/// <summary>Index requests per day, environment and outcome (served or blocked), for the dashboard.</summary>
+public sealed class DailyRequestCount
+{
+    public long Id { get; set; }
+    public DateOnly Day { get; set; }
+    public required string Environment { get; set; }
+    public required string Outcome { get; set; }
+    public long Count { get; set; }
+}

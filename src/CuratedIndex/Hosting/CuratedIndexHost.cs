@@ -1,7 +1,11 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Files;
 using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Review;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
@@ -44,8 +48,22 @@ public static class CuratedIndexHost
         AddOptions<StorageOptions>(builder, StorageOptions.Section);
         AddOptions<PolicyOptions>(builder, PolicyOptions.Section);
         AddOptions<CacheOptions>(builder, CacheOptions.Section);
+        AddOptions<ReviewOptions>(builder, ReviewOptions.Section);
 
         builder.Services.AddSingleton<PolicyStore>();
+        builder.Services.AddSingleton<CurationStore>();
+        builder.Services.AddHostedService<CurationRefresher>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<ReviewQueue>();
+        builder.Services.AddSingleton<RequestCounter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestCounter>());
+        builder.AddCuratedIndexAccounts();
+        builder.Services.AddRazorPages(o =>
+        {
+            // Every page needs a signed-in account but the sign-in page; pages that change things ask for more.
+            o.Conventions.AuthorizeFolder("/", AccessPolicies.UiView);
+            o.Conventions.AllowAnonymousToPage("/Login");
+        });
         builder.Services.AddSingleton<IArtifactStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -60,7 +78,6 @@ public static class CuratedIndexHost
         UpstreamCluster.AddDestinations(builder.Configuration);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         builder.Services.AddHttpForwarder();
-        builder.Services.AddAuthorization();
         builder.Services.AddSingleton<UpstreamCluster>();
         builder.Services.AddSingleton<FileHostGuard>();
         UpstreamPageClient.Configure(builder.Services);
@@ -82,12 +99,20 @@ public static class CuratedIndexHost
         // Middleware order matters: refuse hostile paths before anything reads them.
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseForwardedHeaders();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapSimpleIndex();
         app.MapFiles();
         app.MapProvenance();
         app.MapJsonApi();
+        var api = app.MapGroup("/api/v1");
+        api.MapReviewApi();
+        api.MapExplainApi();
+        api.MapAuditApi();
+        api.MapAccountsApi();
+        app.MapRazorPages();
         // YARP's proxy state (health checks of the upstream cluster) lives in the proxy pipeline; no routes are configured.
         app.MapReverseProxy();
         return app;
@@ -103,6 +128,9 @@ public static class CuratedIndexHost
             await DataRegistration.MigrateAsync(app.Services, cancellationToken);
             HostingLog.Migrated(app.Logger, database.Provider.ToString());
         }
+
+        await app.Services.GetRequiredService<CurationStore>().RefreshAsync(cancellationToken);
+        await PolicyAudit.RecordIfChangedAsync(app.Services, cancellationToken);
     }
 
     private static void AddOptions<T>(WebApplicationBuilder builder, string section)

@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Review;
 using CuratedIndex.Protocol.SimpleApi;
 
 namespace CuratedIndex.Features.Decisions;
@@ -10,12 +11,18 @@ namespace CuratedIndex.Features.Decisions;
 /// </summary>
 public static class DecisionFunction
 {
-    public static Decision Decide(EnvironmentPolicy environment, PolicySnapshot policy, DecisionSubject subject, UpstreamFacts facts)
+    public static Decision Decide(EnvironmentPolicy environment, PolicySnapshot policy, ReviewerDecisions reviews, DecisionSubject subject, UpstreamFacts facts)
     {
-        // Deny rules apply in every tier and win over every approval.
+        // Deny rules apply in every tier and win over every approval: a policy file's, then a reviewer's.
         if (policy.Denied.TryGetValue(subject.Project, out var denyReason))
         {
             return Decision.Hide(DecisionRule.Denied, $"denied by policy: {denyReason}");
+        }
+
+        var review = reviews.For(subject.Project);
+        if (review is { Verdict: Verdict.Denied })
+        {
+            return Decision.Hide(DecisionRule.Denied, $"denied by reviewer {review.Actor}: {review.Reason}");
         }
 
         // PEP 792: a quarantined project must not offer any distribution, whatever our tier.
@@ -24,26 +31,35 @@ public static class DecisionFunction
             return Decision.Hide(DecisionRule.UpstreamQuarantined, "quarantined upstream");
         }
 
-        switch (environment.Tier)
+        if (environment.Tier == Tier.Passthrough)
         {
-            case Tier.Passthrough:
-                return Decision.Allow($"environment '{environment.Name}' is tier 1 (passthrough)");
-
-            case Tier.Reviewed:
-                return policy.Approved.Contains(subject.Project)
-                    ? Decision.Allow("approved by policy")
-                    : Decision.Hide(DecisionRule.NotApproved, $"'{subject.Project}' is not approved for environment '{environment.Name}' (tier 2)");
-
-            default:
-                if (!policy.Approved.Contains(subject.Project))
-                {
-                    return Decision.Hide(DecisionRule.NotApproved, $"'{subject.Project}' is not approved for environment '{environment.Name}' (tier 3)");
-                }
-
-                // Release vetting arrives with the tier 3 issue; until then tier 3 shows no release.
-                return subject.Version is null
-                    ? Decision.Allow("approved by policy")
-                    : Decision.Hide(DecisionRule.NotVetted, $"release {subject.Version} of '{subject.Project}' is not vetted for environment '{environment.Name}' (tier 3)");
+            return Decision.Allow($"environment '{environment.Name}' is tier 1 (passthrough)");
         }
+
+        // Tiers 2 and 3 show approved projects only: approved as code in a policy file, or by a reviewer.
+        string approval;
+        if (policy.Approved.Contains(subject.Project))
+        {
+            approval = "approved by policy";
+        }
+        else if (review is { Verdict: Verdict.Approved })
+        {
+            approval = $"approved by reviewer {review.Actor}: {review.Reason}";
+        }
+        else
+        {
+            var state = review is { Verdict: Verdict.Deferred } ? "deferred by a reviewer" : "not approved";
+            return Decision.Hide(DecisionRule.NotApproved, $"'{subject.Project}' is {state} for environment '{environment.Name}' (tier {(int)environment.Tier})");
+        }
+
+        if (environment.Tier == Tier.Reviewed)
+        {
+            return Decision.Allow(approval);
+        }
+
+        // Release vetting arrives with the tier 3 issue; until then tier 3 shows no release.
+        return subject.Version is null
+            ? Decision.Allow(approval)
+            : Decision.Hide(DecisionRule.NotVetted, $"release {subject.Version} of '{subject.Project}' is not vetted for environment '{environment.Name}' (tier 3)");
     }
 }

@@ -1,3 +1,4 @@
+using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
@@ -28,6 +29,8 @@ public static class FileEndpoints
         string filename,
         HttpContext context,
         PolicyStore policies,
+        CurationStore curations,
+        IndexAccess access,
         ProjectPageCache pages,
         ArtifactFetcher fetcher,
         IArtifactStore store)
@@ -35,6 +38,11 @@ public static class FileEndpoints
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
             return refusal;
+        }
+
+        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
+        {
+            return unauthorized;
         }
 
         if (!DistributionFilename.IsSafe(filename))
@@ -45,8 +53,8 @@ public static class FileEndpoints
         var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
 
-        var policy = policies.Current;
-        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized), UpstreamFacts.None).Visible)
+        var curation = curations.Current;
+        if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None).Visible)
         {
             return PlainResults.NotFound();
         }
@@ -65,7 +73,7 @@ public static class FileEndpoints
 
         var version = SimplePageRenderer.VersionOf(normalized, distribution);
         var facts = new UpstreamFacts(cached.Page.Status?.Status);
-        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized, version, distribution), facts).Visible)
+        if (!curation.Decide(environment, new DecisionSubject(normalized, version, distribution), facts).Visible)
         {
             return PlainResults.NotFound();
         }

@@ -1,3 +1,4 @@
+using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
@@ -24,6 +25,8 @@ public static class ProvenanceEndpoints
         string filename,
         HttpContext context,
         PolicyStore policies,
+        CurationStore curations,
+        IndexAccess access,
         ProjectPageCache pages,
         FileHostGuard hostGuard,
         IHttpForwarder forwarder,
@@ -34,6 +37,11 @@ public static class ProvenanceEndpoints
             return refusal;
         }
 
+        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
+        {
+            return unauthorized;
+        }
+
         var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
             || SimplePageRenderer.VersionOf(normalized, file.Filename) != version)
@@ -42,7 +50,7 @@ public static class ProvenanceEndpoints
         }
 
         var facts = new UpstreamFacts(lookup.Value.Page.Status?.Status);
-        if (!DecisionFunction.Decide(environment, policies.Current, new DecisionSubject(normalized, version, filename), facts).Visible)
+        if (!curations.Current.Decide(environment, new DecisionSubject(normalized, version, filename), facts).Visible)
         {
             return Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
@@ -22,17 +23,22 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered) =>
-            ServeAsync(env, project, null, context, policies, cache, rendered));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered) =>
-            ServeAsync(env, project, version, context, policies, cache, rendered));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered) =>
+            ServeAsync(env, project, null, context, policies, curations, access, cache, rendered));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered) =>
+            ServeAsync(env, project, version, context, policies, curations, access, cache, rendered));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, JsonApiCache cache, RenderCache rendered)
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
             return refusal;
+        }
+
+        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
+        {
+            return unauthorized;
         }
 
         if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
@@ -46,8 +52,8 @@ public static class JsonApiEndpoints
             return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/pypi/{normalized}/{suffix}");
         }
 
-        var policy = policies.Current;
-        if (!DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized, version), UpstreamFacts.None).Visible)
+        var curation = curations.Current;
+        if (!curation.Decide(environment, new DecisionSubject(normalized, version), UpstreamFacts.None).Visible)
         {
             return NotFound();
         }
@@ -63,8 +69,8 @@ public static class JsonApiEndpoints
         }
 
         var urls = ProxyUrls.For(context.Request);
-        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, policy, () =>
-            Filter(environment, policy, normalized, lookup.Value!.Body, urls, out var serial) is { } body
+        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, curation, () =>
+            Filter(environment, curation, normalized, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
         if (page is null)
@@ -80,14 +86,14 @@ public static class JsonApiEndpoints
     /// Drops releases the environment may not see, rewrites file URLs to the proxy, and returns null when
     /// the described release itself is hidden.
     /// </summary>
-    public static byte[]? Filter(EnvironmentPolicy environment, PolicySnapshot policy, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
+    public static byte[]? Filter(EnvironmentPolicy environment, Curation curation, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
     {
         var root = JsonNode.Parse(upstreamBody)!.AsObject();
         serial = root["last_serial"] is JsonValue serialValue && serialValue.TryGetValue<long>(out var s) ? s : null;
         var status = root["info"]?["project_status"]?["status"]?.GetValue<string>();
         var facts = new UpstreamFacts(status);
         bool Visible(string? version) =>
-            DecisionFunction.Decide(environment, policy, new DecisionSubject(project, version), facts).Visible;
+            curation.Decide(environment, new DecisionSubject(project, version), facts).Visible;
 
         var described = root["info"]?["version"]?.GetValue<string>();
         if (!Visible(null) || (described is not null && !Visible(described)))

@@ -129,6 +129,7 @@ public static class PolicyLoader
                 var options = Mapping(file, value, $"environment '{name}'");
                 Tier? tier = null;
                 TimeSpan? cooldown = null;
+                var access = IndexAccessMode.Open;
                 foreach (var (optionNode, optionValue) in options.Children)
                 {
                     var option = Scalar(file, optionNode, "option");
@@ -147,12 +148,20 @@ public static class PolicyLoader
                         case "cooldown":
                             cooldown = ParseDuration(text) ?? throw Problem(file, optionValue, $"environment '{name}': cooldown '{text}' is not a duration such as 7d, 12h or 30m");
                             break;
+                        case "access":
+                            access = text switch
+                            {
+                                "open" => IndexAccessMode.Open,
+                                "token" => IndexAccessMode.Token,
+                                _ => throw Problem(file, optionValue, $"environment '{name}': access must be open or token, not '{text}'"),
+                            };
+                            break;
                         default:
-                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown)");
+                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access)");
                     }
                 }
 
-                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown);
+                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access);
             }
         }
 

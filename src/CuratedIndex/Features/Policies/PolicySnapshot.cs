@@ -10,7 +10,14 @@ public enum Tier
     Vetted = 3,
 }
 
-public sealed record EnvironmentPolicy(string Name, Tier Tier, TimeSpan? Cooldown);
+/// <summary>Who may read an environment's index: everyone, or callers with a token.</summary>
+public enum IndexAccessMode
+{
+    Open,
+    Token,
+}
+
+public sealed record EnvironmentPolicy(string Name, Tier Tier, TimeSpan? Cooldown, IndexAccessMode Access = IndexAccessMode.Open);
 
 /// <summary>
 /// The merged content of every policy file, immutable. Names are PEP 503 normalized; matching is exact,

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Policies;
@@ -9,19 +11,35 @@ public sealed class PolicyStore(IOptions<PolicyOptions> options, IHostEnvironmen
 
     public PolicySnapshot Current => _current ??= Load();
 
+    /// <summary>SHA-256 over the loaded files' names and contents: changes exactly when a policy file does.</summary>
+    public string Digest { get; private set; } = "";
+
+    /// <summary>The loaded files, relative to the policy directory.</summary>
+    public IReadOnlyList<string> Files { get; private set; } = [];
+
     /// <summary>The environment named in a URL, or null when there is none by that name.</summary>
     public EnvironmentPolicy? FindEnvironment(string name) =>
         Current.Environments.TryGetValue(name, out var environment) ? environment : null;
 
     public PolicySnapshot Load()
     {
-        var path = options.Value.Path;
-        if (!System.IO.Path.IsPathRooted(path))
+        var path = Directory;
+        var snapshot = PolicyLoader.LoadDirectory(path);
+        var files = System.IO.Directory.GetFiles(path, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files)
         {
-            path = System.IO.Path.Combine(hostEnvironment.ContentRootPath, path);
+            hash.AppendData(Encoding.UTF8.GetBytes(System.IO.Path.GetRelativePath(path, file) + "\n"));
+            hash.AppendData(File.ReadAllBytes(file));
         }
 
-        _current = PolicyLoader.LoadDirectory(path);
-        return _current;
+        Files = files.Select(f => System.IO.Path.GetRelativePath(path, f)).ToArray();
+        Digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+        _current = snapshot;
+        return snapshot;
     }
+
+    private string Directory => System.IO.Path.IsPathRooted(options.Value.Path)
+        ? options.Value.Path
+        : System.IO.Path.Combine(hostEnvironment.ContentRootPath, options.Value.Path);
 }

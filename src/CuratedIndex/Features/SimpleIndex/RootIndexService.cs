@@ -35,7 +35,7 @@ public sealed class RootIndexService(
 
     private readonly SemaphoreSlim _upstreamGate = new(1, 1);
     private readonly ConcurrentDictionary<(string Environment, SimpleFormat Format), SemaphoreSlim> _renderGates = new();
-    private readonly ConcurrentDictionary<(string Environment, SimpleFormat Format), (long Stamp, PolicySnapshot Policy, RenderedRoot Root)> _rendered = new();
+    private readonly ConcurrentDictionary<(string Environment, SimpleFormat Format), (long Stamp, Curation Curation, RenderedRoot Root)> _rendered = new();
     private UpstreamRoot? _current;
     private long _stamp;
 
@@ -43,7 +43,7 @@ public sealed class RootIndexService(
         ? cacheOptions.Value.Path
         : Path.Combine(hostEnvironment.ContentRootPath, cacheOptions.Value.Path));
 
-    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, PolicySnapshot policy, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
     {
         var (root, failure) = await GetUpstreamRootAsync(cancellationToken);
         if (root is null)
@@ -52,7 +52,7 @@ public sealed class RootIndexService(
         }
 
         var key = (environment.Name, format);
-        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Policy, policy) && File.Exists(hit.Root.Path))
+        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path))
         {
             return (hit.Root, null);
         }
@@ -61,18 +61,18 @@ public sealed class RootIndexService(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (_rendered.TryGetValue(key, out hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Policy, policy) && File.Exists(hit.Root.Path))
+            if (_rendered.TryGetValue(key, out hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path))
             {
                 return (hit.Root, null);
             }
 
-            var rendered = await RenderAsync(root, environment, policy, format, urls, cancellationToken);
+            var rendered = await RenderAsync(root, environment, curation, format, urls, cancellationToken);
             if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != rendered.Path)
             {
                 File.Delete(previous.Root.Path);
             }
 
-            _rendered[key] = (root.Stamp, policy, rendered);
+            _rendered[key] = (root.Stamp, curation, rendered);
             return (rendered, null);
         }
         finally
@@ -81,7 +81,7 @@ public sealed class RootIndexService(
         }
     }
 
-    private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, PolicySnapshot policy, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
     {
         var extension = format == SimpleFormat.Json ? "json" : "html";
         var final = Path.Combine(Directory, $"root-{environment.Name}-{extension}-{root.Stamp}-{Guid.NewGuid():N}.{extension}");
@@ -90,7 +90,7 @@ public sealed class RootIndexService(
         {
             await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                var visible = VisibleEntries(root, environment, policy, cancellationToken);
+                var visible = VisibleEntries(root, environment, curation, cancellationToken);
                 if (format == SimpleFormat.Json)
                 {
                     await SimpleJsonWriter.WriteIndexAsync(output, visible, root.LastSerial, name => urls.Project(environment.Name, Protocol.ProjectName.Normalize(name)), cancellationToken);
@@ -116,13 +116,13 @@ public sealed class RootIndexService(
         }
     }
 
-    private async IAsyncEnumerable<ProjectListEntry> VisibleEntries(UpstreamRoot root, EnvironmentPolicy environment, PolicySnapshot policy, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ProjectListEntry> VisibleEntries(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await foreach (var entry in ReadEntries(input, root.IsJson, cancellationToken))
         {
             var name = Protocol.ProjectName.IsValid(entry.Name) ? Protocol.ProjectName.Normalize(entry.Name) : null;
-            if (name is not null && DecisionFunction.Decide(environment, policy, new DecisionSubject(name), UpstreamFacts.None).Visible)
+            if (name is not null && curation.Decide(environment, new DecisionSubject(name), UpstreamFacts.None).Visible)
             {
                 yield return entry;
             }

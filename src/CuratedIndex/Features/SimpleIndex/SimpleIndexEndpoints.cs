@@ -1,5 +1,7 @@
+using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
@@ -23,11 +25,16 @@ public static class SimpleIndexEndpoints
         app.MapMethods("/{env}/simple/{project}", GetAndHead, ProjectAsync);
     }
 
-    private static async Task<IResult> RootAsync(string env, HttpContext context, PolicyStore policies, RootIndexService roots)
+    private static async Task<IResult> RootAsync(string env, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, RootIndexService roots)
     {
         if (policies.FindEnvironment(env) is not { } environment)
         {
             return IndexRequest.UnknownEnvironment(env);
+        }
+
+        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
+        {
+            return unauthorized;
         }
 
         if (!context.Request.Path.Value!.EndsWith('/'))
@@ -36,7 +43,7 @@ public static class SimpleIndexEndpoints
         }
 
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
-        var (root, failure) = await roots.GetAsync(environment, policies.Current, format, ProxyUrls.For(context.Request), context.RequestAborted);
+        var (root, failure) = await roots.GetAsync(environment, curations.Current, format, ProxyUrls.For(context.Request), context.RequestAborted);
         if (root is null)
         {
             return PlainResults.BadGateway(failure ?? "the project list is unavailable");
@@ -59,12 +66,22 @@ public static class SimpleIndexEndpoints
         string project,
         HttpContext context,
         PolicyStore policies,
+        CurationStore curations,
+        IndexAccess access,
         ProjectPageCache pages,
-        SimplePageRenderer renderer)
+        SimplePageRenderer renderer,
+        ReviewQueue queue,
+        RequestCounter counter)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
             return refusal;
+        }
+
+        var (caller, unauthorized) = await access.CheckAsync(context, environment);
+        if (unauthorized is not null)
+        {
+            return unauthorized;
         }
 
         if (normalized != project || !context.Request.Path.Value!.EndsWith('/'))
@@ -74,30 +91,47 @@ public static class SimpleIndexEndpoints
 
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
         var urls = ProxyUrls.For(context.Request);
-        var policy = policies.Current;
+        var curation = curations.Current;
 
-        // Hidden by policy alone: answer without asking upstream, as a quarantined page so that a
-        // client cannot fall through to another index (PROTOCOL.md H2).
-        var decision = DecisionFunction.Decide(environment, policy, new DecisionSubject(normalized), UpstreamFacts.None);
+        var decision = curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None);
         RenderedPage page;
-        if (!decision.Visible)
+        if (decision.Rule == DecisionRule.Denied)
         {
+            // Denied: answer without asking upstream, as a quarantined page so that a client cannot fall
+            // through to another index (PROTOCOL.md H2).
             page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
         }
         else
         {
             var lookup = await pages.GetAsync(normalized, context.RequestAborted);
-            switch (lookup.Status)
+            if (lookup.Status == LookupStatus.NotFound)
             {
-                case LookupStatus.NotFound:
-                    return PlainResults.NotFound();
-                case LookupStatus.Failed:
-                    return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
+                // Not upstream: nothing to review, and PyPI's answer is a 404.
+                return PlainResults.NotFound();
             }
 
-            page = renderer.Render(environment, policy, lookup.Value!, lookup.Stamp, format, urls);
+            if (!decision.Visible && decision.Rule == DecisionRule.NotApproved)
+            {
+                // Not approved: the request is demand for a review, and the page names the review request.
+                var requestId = await queue.RecordDemandAsync(normalized, env, caller!, context.RequestAborted);
+                decision = decision with { Reason = $"{decision.Reason}; review request #{requestId}" };
+            }
+
+            if (!decision.Visible)
+            {
+                page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
+            }
+            else if (lookup.Status == LookupStatus.Failed)
+            {
+                return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
+            }
+            else
+            {
+                page = renderer.Render(environment, curation, lookup.Value!, lookup.Stamp, format, urls);
+            }
         }
 
+        counter.Count(env, decision.Visible ? RequestOutcome.Served : RequestOutcome.Blocked);
         await PlainResults.WriteIndexDocumentAsync(context, page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
         return Results.Empty;
     }

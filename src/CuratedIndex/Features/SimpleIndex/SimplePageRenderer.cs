@@ -14,16 +14,16 @@ public sealed record RenderedPage(byte[] Body, string ETag, long? LastSerial);
 /// <summary>
 /// Turns an upstream page into what one environment may see: every file passes the decision function,
 /// file URLs point at the proxy, and a hidden project becomes a PEP 792 quarantined page (PROTOCOL.md H2).
-/// Rendered bytes are kept in the <see cref="RenderCache"/> until the upstream page or the policy changes.
+/// Rendered bytes are kept in the <see cref="RenderCache"/> until the upstream page or the curation changes.
 /// </summary>
 public sealed class SimplePageRenderer(RenderCache cache)
 {
-    public RenderedPage Render(EnvironmentPolicy environment, PolicySnapshot policy, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
+    public RenderedPage Render(EnvironmentPolicy environment, Curation curation, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
         cache.GetOrRender(
             new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html", urls.Origin),
             stamp,
-            policy,
-            () => Write(Filter(environment, policy, project.Page), format, urls, environment.Name))!;
+            curation,
+            () => Write(Filter(environment, curation, project.Page), format, urls, environment.Name))!;
 
     /// <summary>The page a client gets for a project it may not see: no files, status quarantined, the reason.</summary>
     public static RenderedPage RenderBlocked(string project, Decision decision, SimpleFormat format, ProxyUrls urls, string environment)
@@ -38,10 +38,10 @@ public sealed class SimplePageRenderer(RenderCache cache)
     }
 
     /// <summary>Applies the decision function to every file and rebuilds <c>versions</c> to match (PROTOCOL.md M1).</summary>
-    public static ProjectPage Filter(EnvironmentPolicy environment, PolicySnapshot policy, ProjectPage page)
+    public static ProjectPage Filter(EnvironmentPolicy environment, Curation curation, ProjectPage page)
     {
         var facts = new UpstreamFacts(page.Status?.Status);
-        var projectDecision = DecisionFunction.Decide(environment, policy, new DecisionSubject(page.Name), facts);
+        var projectDecision = curation.Decide(environment, new DecisionSubject(page.Name), facts);
         if (!projectDecision.Visible)
         {
             return page with
@@ -56,7 +56,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
         foreach (var file in page.Files)
         {
             var version = VersionOf(page.Name, file.Filename);
-            if (DecisionFunction.Decide(environment, policy, new DecisionSubject(page.Name, version, file.Filename), facts).Visible)
+            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts).Visible)
             {
                 kept.Add(file);
             }

@@ -1,3 +1,4 @@
+using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 
@@ -28,7 +29,7 @@ public sealed class DecisionFunctionTests
     [InlineData("prod", "requests", true, DecisionRule.Allowed)]
     public void Decide_Project_FollowsTierAndDenyRules(string environment, string project, bool visible, DecisionRule rule)
     {
-        var decision = DecisionFunction.Decide(Env(environment), Policy, new DecisionSubject(project), UpstreamFacts.None);
+        var decision = DecisionFunction.Decide(Env(environment), Policy, ReviewerDecisions.None, new DecisionSubject(project), UpstreamFacts.None);
 
         Assert.Equal(visible, decision.Visible);
         Assert.Equal(rule, decision.Rule);
@@ -38,7 +39,7 @@ public sealed class DecisionFunctionTests
     [Fact]
     public void Decide_DeniedProject_ReasonNamesThePolicyReason()
     {
-        var decision = DecisionFunction.Decide(Env("dev"), Policy, new DecisionSubject("reqeusts"), UpstreamFacts.None);
+        var decision = DecisionFunction.Decide(Env("dev"), Policy, ReviewerDecisions.None, new DecisionSubject("reqeusts"), UpstreamFacts.None);
 
         Assert.Equal("denied by policy: typosquat of requests", decision.Reason);
     }
@@ -48,7 +49,7 @@ public sealed class DecisionFunctionTests
     [InlineData("ci")]
     public void Decide_QuarantinedUpstream_IsHiddenInEveryTier(string environment)
     {
-        var decision = DecisionFunction.Decide(Env(environment), Policy, new DecisionSubject("requests"), new UpstreamFacts("quarantined"));
+        var decision = DecisionFunction.Decide(Env(environment), Policy, ReviewerDecisions.None, new DecisionSubject("requests"), new UpstreamFacts("quarantined"));
 
         Assert.False(decision.Visible);
         Assert.Equal(DecisionRule.UpstreamQuarantined, decision.Rule);
@@ -57,8 +58,8 @@ public sealed class DecisionFunctionTests
     [Fact]
     public void Decide_Tier3Release_IsHiddenUntilVetted()
     {
-        var project = DecisionFunction.Decide(Env("prod"), Policy, new DecisionSubject("requests"), UpstreamFacts.None);
-        var release = DecisionFunction.Decide(Env("prod"), Policy, new DecisionSubject("requests", "2.31.0"), UpstreamFacts.None);
+        var project = DecisionFunction.Decide(Env("prod"), Policy, ReviewerDecisions.None, new DecisionSubject("requests"), UpstreamFacts.None);
+        var release = DecisionFunction.Decide(Env("prod"), Policy, ReviewerDecisions.None, new DecisionSubject("requests", "2.31.0"), UpstreamFacts.None);
 
         Assert.True(project.Visible);
         Assert.False(release.Visible);
@@ -68,7 +69,7 @@ public sealed class DecisionFunctionTests
     [Fact]
     public void Decide_Tier1_ShowsEveryReleaseAndFile()
     {
-        var decision = DecisionFunction.Decide(Env("dev"), Policy, new DecisionSubject("flask", "3.0.0", "flask-3.0.0-py3-none-any.whl"), UpstreamFacts.None);
+        var decision = DecisionFunction.Decide(Env("dev"), Policy, ReviewerDecisions.None, new DecisionSubject("flask", "3.0.0", "flask-3.0.0-py3-none-any.whl"), UpstreamFacts.None);
 
         Assert.True(decision.Visible);
     }

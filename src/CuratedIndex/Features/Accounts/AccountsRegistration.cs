@@ -1,0 +1,94 @@
+using System.Security.Claims;
+using CuratedIndex.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Accounts;
+
+/// <summary>
+/// Authentication and authorization: cookies for the review UI, bearer tokens for the API, tokens (Basic or
+/// Bearer) for protected indexes. No default scheme: each endpoint names its own, so index requests do
+/// no authentication work at all unless their environment asks for a token.
+/// </summary>
+public static class AccountsRegistration
+{
+    public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+    public const string SecurityStampClaim = "curated-index:security-stamp";
+
+    public static void AddCuratedIndexAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddSingleton<IndexAccess>();
+        builder.Services.AddSingleton<SignInThrottle>();
+
+        var lifetime = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>()?.SessionLifetime ?? new AuthOptions().SessionLifetime;
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
+            .AddCookie(CookieScheme, o =>
+            {
+                o.Cookie.Name = "curated-index-session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure whenever the request came over TLS (directly or as X-Forwarded-Proto says).
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.LoginPath = "/ui/login";
+                o.LogoutPath = "/ui/logout";
+                o.AccessDeniedPath = "/ui/denied";
+                o.ExpireTimeSpan = lifetime;
+                o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = ValidateAccountAsync;
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AccessPolicies.View, RoleAtLeast(ApiTokenAuthenticationHandler.SchemeName, Roles.Viewer, Roles.Reviewer, Roles.Admin))
+            .AddPolicy(AccessPolicies.Review, RoleAtLeast(ApiTokenAuthenticationHandler.SchemeName, Roles.Reviewer, Roles.Admin))
+            .AddPolicy(AccessPolicies.Administer, RoleAtLeast(ApiTokenAuthenticationHandler.SchemeName, Roles.Admin))
+            .AddPolicy(AccessPolicies.UiView, RoleAtLeast(CookieScheme, Roles.Viewer, Roles.Reviewer, Roles.Admin))
+            .AddPolicy(AccessPolicies.UiReview, RoleAtLeast(CookieScheme, Roles.Reviewer, Roles.Admin))
+            .AddPolicy(AccessPolicies.UiAdminister, RoleAtLeast(CookieScheme, Roles.Admin));
+
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "curated-index-antiforgery";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.FormFieldName = "__RequestVerificationToken";
+        });
+    }
+
+    private static AuthorizationPolicy RoleAtLeast(string scheme, params string[] roles) =>
+        new AuthorizationPolicyBuilder(scheme).RequireAuthenticatedUser().RequireRole(roles).Build();
+
+    /// <summary>The claims a UI sign-in carries; the security stamp lets a password, role or status change end it.</summary>
+    public static ClaimsPrincipal CookiePrincipal(UserAccount user) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ClaimTypes.Name, user.UserName),
+                new Claim(ClaimTypes.Role, user.Role),
+                new Claim(SecurityStampClaim, user.SecurityStamp),
+            ],
+            CookieScheme,
+            ClaimTypes.Name,
+            ClaimTypes.Role));
+
+    // Every UI request re-checks the account: a disabled account or a changed password or role ends the session.
+    private static async Task ValidateAccountAsync(CookieValidatePrincipalContext context)
+    {
+        var id = context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier);
+        var stamp = context.Principal?.FindFirstValue(SecurityStampClaim);
+        var db = context.HttpContext.RequestServices.GetRequiredService<CuratedIndexDbContext>();
+        var valid = long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var userId)
+            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted);
+        if (!valid)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieScheme);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CuratedIndex.Data;
+
+namespace CuratedIndex.Features.Audit;
+
+/// <summary>
+/// The hash chain over audit records. Each record's hash covers its id, time, actor, action, subject, reason
+/// and the previous record's hash, so deleting, inserting, reordering or altering any record is detectable.
+/// </summary>
+public static class AuditChain
+{
+    public static readonly string GenesisHash = new('0', 64);
+
+    public static string ComputeHash(long id, DateTime occurredAt, string actor, string action, string subject, string reason, string previousHash)
+    {
+        // Length-prefixed fields: no choice of field values can make two different records hash alike.
+        var text = new StringBuilder();
+        foreach (var field in new[] { id.ToString(CultureInfo.InvariantCulture), Timestamp(occurredAt), actor, action, subject, reason, previousHash })
+        {
+            text.Append(field.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(field).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    public static string ComputeHash(AuditRecord record) =>
+        ComputeHash(record.Id, record.OccurredAt, record.Actor, record.Action, record.Subject, record.Reason, record.PreviousHash);
+
+    /// <summary>Microsecond precision: both databases keep it, so a stored time hashes as it did when written.</summary>
+    public static DateTime Normalize(DateTime time)
+    {
+        var utc = time.Kind == DateTimeKind.Utc ? time : DateTime.SpecifyKind(time, DateTimeKind.Utc);
+        return new DateTime(utc.Ticks - (utc.Ticks % 10), DateTimeKind.Utc);
+    }
+
+    private static string Timestamp(DateTime time) =>
+        Normalize(time).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Checks records in id order; returns the first broken one and why, or null when the chain is intact.</summary>
+    public static AuditBreak? Verify(IEnumerable<AuditRecord> recordsInIdOrder)
+    {
+        var expectedId = 1L;
+        var previousHash = GenesisHash;
+        foreach (var record in recordsInIdOrder)
+        {
+            if (record.Id != expectedId)
+            {
+                return new AuditBreak(record.Id, record.Id > expectedId
+                    ? $"record {expectedId} is missing (next record is {record.Id})"
+                    : $"record {record.Id} appears out of order");
+            }
+
+            if (!string.Equals(record.PreviousHash, previousHash, StringComparison.Ordinal))
+            {
+                return new AuditBreak(record.Id, "its previous-hash does not match the record before it");
+            }
+
+            if (!string.Equals(ComputeHash(record), record.Hash, StringComparison.Ordinal))
+            {
+                return new AuditBreak(record.Id, "its content does not match its hash (the record was altered)");
+            }
+
+            previousHash = record.Hash;
+            expectedId++;
+        }
+
+        return null;
+    }
+}
+
+/// <summary>The first record where the chain breaks.</summary>
+public sealed record AuditBreak(long RecordId, string Problem);

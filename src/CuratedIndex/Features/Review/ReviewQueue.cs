@@ -1,0 +1,95 @@
+using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Decisions;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Review;
+
+/// <summary>The outcome of one decision about one project.</summary>
+public sealed record DecisionResult(string Project, Verdict Verdict, long DecisionId);
+
+/// <summary>
+/// The review queue: demand recorded from index requests, and reviewer decisions (each one a new
+/// <see cref="ProjectDecision"/> row and an audit record, written together).
+/// </summary>
+public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, CurationStore curation, TimeProvider clock, ILogger<ReviewQueue> logger)
+{
+    public const string Anonymous = "anonymous";
+    public const int MaxReasonLength = 2000;
+
+    /// <summary>
+    /// Counts one request for a project that is not approved, creating its review request on first sight.
+    /// Returns the review request's id. Upserts in SQL so that concurrent requests on any node count exactly.
+    /// </summary>
+    public async Task<long> RecordDemandAsync(string project, string environment, string requester, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        // The same statement works on SQLite (3.35+) and PostgreSQL.
+        var id = await db.Database.SqlQuery<long>($"""
+            INSERT INTO review_requests (project, first_requested_at, last_requested_at, request_count, status, risk_score)
+            VALUES ({project}, {now}, {now}, 1, {VerdictText.Pending}, 0)
+            ON CONFLICT (project) DO UPDATE SET last_requested_at = excluded.last_requested_at, request_count = review_requests.request_count + 1
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO review_requesters (review_request_id, environment, requester, request_count, first_requested_at, last_requested_at)
+            VALUES ({id[0]}, {environment}, {requester}, 1, {now}, {now})
+            ON CONFLICT (review_request_id, environment, requester) DO UPDATE SET last_requested_at = excluded.last_requested_at, request_count = review_requesters.request_count + 1
+            """, cancellationToken);
+        return id[0];
+    }
+
+    /// <summary>
+    /// Records one verdict with its reason for each project, and their audit records, in one transaction;
+    /// then makes the new decisions visible to the decision function at once.
+    /// </summary>
+    public async Task<IReadOnlyList<DecisionResult>> DecideAsync(IReadOnlyCollection<string> projects, Verdict verdict, string reason, string actor, CancellationToken cancellationToken)
+    {
+        if (verdict == Verdict.Pending)
+        {
+            throw new ArgumentException("a decision is approve, deny or defer", nameof(verdict));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var verdictText = VerdictText.Of(verdict);
+        var results = await audit.WriteAsync(async db =>
+        {
+            var decisions = new List<ProjectDecision>();
+            var requests = await db.ReviewRequests.Where(r => projects.Contains(r.Project)).ToDictionaryAsync(r => r.Project, StringComparer.Ordinal, cancellationToken);
+            foreach (var project in projects.Distinct(StringComparer.Ordinal))
+            {
+                var decision = new ProjectDecision { Project = project, Verdict = verdictText, Reason = reason, Actor = actor, DecidedAt = now };
+                db.ProjectDecisions.Add(decision);
+                decisions.Add(decision);
+                if (!requests.TryGetValue(project, out var request))
+                {
+                    // Deciding before anyone asked (pre-approval) still gives the project a place in the queue's history.
+                    request = new ReviewRequest { Project = project, Status = verdictText, FirstRequestedAt = now, LastRequestedAt = now };
+                    db.ReviewRequests.Add(request);
+                }
+
+                request.Status = verdictText;
+                request.DecidedAt = now;
+            }
+
+            var action = verdict switch
+            {
+                Verdict.Approved => AuditAction.ProjectApprove,
+                Verdict.Denied => AuditAction.ProjectDeny,
+                _ => AuditAction.ProjectDefer,
+            };
+            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)).ToList();
+            return ((IReadOnlyList<ProjectDecision>)decisions, (IReadOnlyList<AuditEntry>)entries);
+        }, cancellationToken);
+
+        foreach (var decision in results)
+        {
+            ReviewLog.Decided(logger, actor, verdictText, decision.Project, reason);
+        }
+
+        await curation.RefreshAsync(cancellationToken);
+        return results.Select(d => new DecisionResult(d.Project, verdict, d.Id)).ToList();
+    }
+}
