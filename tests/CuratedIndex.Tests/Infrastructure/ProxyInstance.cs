@@ -19,9 +19,11 @@ public sealed class ProxyInstance : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string? _postgresDatabase;
 
-    private ProxyInstance(WebApplication app, string root, string? postgresDatabase, Uri baseUrl)
+    private ProxyInstance(WebApplication app, string root, string? postgresDatabase, Uri baseUrl, DatabaseProvider provider, string connectionString)
     {
         _app = app;
+        Provider = provider;
+        ConnectionString = connectionString;
         Root = root;
         _postgresDatabase = postgresDatabase;
         BaseUrl = baseUrl;
@@ -34,6 +36,11 @@ public sealed class ProxyInstance : IAsyncDisposable
     public string Root { get; }
 
     public HttpClient Client { get; }
+
+    public DatabaseProvider Provider { get; }
+
+    /// <summary>The database's connection string, for tools run beside the instance (the CLI) and direct SQL.</summary>
+    public string ConnectionString { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -65,16 +72,19 @@ public sealed class ProxyInstance : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
         };
         string? database = null;
+        string connectionString;
         if (provider == DatabaseProvider.Postgres)
         {
             database = await CreatePostgresDatabaseAsync();
             args.Add("--Database:Provider=Postgres");
             args.Add("--Database:MigrateOnStartup=true");
-            args.Add($"--ConnectionStrings:CuratedIndex={PostgresConnection(database)}");
+            connectionString = PostgresConnection(database);
+            args.Add($"--ConnectionStrings:CuratedIndex={connectionString}");
         }
         else
         {
-            args.Add($"--ConnectionStrings:CuratedIndex=Data Source={Path.Combine(root, "data", "curated-index.db")}");
+            connectionString = $"Data Source={Path.Combine(root, "data", "curated-index.db")}";
+            args.Add($"--ConnectionStrings:CuratedIndex={connectionString}");
             Directory.CreateDirectory(Path.Combine(root, "data"));
         }
 
@@ -87,7 +97,7 @@ public sealed class ProxyInstance : IAsyncDisposable
         await CuratedIndexHost.PrepareAsync(app, CancellationToken.None);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ProxyInstance(app, root, database, new Uri(address + "/"));
+        return new ProxyInstance(app, root, database, new Uri(address + "/"), provider, connectionString);
     }
 
     public static string PostgresAdminConnection() =>
