@@ -44,8 +44,10 @@ public static class ReviewApi
         return reason.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) ? "the reason contains control characters" : null;
     }
 
-    public static string? ProjectProblem(string name) =>
-        name.Length <= ProjectName.MaxLength && ProjectName.IsValid(name) ? null : $"'{Printable(name)}' is not a valid project name";
+    public static string? ProjectProblem(string? name) =>
+        name is null ? "project names must be strings"
+        : name.Length <= ProjectName.MaxLength && ProjectName.IsValid(name) ? null
+        : $"'{Printable(name)}' is not a valid project name";
 
     private static async Task<IResult> ListAsync(
         CuratedIndexDbContext db,

@@ -62,10 +62,16 @@ public static class ReviewQueries
 
         var total = await requests.CountAsync(cancellationToken);
         var limit = Math.Clamp(query.Limit, 1, MaxLimit);
-        var rows = await requests.Skip(Math.Max(0, query.Offset)).Take(limit)
-            .Select(r => new { Request = r, Environments = r.Requesters.Select(q => q.Environment).Distinct().ToList() })
-            .ToListAsync(cancellationToken);
-        return new QueuePage(rows.Select(r => Item(r.Request, r.Environments)).ToList(), total);
+        var rows = await requests.Skip(Math.Max(0, query.Offset)).Take(limit).ToListAsync(cancellationToken);
+        // A second query rather than a nested collection in the page's projection: SQLite cannot run that (it needs APPLY).
+        var ids = rows.Select(r => r.Id).ToList();
+        var environments = (await db.ReviewRequesters.AsNoTracking()
+                .Where(q => ids.Contains(q.ReviewRequestId))
+                .Select(q => new { q.ReviewRequestId, q.Environment })
+                .Distinct()
+                .ToListAsync(cancellationToken))
+            .ToLookup(q => q.ReviewRequestId, q => q.Environment);
+        return new QueuePage(rows.Select(r => Item(r, environments[r.Id].ToList())).ToList(), total);
     }
 
     public static async Task<ReviewDetail> GetAsync(CuratedIndexDbContext db, string project, CancellationToken cancellationToken)
