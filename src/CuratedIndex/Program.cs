@@ -25,12 +25,12 @@ var parsed = root.Parse(args);
 var hostArgs = parsed.UnmatchedTokens.ToArray();
 root.SetAction((_, ct) => ServeAsync(hostArgs, ct));
 serve.SetAction((_, ct) => ServeAsync(hostArgs, ct));
-migrate.SetAction((_, ct) => RunAsync(hostArgs, migrateOnly: true, (_, _) =>
+migrate.SetAction((_, ct) => RunAsync(hostArgs, Preparation.Migrate, (_, _) =>
 {
     Console.WriteLine("Database is up to date.");
     return Task.FromResult(0);
 }, ct));
-verify.SetAction((_, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+verify.SetAction((_, ct) => RunAsync(hostArgs, Preparation.None, async (app, token) =>
 {
     await using var scope = app.Services.CreateAsyncScope();
     var (count, broken) = await AuditLog.VerifyAsync(scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>(), token);
@@ -43,14 +43,14 @@ verify.SetAction((_, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, t
     await Console.Error.WriteLineAsync($"audit chain broken at record {broken.RecordId}: {broken.Problem}");
     return 1;
 }, ct));
-addUser.SetAction((result, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+addUser.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async (app, token) =>
 {
     var name = result.GetValue(userName)!;
     await app.Services.GetRequiredService<AccountService>().CreateUserAsync(name, ReadPassword(), result.GetValue(role)!, CliActor(), token);
     Console.WriteLine($"created user '{name}'");
     return 0;
 }, ct));
-setPassword.SetAction((result, ct) => RunAsync(hostArgs, migrateOnly: false, async (app, token) =>
+setPassword.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async (app, token) =>
 {
     var name = result.GetValue(userName)!;
     await app.Services.GetRequiredService<AccountService>().SetPasswordAsync(name, ReadPassword(), CliActor(), token);
@@ -78,23 +78,24 @@ static async Task<int> ServeAsync(string[] args, CancellationToken cancellationT
 }
 
 // One-shot verbs: build the host without serving, prepare the database, run, and say what went wrong in one line.
-static async Task<int> RunAsync(string[] args, bool migrateOnly, Func<WebApplication, CancellationToken, Task<int>> run, CancellationToken cancellationToken)
+static async Task<int> RunAsync(string[] args, Preparation preparation, Func<WebApplication, CancellationToken, Task<int>> run, CancellationToken cancellationToken)
 {
     await using var app = CuratedIndexHost.Build(args);
     try
     {
-        if (migrateOnly)
+        switch (preparation)
         {
-            await CuratedIndex.Data.DataRegistration.MigrateAsync(app.Services, cancellationToken);
-        }
-        else
-        {
-            await CuratedIndexHost.PrepareAsync(app, cancellationToken);
+            case Preparation.Migrate:
+                await CuratedIndex.Data.DataRegistration.MigrateAsync(app.Services, cancellationToken);
+                break;
+            case Preparation.Full:
+                await CuratedIndexHost.PrepareAsync(app, cancellationToken);
+                break;
         }
 
         return await run(app, cancellationToken);
     }
-    catch (Exception e) when (e is PolicyFileException or AccountException)
+    catch (Exception e) when (e is PolicyFileException or AccountException or System.Data.Common.DbException)
     {
         await Console.Error.WriteLineAsync($"error: {e.Message}");
         return 2;
@@ -106,3 +107,11 @@ static string ReadPassword() => Console.In.ReadLine() ?? "";
 static string CliActor() => $"cli:{Environment.UserName}";
 
 public partial class Program;
+
+/// <summary>What a one-shot verb needs first. A verifier only reads: it neither migrates nor records the policy files.</summary>
+internal enum Preparation
+{
+    None,
+    Migrate,
+    Full,
+}
