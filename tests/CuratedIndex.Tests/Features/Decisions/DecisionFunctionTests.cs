@@ -1,6 +1,7 @@
-using CuratedIndex.Features.Review;
+using System.Collections.Frozen;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Review;
 
 namespace CuratedIndex.Tests.Features.Decisions;
 
@@ -72,5 +73,99 @@ public sealed class DecisionFunctionTests
         var decision = DecisionFunction.Decide(Env("dev"), Policy, ReviewerDecisions.None, new DecisionSubject("flask", "3.0.0", "flask-3.0.0-py3-none-any.whl"), UpstreamFacts.None);
 
         Assert.True(decision.Visible);
+    }
+
+    private static ReviewerDecisions Reviews(params (string Project, Verdict Verdict, string Reason)[] decisions) =>
+        new(decisions.Select((d, i) => (d.Project, Verdict: new ReviewerVerdict(d.Verdict, d.Reason, "rita", new DateTime(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc), i + 1)))
+                .ToFrozenDictionary(d => d.Project, d => d.Verdict, StringComparer.Ordinal),
+            decisions.Length);
+
+    private static Decision Decide(string environment, string project, ReviewerDecisions reviews, UpstreamFacts? facts = null) =>
+        DecisionFunction.Decide(Env(environment), Policy, reviews, new DecisionSubject(project), facts ?? UpstreamFacts.None);
+
+    [Fact]
+    public void Decide_Tier2_PolicyApproval_IsVisible()
+    {
+        var decision = Decide("ci", "requests", ReviewerDecisions.None);
+
+        Assert.Equal(Decision.Allow("approved by policy"), decision);
+    }
+
+    [Fact]
+    public void Decide_Tier2_ReviewerApproval_IsVisibleWithTheReviewersReason()
+    {
+        var decision = Decide("ci", "flask", Reviews(("flask", Verdict.Approved, "widely used")));
+
+        Assert.Equal(Decision.Allow("approved by reviewer rita: widely used"), decision);
+    }
+
+    [Fact]
+    public void Decide_ReviewerDeny_BeatsPolicyApproval()
+    {
+        var decision = Decide("ci", "requests", Reviews(("requests", Verdict.Denied, "compromised")));
+
+        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: compromised"), decision);
+    }
+
+    [Fact]
+    public void Decide_PolicyDeny_BeatsReviewerApproval()
+    {
+        var decision = Decide("ci", "reqeusts", Reviews(("reqeusts", Verdict.Approved, "looks fine")));
+
+        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by policy: typosquat of requests"), decision);
+    }
+
+    [Fact]
+    public void Decide_Deferred_StaysHiddenAndSaysSo()
+    {
+        var decision = Decide("ci", "flask", Reviews(("flask", Verdict.Deferred, "next week")));
+
+        Assert.Equal(Decision.Hide(DecisionRule.NotApproved, "'flask' is deferred by a reviewer for environment 'ci' (tier 2)"), decision);
+    }
+
+    [Fact]
+    public void Decide_NewestVerdictIsTheOneHeld_PendingCountsAsNotApproved()
+    {
+        var decision = Decide("ci", "flask", Reviews(("flask", Verdict.Pending, "")));
+
+        Assert.Equal(DecisionRule.NotApproved, decision.Rule);
+        Assert.Equal("'flask' is not approved for environment 'ci' (tier 2)", decision.Reason);
+    }
+
+    [Theory]
+    [InlineData("requests")] // approved by policy
+    [InlineData("flask")] // approved by a reviewer
+    public void Decide_UpstreamQuarantine_BeatsApproval(string project)
+    {
+        var decision = Decide("ci", project, Reviews(("flask", Verdict.Approved, "ok")), new UpstreamFacts("quarantined"));
+
+        Assert.Equal(Decision.Hide(DecisionRule.UpstreamQuarantined, "quarantined upstream"), decision);
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("ci")]
+    [InlineData("prod")]
+    public void Decide_ReviewerDeny_HidesInEveryTierIncludingPassthrough(string environment)
+    {
+        var decision = Decide(environment, "flask", Reviews(("flask", Verdict.Denied, "malware")));
+
+        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: malware"), decision);
+    }
+
+    [Fact]
+    public void Decide_Tier1_IgnoresReviewerApprovalAndDeferral()
+    {
+        Assert.True(Decide("dev", "flask", Reviews(("flask", Verdict.Deferred, "later"))).Visible);
+        Assert.True(Decide("dev", "django", Reviews(("flask", Verdict.Approved, "ok"))).Visible);
+    }
+
+    [Fact]
+    public void Decide_Tier3_ReviewerApprovedProjectShowsNoUnvettedRelease()
+    {
+        var reviews = Reviews(("flask", Verdict.Approved, "ok"));
+
+        Assert.True(Decide("prod", "flask", reviews).Visible);
+        Assert.Equal(DecisionRule.NotVetted, DecisionFunction.Decide(Env("prod"), Policy, reviews, new DecisionSubject("flask", "3.0.0"), UpstreamFacts.None).Rule);
     }
 }

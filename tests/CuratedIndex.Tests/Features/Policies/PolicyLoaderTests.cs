@@ -32,6 +32,21 @@ public sealed class PolicyLoaderTests
     }
 
     [Fact]
+    public void Parse_Access_IsOpenUnlessTokenIsAsked()
+    {
+        var policy = PolicyLoader.Parse(("environments.yaml", """
+            environments:
+              dev: { tier: 1 }
+              ci: { tier: 2, access: token }
+              prod: { tier: 3, access: open }
+            """));
+
+        Assert.Equal(IndexAccessMode.Open, policy.Environments["dev"].Access);
+        Assert.Equal(IndexAccessMode.Token, policy.Environments["ci"].Access);
+        Assert.Equal(IndexAccessMode.Open, policy.Environments["prod"].Access);
+    }
+
+    [Fact]
     public void Parse_SeveralFiles_AreMerged()
     {
         var policy = PolicyLoader.Parse(("a.yaml", "approve: [six]"), ("b.yaml", "approve: [zipp]\ndeny:\n  evil: malware"));
@@ -58,6 +73,8 @@ public sealed class PolicyLoaderTests
     [InlineData("environments:\n  Dev: { tier: 1 }\n", 2, "invalid environment name 'Dev'")]
     [InlineData("environments:\n  prod: { tier: 3, cooldown: soon }\n", 2, "cooldown 'soon' is not a duration")]
     [InlineData("- just\n- a list\n", 1, "top level must be a mapping")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    access: tokens\n", 4, "environment 'ci': access must be open or token, not 'tokens'")]
+    [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access)")]
     public void Parse_MalformedFile_NamesFileLineAndProblem(string yaml, long line, string problem)
     {
         var error = Assert.Throws<PolicyFileException>(() => PolicyLoader.Parse(("policies/broken.yaml", yaml)));

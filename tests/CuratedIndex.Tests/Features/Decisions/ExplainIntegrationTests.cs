@@ -1,0 +1,96 @@
+using System.Net;
+using CuratedIndex.Data;
+using CuratedIndex.Tests.Features.Review;
+using CuratedIndex.Tests.Infrastructure;
+
+namespace CuratedIndex.Tests.Features.Decisions;
+
+/// <summary><c>GET /api/v1/explain</c> agrees with what the index serves; on SQLite and PostgreSQL.</summary>
+public abstract class ExplainIntegrationTests
+{
+    protected abstract DatabaseProvider Provider { get; }
+
+    [Fact]
+    public async Task Explain_AgreesWithWhatTheIndexServes()
+    {
+        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\ndeny:\n  first: typosquat\n");
+        var proxy = servers.Proxy;
+        await proxy.PostJsonAsync("api/v1/projects/zipp/approve", new { reason = "reviewed" });
+        await proxy.PostJsonAsync("api/v1/projects/editables/deny", new { reason = "not ours" });
+        await proxy.PostJsonAsync("api/v1/projects/wheel/defer", new { reason = "later" });
+
+        (string Env, string Project, bool Visible, string Rule, string Reason)[] cases =
+        [
+            ("ci", "six", true, "allowed", "approved by policy"),
+            ("ci", "zipp", true, "allowed", "approved by reviewer bootstrap-admin: reviewed"),
+            ("ci", "jmespath", false, "not-approved", "'jmespath' is not approved for environment 'ci' (tier 2)"),
+            ("ci", "wheel", false, "not-approved", "'wheel' is deferred by a reviewer for environment 'ci' (tier 2)"),
+            ("ci", "first", false, "denied", "denied by policy: typosquat"),
+            ("ci", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours"),
+            ("dev", "jmespath", true, "allowed", "environment 'dev' is tier 1 (passthrough)"),
+            ("dev", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours"),
+            ("dev", "first", false, "denied", "denied by policy: typosquat"),
+        ];
+        foreach (var (env, project, visible, rule, reason) in cases)
+        {
+            var explain = await proxy.GetJsonAsync($"api/v1/explain?env={env}&project={project}");
+            var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"{env}/simple/{project}/");
+            var served = ReviewIntegrationTests.QuarantineReason(page);
+
+            var what = $"{env}/{project}";
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.True(visible == explain["visible"]!.GetValue<bool>(), what);
+            Assert.True(rule == explain["rule"].Text(), $"{what}: {explain["rule"].Text()}");
+            Assert.True(reason == explain["reason"].Text(), $"{what}: {explain["reason"].Text()}");
+            Assert.Equal("found", explain["upstream"].Text());
+            Assert.True(visible == (served is null), $"{what}: served as {served}");
+            Assert.True(visible == page["files"]!.AsArray().Count > 0, what);
+            if (!visible)
+            {
+                // The page says the same, plus the review request where one was made.
+                Assert.StartsWith(reason, served, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Explain_Tier3Release_IsNotVetted()
+    {
+        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\n");
+
+        var explain = await servers.Proxy.GetJsonAsync("api/v1/explain?env=prod&project=Six&version=1.17.0");
+
+        Assert.Equal(("six", "1.17.0", 3L), (explain["project"].Text(), explain["version"].Text(), explain["tier"].Number()));
+        Assert.False(explain["visible"]!.GetValue<bool>());
+        Assert.Equal("not-vetted", explain["rule"].Text());
+    }
+
+    [Theory]
+    [InlineData("api/v1/explain?env=nope&project=six", 404, "unknown environment 'nope'")]
+    [InlineData("api/v1/explain?env=NOPE%3Cscript%3E&project=six", 404, "unknown environment")]
+    [InlineData("api/v1/explain?project=six", 400, "'env' and 'project' are required")]
+    [InlineData("api/v1/explain?env=ci", 400, "'env' and 'project' are required")]
+    [InlineData("api/v1/explain?env=ci&project=-bad-", 400, "invalid project name")]
+    [InlineData("api/v1/explain?env=ci&project=six&version=not.a.version!", 400, "invalid version")]
+    public async Task Explain_BadInput_IsRefused(string path, int status, string message)
+    {
+        await using var servers = await TestServers.StartAsync(Provider);
+
+        using var response = await servers.Proxy.SendAsync(HttpMethod.Get, path, ApiTestKit.BootstrapToken);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Contains(message, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", text, StringComparison.Ordinal);
+    }
+}
+
+public sealed class ExplainIntegrationTestsOnSqlite : ExplainIntegrationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class ExplainIntegrationTestsOnPostgres : ExplainIntegrationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
