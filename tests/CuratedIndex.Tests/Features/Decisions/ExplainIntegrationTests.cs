@@ -2,6 +2,8 @@ using System.Net;
 using CuratedIndex.Data;
 using CuratedIndex.Tests.Features.Review;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Tests.Features.Decisions;
 
@@ -53,6 +55,24 @@ public abstract class ExplainIntegrationTests
         }
     }
 
+    [Fact(Skip = "Known bug in SimpleIndexEndpoints (not this branch's to fix): the project page decides with UpstreamFacts.None before reading upstream, so an unapproved project quarantined upstream is answered 'not approved' and gets a review request, while explain says upstream-quarantined")]
+    public async Task Explain_UpstreamQuarantinedProject_AgreesWithTheIndexAndMakesNoReviewRequest()
+    {
+        await using var servers = await TestServers.StartAsync(Provider);
+        servers.Upstream.Override["/simple/evil/"] = async context =>
+        {
+            context.Response.ContentType = "application/vnd.pypi.simple.v1+json";
+            await context.Response.WriteAsync("""{"meta":{"api-version":"1.4"},"name":"evil","project-status":{"status":"quarantined","reason":"malware"},"files":[]}""");
+        };
+
+        var (_, page) = await ReviewIntegrationTests.PageAsync(servers.Proxy, "ci/simple/evil/");
+        var explain = await servers.Proxy.GetJsonAsync("api/v1/explain?env=ci&project=evil");
+
+        Assert.Equal("upstream-quarantined", explain["rule"].Text());
+        Assert.Equal(explain["reason"].Text(), ReviewIntegrationTests.QuarantineReason(page));
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ReviewRequests.CountAsync()));
+    }
+
     [Fact]
     public async Task Explain_Tier3Release_IsNotVetted()
     {
@@ -65,23 +85,30 @@ public abstract class ExplainIntegrationTests
         Assert.Equal("not-vetted", explain["rule"].Text());
     }
 
-    [Theory]
-    [InlineData("api/v1/explain?env=nope&project=six", 404, "unknown environment 'nope'")]
-    [InlineData("api/v1/explain?env=NOPE%3Cscript%3E&project=six", 404, "unknown environment")]
-    [InlineData("api/v1/explain?project=six", 400, "'env' and 'project' are required")]
-    [InlineData("api/v1/explain?env=ci", 400, "'env' and 'project' are required")]
-    [InlineData("api/v1/explain?env=ci&project=-bad-", 400, "invalid project name")]
-    [InlineData("api/v1/explain?env=ci&project=six&version=not.a.version!", 400, "invalid version")]
-    public async Task Explain_BadInput_IsRefused(string path, int status, string message)
+    [Fact]
+    public async Task Explain_BadInput_IsRefusedWithAMessage()
     {
         await using var servers = await TestServers.StartAsync(Provider);
+        (string Path, int Status, string Message)[] cases =
+        [
+            ("api/v1/explain?env=nope&project=six", 404, "unknown environment 'nope'"),
+            ("api/v1/explain?env=NOPE%3Cscript%3E&project=six", 404, "unknown environment"),
+            ("api/v1/explain?project=six", 400, "'env' and 'project' are required"),
+            ("api/v1/explain?env=ci", 400, "'env' and 'project' are required"),
+            ("api/v1/explain?env=ci&project=-bad-", 400, "invalid project name"),
+            ($"api/v1/explain?env=ci&project={new string('a', 201)}", 400, "invalid project name"),
+            ("api/v1/explain?env=ci&project=six&version=not.a.version!", 400, "invalid version"),
+        ];
 
-        using var response = await servers.Proxy.SendAsync(HttpMethod.Get, path, ApiTestKit.BootstrapToken);
-        var text = await response.Content.ReadAsStringAsync();
+        foreach (var (path, status, message) in cases)
+        {
+            using var response = await servers.Proxy.SendAsync(HttpMethod.Get, path, ApiTestKit.BootstrapToken);
+            var text = await response.Content.ReadAsStringAsync();
 
-        Assert.Equal(status, (int)response.StatusCode);
-        Assert.Contains(message, text, StringComparison.Ordinal);
-        Assert.DoesNotContain("<script>", text, StringComparison.Ordinal);
+            Assert.True(status == (int)response.StatusCode, $"{path}: {(int)response.StatusCode} {text}");
+            Assert.Contains(message, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script>", text, StringComparison.Ordinal);
+        }
     }
 }
 
