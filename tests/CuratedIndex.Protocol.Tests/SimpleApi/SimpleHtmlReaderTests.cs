@@ -203,12 +203,12 @@ public class SimpleHtmlReaderTests
     }
 
     [Fact]
-    public void ReadProject_PathologicalInput_IsLinear()
+    public void ReadProject_PathologicalInput_YieldsNoFiles()
     {
+        // 3.8 MB of unterminated tags, comments and quotes: a backtracking reader would never finish this
+        // (the suite's time limit catches that); speed itself belongs in benchmarks, not in a timed assertion.
         var hostile = string.Concat(Enumerable.Repeat("<a href=x <!-- <a '", 200_000));
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        Read(hostile);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), sw.Elapsed.ToString());
+        Assert.Empty(Read(hostile).Files);
     }
 
     [Fact]

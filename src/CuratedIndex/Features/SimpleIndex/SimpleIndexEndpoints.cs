@@ -71,7 +71,8 @@ public static class SimpleIndexEndpoints
         ProjectPageCache pages,
         SimplePageRenderer renderer,
         ReviewQueue queue,
-        RequestCounter counter)
+        RequestCounter counter,
+        ILogger<ReviewQueue> logger)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
@@ -110,11 +111,12 @@ public static class SimpleIndexEndpoints
                 return PlainResults.NotFound();
             }
 
-            if (!decision.Visible && decision.Rule == DecisionRule.NotApproved)
+            // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
+            decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status));
+            if (decision.Rule == DecisionRule.NotApproved)
             {
                 // Not approved: the request is demand for a review, and the page names the review request.
-                var requestId = await queue.RecordDemandAsync(normalized, env, caller!, context.RequestAborted);
-                decision = decision with { Reason = $"{decision.Reason}; review request #{requestId}" };
+                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, logger, context.RequestAborted) };
             }
 
             if (!decision.Visible)
@@ -134,5 +136,20 @@ public static class SimpleIndexEndpoints
         counter.Count(env, decision.Visible ? RequestOutcome.Served : RequestOutcome.Blocked);
         await PlainResults.WriteIndexDocumentAsync(context, page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
         return Results.Empty;
+    }
+
+    // A failure to count demand must not turn a refusal into an error: the client still gets the quarantined page.
+    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var requestId = await queue.RecordDemandAsync(project, env, caller, cancellationToken);
+            return $"{reason}; review request #{requestId}";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ReviewLog.DemandFailed(logger, project, e);
+            return reason;
+        }
     }
 }
