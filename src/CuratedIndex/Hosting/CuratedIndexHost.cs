@@ -6,6 +6,7 @@ using CuratedIndex.Features.Files;
 using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
+using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
@@ -64,6 +65,7 @@ public static class CuratedIndexHost
             o.Conventions.AuthorizeFolder("/", AccessPolicies.UiView);
             o.Conventions.AllowAnonymousToPage("/Login");
         });
+        builder.AddReviewUi();
         builder.Services.AddSingleton<IArtifactStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;

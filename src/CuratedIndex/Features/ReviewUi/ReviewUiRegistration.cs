@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace CuratedIndex.Features.ReviewUi;
+
+/// <summary>The services behind the approval UI's pages (the pages themselves live in <c>Pages/</c>).</summary>
+public static class ReviewUiRegistration
+{
+    public static void AddReviewUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PopularityRanks>();
+        builder.Services.AddSingleton<TyposquatFindings>();
+        builder.Services.AddSingleton<EvidenceReader>();
+        builder.Services.AddScoped<DashboardQueries>();
+        // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
+        builder.Services.Configure<MvcOptions>(o => o.Filters.Add(new UiSecurityHeaders()));
+    }
+}
