@@ -90,7 +90,10 @@ public sealed partial class ApprovalUiBrowserTests(ITestOutputHelper output)
                 Decide(browser, Denied, "deny", DenialReason);
                 Save(browser, screenshots, $"project-{Denied}-denied.png");
 
-                OpenQueue(browser, proxy.BaseUrl);
+                // The queue shows pending requests by default; all of them show the verdicts.
+                OpenQueue(browser, proxy.BaseUrl, "?status=all");
+                Assert.Contains("approved", Row(browser, Approved), StringComparison.Ordinal);
+                Assert.Contains("denied", Row(browser, Denied), StringComparison.Ordinal);
                 Save(browser, screenshots, "queue-after-decisions.png");
             }
             catch
@@ -148,9 +151,9 @@ public sealed partial class ApprovalUiBrowserTests(ITestOutputHelper output)
     }
 
     /// <summary>Opens the queue and reads each row's project and request count (the column whose header names requests).</summary>
-    private static Dictionary<string, int> OpenQueue(HeadlessBrowser browser, Uri baseUrl)
+    private static Dictionary<string, int> OpenQueue(HeadlessBrowser browser, Uri baseUrl, string query = "")
     {
-        browser.GoTo(new Uri(baseUrl, "ui/queue"));
+        browser.GoTo(new Uri(baseUrl, "ui/queue" + query));
         browser.WaitForPath("/ui/queue");
         var rows = browser.WaitFor("queue rows", driver => driver.FindElements(By.CssSelector("tr[data-project]")) is { Count: > 0 } found ? found : null);
         var table = rows[0].FindElement(By.XPath("./ancestor::table[1]"));
@@ -167,6 +170,9 @@ public sealed partial class ApprovalUiBrowserTests(ITestOutputHelper output)
 
         return counts;
     }
+
+    private static string Row(HeadlessBrowser browser, string project) =>
+        browser.WaitForElement(By.CssSelector($"tr[data-project='{project}']")).Text;
 
     private static void OpenProjectFromQueue(HeadlessBrowser browser, string project)
     {
