@@ -108,7 +108,7 @@ public sealed partial class ApprovalUiBrowserTests(ITestOutputHelper output)
         // 3. The approval applies at once: pip installs the project through ci, and it imports.
         var installed = await PipInstallAsync(workspace, venv, index, ApprovedRequirement);
         Assert.True(installed.ExitCode == 0, installed.Describe());
-        Assert.True(installed.Output.Contains($"{index}{Approved}/", StringComparison.Ordinal), installed.Describe());
+        Assert.True(installed.Output.Contains($"Downloading {proxy.BaseUrl}ci/files/{Approved}/six-1.17.0-py2.py3-none-any.whl", StringComparison.Ordinal), installed.Describe());
         Assert.False(installed.Output.Contains(upstream.BaseUrl.Authority, StringComparison.Ordinal), installed.Describe());
         var imported = await workspace.RunAsync(Path.Combine(venv, "bin", "python"), "-c", "import six; print(six.__version__)");
         Assert.True(imported.ExitCode == 0 && imported.StandardOutput.Trim() == "1.17.0", imported.Describe());

@@ -137,23 +137,22 @@ public sealed class HeadlessBrowser : IDisposable
     /// <summary>The visible text of the page body.</summary>
     public string Text => _driver.FindElement(By.TagName("body")).Text;
 
-    /// <summary>Saves the whole page (the window is resized to the document's height first) as PNG.</summary>
+    /// <summary>Saves the whole page, beyond the visible part of the window, as PNG.</summary>
     public string SaveScreenshot(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var window = _driver.Manage().Window;
-        var original = window.Size;
-        var height = Convert.ToInt32(_driver.ExecuteScript("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);"), CultureInfo.InvariantCulture);
-        window.Size = new System.Drawing.Size(original.Width, Math.Clamp(height + 140, 600, 6000));
-        try
+        var size = (IReadOnlyCollection<object>)_driver.ExecuteScript(
+            "const e = document.documentElement; return [Math.max(e.scrollWidth, e.clientWidth), Math.max(e.scrollHeight, document.body ? document.body.scrollHeight : 0)];")!;
+        var width = Convert.ToInt32(size.First(), CultureInfo.InvariantCulture);
+        var height = Math.Min(Convert.ToInt32(size.Last(), CultureInfo.InvariantCulture), 10_000);
+        var shot = _driver.ExecuteCdpCommand("Page.captureScreenshot", new Dictionary<string, object?>
         {
-            _driver.GetScreenshot().SaveAsFile(path);
-        }
-        finally
-        {
-            window.Size = original;
-        }
-
+            ["format"] = "png",
+            ["captureBeyondViewport"] = true,
+            ["clip"] = new Dictionary<string, object> { ["x"] = 0, ["y"] = 0, ["width"] = width, ["height"] = height, ["scale"] = 1 },
+        });
+        var data = (shot as IDictionary<string, object>)?["data"] as string ?? throw new InvalidOperationException($"no screenshot data from the browser: {shot}");
+        File.WriteAllBytes(path, Convert.FromBase64String(data));
         return path;
     }
 
