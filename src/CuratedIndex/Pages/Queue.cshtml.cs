@@ -134,6 +134,6 @@ internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies,
         Environments = policies.Current.Environments.Keys.Order(StringComparer.Ordinal).ToList();
         var sort = ReviewApi.TryParseSort(Sort, out var parsed) ? parsed : QueueSort.Demand;
         var query = new QueueQuery(Status == "all" ? null : Status, Environment, Search, sort, (PageNumber - 1) * PageSize, PageSize);
-        Items = await ReviewQueries.ListAsync(db, query, cancellationToken);
+        Items = await QueueListing.ListAsync(db, query, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 
 namespace CuratedIndex.Features.ReviewUi;
 
@@ -13,5 +14,17 @@ public static class ReviewUiRegistration
         builder.Services.AddScoped<DashboardQueries>();
         // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
         builder.Services.Configure<MvcOptions>(o => o.Filters.Add(new UiSecurityHeaders()));
+        // MVC looks for pages in the entry assembly, which is the test host when tests build the app in-process.
+        builder.Services.AddRazorPages().ConfigureApplicationPartManager(manager =>
+        {
+            var assembly = typeof(ReviewUiRegistration).Assembly;
+            if (!manager.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == assembly))
+            {
+                foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+                {
+                    manager.ApplicationParts.Add(part);
+                }
+            }
+        });
     }
 }
