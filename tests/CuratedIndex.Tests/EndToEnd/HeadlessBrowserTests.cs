@@ -14,8 +14,8 @@ public sealed class HeadlessBrowserTests(ITestOutputHelper output)
     {
         await using var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
         await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl);
-        var screenshot = Path.Combine(Directory.CreateTempSubdirectory("curated-browser-test-").FullName, "dev-simple.png");
         string root;
+        byte[] png;
         IReadOnlyList<HeadlessBrowser.ProcessTree.Started> started;
         var clock = Stopwatch.StartNew();
         using (var browser = HeadlessBrowser.Start())
@@ -24,7 +24,7 @@ public sealed class HeadlessBrowserTests(ITestOutputHelper output)
             root = browser.Root;
             browser.GoTo(new Uri(proxy.BaseUrl, "dev/simple/six/"));
             browser.WaitForElement(By.LinkText("six-1.17.0-py2.py3-none-any.whl"));
-            browser.SaveScreenshot(screenshot);
+            png = await File.ReadAllBytesAsync(browser.SaveScreenshot(Path.Combine(browser.Root, "dev-simple.png"))); // deleted with the browser
             output.WriteLine($"shot {clock.Elapsed}");
 
             // Every name but 127.0.0.1 fails to resolve inside the browser: no request leaves the machine.
@@ -38,9 +38,7 @@ public sealed class HeadlessBrowserTests(ITestOutputHelper output)
 
         output.WriteLine($"disposed {clock.Elapsed}");
 
-        var png = await File.ReadAllBytesAsync(screenshot);
-        Assert.True(png.Length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', $"{screenshot} is not a PNG");
-        Directory.Delete(Path.GetDirectoryName(screenshot)!, recursive: true);
+        Assert.True(png.Length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "the screenshot is not a PNG");
 
         Assert.Empty(HeadlessBrowser.ProcessTree.Snapshot(0, root));
         Assert.All(started, p => Assert.False(File.Exists($"/proc/{p.Id}/stat") && File.ReadAllText($"/proc/{p.Id}/stat").Contains(p.StartTime, StringComparison.Ordinal), $"process {p.Id} survived"));
