@@ -26,11 +26,14 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# 1. Client tools for the end-to-end tests (Debian packages; pip versions come with pyenv's Pythons).
+# 1. Client tools for the end-to-end tests (Debian packages; pip versions come with pyenv's Pythons)
+#    and Debian's chromium with its chromedriver for the browser test.
 missing=()
 command -v poetry >/dev/null || missing+=(python3-poetry)
 command -v pdm >/dev/null || missing+=(python3-pdm)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)               # the browser test drives these two paths
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"
