@@ -7,6 +7,7 @@ using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -57,6 +58,7 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<ReviewQueue>();
         builder.Services.AddSingleton<RequestCounter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestCounter>());
+        builder.Services.AddTyposquatDetection(builder.Environment.ContentRootPath);
         builder.AddCuratedIndexAccounts();
         builder.Services.AddRazorPages(o =>
         {

@@ -8,9 +8,10 @@ internal static class NameForms
 {
     // Prefixes and suffixes that name the language or the packaging rather than the project: attackers add, drop or
     // swap them ("python3-dateutil" for "python-dateutil", "libcurl" for "pycurl"). Longest first, so that
-    // "python3-" wins over "python". Applied to the separator-free form.
+    // "python3" wins over "python". Applied to the separator-free form.
     private static readonly string[] Prefixes = ["python3", "python2", "python", "py3", "py2", "py", "lib"];
-    private static readonly string[] Suffixes = ["python3", "python2", "python", "py3", "py2", "lib", "py", "3", "2"];
+    // A bare trailing digit is not among them: "cu12"/"cu13" and "boto"/"boto3" are versions, scored as edits.
+    private static readonly string[] Suffixes = ["python3", "python2", "python", "py3", "py2", "lib", "py"];
 
     // A core shorter than this is a syllable, not a name: "py" + "ml" is no imitation of "ml".
     private const int MinimumCoreLength = 3;
