@@ -2,6 +2,7 @@ using System.CommandLine;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Hosting;
 
 // `curated-index [serve]` runs the server; the other verbs do one job and exit. Tokens no verb claims
@@ -15,8 +16,9 @@ var role = new Option<string>("--role") { Description = "viewer, reviewer or adm
 var addUser = new Command("add", "Create an account; the password is read from standard input.") { userName, role };
 var setPassword = new Command("set-password", "Set an account's password, read from standard input.") { userName };
 var users = new Command("users", "Local accounts of the review UI and API.") { addUser, setPassword };
-var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users };
-foreach (var command in new Command[] { root, serve, migrate, audit, verify, users, addUser, setPassword })
+var typosquatCheck = new Command("typosquat-check", "Read names or a requirements file on standard input; print each lookalike of a popular project; exit 1 if any.");
+var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users, typosquatCheck };
+foreach (var command in new Command[] { root, serve, migrate, audit, verify, users, addUser, setPassword, typosquatCheck })
 {
     command.TreatUnmatchedTokensAsErrors = false;
 }
@@ -57,6 +59,8 @@ setPassword.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async
     Console.WriteLine($"password of '{name}' changed");
     return 0;
 }, ct));
+// No database and no host: the corpus comes straight from configuration.
+typosquatCheck.SetAction((_, _) => TyposquatCheck.RunAsync(hostArgs, Console.In, Console.Out, Console.Error));
 
 return await parsed.InvokeAsync();
 

@@ -8,6 +8,7 @@ using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -58,6 +59,7 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<ReviewQueue>();
         builder.Services.AddSingleton<RequestCounter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestCounter>());
+        builder.Services.AddTyposquatDetection(builder.Environment.ContentRootPath);
         builder.AddCuratedIndexAccounts();
         builder.Services.AddRazorPages(o =>
         {

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+
+namespace CuratedIndex.Features.Typosquat;
+
+internal static class TyposquatRegistration
+{
+    /// <summary>
+    /// The seam for request handling and jobs: <see cref="TyposquatOptions"/> and a singleton
+    /// <see cref="TyposquatDetector"/> over the configured corpus, built on first use. Callers that know the
+    /// organization's approved and internal names use <see cref="TyposquatDetector.WithOrganizationNames"/>.
+    /// </summary>
+    public static IServiceCollection AddTyposquatDetection(this IServiceCollection services, string contentRoot)
+    {
+        services.AddOptions<TyposquatOptions>().BindConfiguration(TyposquatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp =>
+        {
+            var path = sp.GetRequiredService<IOptions<TyposquatOptions>>().Value.CorpusPath;
+            return TyposquatCorpus.Load(Path.IsPathRooted(path) ? path : Path.Combine(contentRoot, path));
+        });
+        services.AddSingleton(sp => new TyposquatDetector(sp.GetRequiredService<TyposquatCorpus>()));
+        return services;
+    }
+}
