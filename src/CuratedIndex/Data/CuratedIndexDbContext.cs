@@ -16,6 +16,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
     public DbSet<DailyRequestCount> DailyRequestCounts => Set<DailyRequestCount>();
+    public DbSet<JobRun> JobRuns => Set<JobRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -29,6 +30,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new ApiTokenConfiguration());
         modelBuilder.ApplyConfiguration(new AuditRecordConfiguration());
         modelBuilder.ApplyConfiguration(new DailyRequestCountConfiguration());
+        modelBuilder.ApplyConfiguration(new JobRunConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -63,6 +65,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(a => a.Size).HasColumnName("size");
             builder.Property(a => a.StorageKey).HasColumnName("storage_key").HasMaxLength(512);
             builder.Property(a => a.StoredAt).HasColumnName("stored_at");
+            builder.Property(a => a.VerifiedAt).HasColumnName("verified_at");
+            builder.HasIndex(a => a.VerifiedAt).HasDatabaseName("ix_stored_artifacts_verified_at");
             builder.HasIndex(a => a.Filename).IsUnique().HasDatabaseName("ix_stored_artifacts_filename");
             builder.HasIndex(a => a.Project).HasDatabaseName("ix_stored_artifacts_project");
         }
@@ -196,6 +200,25 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(c => c.Outcome).HasColumnName("outcome").HasMaxLength(16);
             builder.Property(c => c.Count).HasColumnName("count");
             builder.HasIndex(c => new { c.Day, c.Environment, c.Outcome }).IsUnique().HasDatabaseName("ix_daily_request_counts_day_environment_outcome");
+        }
+    }
+
+    private sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
+    {
+        public void Configure(EntityTypeBuilder<JobRun> builder)
+        {
+            builder.ToTable("job_runs");
+            builder.Property(r => r.Id).HasColumnName("id");
+            builder.Property(r => r.JobKey).HasColumnName("job_key").HasMaxLength(100);
+            builder.Property(r => r.Node).HasColumnName("node").HasMaxLength(200);
+            builder.Property(r => r.StartedBy).HasColumnName("started_by").HasMaxLength(128);
+            builder.Property(r => r.Status).HasColumnName("status").HasMaxLength(16);
+            builder.Property(r => r.StartedAt).HasColumnName("started_at");
+            builder.Property(r => r.FinishedAt).HasColumnName("finished_at");
+            builder.Property(r => r.Progress).HasColumnName("progress");
+            builder.Property(r => r.ProgressText).HasColumnName("progress_text").HasMaxLength(200);
+            builder.Property(r => r.Message).HasColumnName("message").HasMaxLength(2000);
+            builder.HasIndex(r => new { r.JobKey, r.Id }).HasDatabaseName("ix_job_runs_job_key_id");
         }
     }
 }

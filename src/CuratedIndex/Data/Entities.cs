@@ -42,6 +42,9 @@ public sealed class StoredArtifact
     public long Size { get; set; }
     public required string StorageKey { get; set; }
     public DateTimeOffset StoredAt { get; set; }
+
+    /// <summary>When the scrubbing job last re-hashed the stored bytes and found them matching (UTC).</summary>
+    public DateTime? VerifiedAt { get; set; }
 }
 
 /// <summary>Something that went wrong in a way a person must look at (e.g. upstream bytes that did not match the index).</summary>
@@ -58,6 +61,9 @@ public sealed class Incident
 public static class IncidentKind
 {
     public const string HashMismatch = "hash-mismatch";
+
+    /// <summary>A stored artifact whose bytes no longer match its sha256, found by the scrubbing job.</summary>
+    public const string ScrubMismatch = "scrub-mismatch";
 }
 
 /// <summary>
@@ -160,4 +166,32 @@ public sealed class DailyRequestCount
     public required string Environment { get; set; }
     public required string Outcome { get; set; }
     public long Count { get; set; }
+}
+
+/// <summary>One execution of a background job on one node, written by the job listener for every job.</summary>
+public sealed class JobRun
+{
+    public long Id { get; set; }
+    public required string JobKey { get; set; }
+    public required string Node { get; set; }
+
+    /// <summary><c>schedule</c>, or <c>manual:{user}</c> for a run an admin triggered.</summary>
+    public required string StartedBy { get; set; }
+
+    public required string Status { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    /// <summary>0..1 while a long job reports progress.</summary>
+    public double? Progress { get; set; }
+
+    public string? ProgressText { get; set; }
+    public string? Message { get; set; }
+}
+
+public static class JobRunStatus
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
 }

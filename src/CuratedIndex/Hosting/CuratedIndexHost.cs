@@ -3,6 +3,7 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Files;
+using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
@@ -12,6 +13,7 @@ using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Hosting;
@@ -45,7 +47,7 @@ public static class CuratedIndexHost
         });
 
         builder.AddCuratedIndexData();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         AddOptions<UpstreamOptions>(builder, UpstreamOptions.Section);
         AddOptions<StorageOptions>(builder, StorageOptions.Section);
         AddOptions<PolicyOptions>(builder, PolicyOptions.Section);
@@ -92,6 +94,8 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<RootIndexService>();
         builder.Services.AddSingleton<ArtifactFetcher>();
         builder.Services.AddSingleton<ProvenanceInvoker>();
+        builder.AddCuratedIndexJobs();
+        builder.Services.AddArtifactScrubbing();
 
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {

@@ -29,6 +29,12 @@ public sealed class FileSystemArtifactStore(string root) : IArtifactStore
         return Task.FromResult<IArtifactWrite>(new Write(stream, temporary, path));
     }
 
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
     private string PathOf(string key)
     {
         var path = Path.GetFullPath(Path.Combine(_root, key));

@@ -15,6 +15,9 @@ public interface IArtifactStore
     /// so a partial or unverified file is never stored or served.
     /// </summary>
     Task<IArtifactWrite> BeginWriteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Removes a committed artifact so it is no longer served; removing one that is not there is not an error.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>An open artifact: a seekable content stream plus what HTTP validators need.</summary>

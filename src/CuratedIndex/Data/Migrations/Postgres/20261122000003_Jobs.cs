@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+namespace CuratedIndex.Data.Migrations.Postgres;
+
+// Written by hand: the EF design-time package does not restore here (PACKAGES.md).
+[DbContext(typeof(PostgresCuratedIndexDbContext))]
+[Migration("20261122000003_Jobs")]
+public sealed class Jobs : Migration
+{
+    private const string Identity = "Npgsql:ValueGenerationStrategy";
+
+    protected override void Up(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.CreateTable(
+            name: "job_runs",
+            columns: table => new
+            {
+                id = table.Column<long>(type: "bigint", nullable: false).Annotation(Identity, NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                job_key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                node = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                started_by = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                started_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                finished_at = table.Column<DateTime?>(type: "timestamp with time zone", nullable: true),
+                progress = table.Column<double?>(type: "double precision", nullable: true),
+                progress_text = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                message = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+            },
+            constraints: table => table.PrimaryKey("pk_job_runs", x => x.id));
+        migrationBuilder.CreateIndex("ix_job_runs_job_key_id", "job_runs", ["job_key", "id"]);
+        migrationBuilder.AddColumn<DateTime>("verified_at", "stored_artifacts", type: "timestamp with time zone", nullable: true);
+        migrationBuilder.CreateIndex("ix_stored_artifacts_verified_at", "stored_artifacts", "verified_at");
+        QuartzSchema.Create(migrationBuilder, "Postgres/20261122000003_Jobs.quartz.sql");
+    }
+
+    protected override void Down(MigrationBuilder migrationBuilder)
+    {
+        QuartzSchema.Drop(migrationBuilder);
+        migrationBuilder.DropIndex("ix_stored_artifacts_verified_at", "stored_artifacts");
+        migrationBuilder.DropColumn("verified_at", "stored_artifacts");
+        migrationBuilder.DropTable("job_runs");
+    }
+}

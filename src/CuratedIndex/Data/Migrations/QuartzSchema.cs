@@ -1,0 +1,37 @@
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace CuratedIndex.Data.Migrations;
+
+/// <summary>Runs a Quartz job store schema script kept as an embedded resource beside its migration (statements split on <c>--;;</c>).</summary>
+internal static class QuartzSchema
+{
+    public static readonly string[] Tables =
+    [
+        "qrtz_job_status", "qrtz_misfire_history", "qrtz_execution_history", "qrtz_locks", "qrtz_scheduler_state",
+        "qrtz_fired_triggers", "qrtz_paused_job_grps", "qrtz_paused_trigger_grps", "qrtz_calendars", "qrtz_blob_triggers",
+        "qrtz_simprop_triggers", "qrtz_cron_triggers", "qrtz_simple_triggers", "qrtz_triggers", "qrtz_job_details",
+    ];
+
+    public static void Create(MigrationBuilder migrationBuilder, string resource)
+    {
+        using var stream = typeof(QuartzSchema).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"embedded schema '{resource}' is missing");
+        using var reader = new StreamReader(stream);
+        foreach (var statement in reader.ReadToEnd().Split("\n--;;\n"))
+        {
+            // A piece that is only comments (the header) has nothing to run.
+            if (statement.Split('\n').Any(line => line.Trim() is { Length: > 0 } text && !text.StartsWith("--", StringComparison.Ordinal)))
+            {
+                migrationBuilder.Sql(statement);
+            }
+        }
+    }
+
+    public static void Drop(MigrationBuilder migrationBuilder)
+    {
+        foreach (var table in Tables)
+        {
+            migrationBuilder.Sql($"DROP TABLE IF EXISTS {table}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using CuratedIndex.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace CuratedIndex.Features.Jobs;
+
+/// <summary>Lets a long job say how far it is; shown on <c>/ui/jobs</c>. Writes are throttled (<c>Jobs:ProgressInterval</c>).</summary>
+public interface IJobProgress
+{
+    /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> items for the run behind <paramref name="context"/>.</summary>
+    Task ReportAsync(IJobExecutionContext context, long done, long total, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Writes <c>job_runs</c>: a row when a run starts, progress while it runs, the outcome when it ends. Bookkeeping never
+/// fails a job: database errors here are logged and the job goes on.
+/// </summary>
+public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clock, IOptions<JobsOptions> options, ILogger<JobRunRecorder> logger) : IJobProgress
+{
+    /// <summary>Job data key carrying who asked for a manual run.</summary>
+    public const string StartedByKey = "started-by";
+
+    private readonly ConcurrentDictionary<string, RunState> _running = new(StringComparer.Ordinal);
+
+    public async Task StartAsync(string fireInstanceId, string jobKey, string node, string startedBy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            var run = new JobRun
+            {
+                JobKey = jobKey,
+                Node = node,
+                StartedBy = startedBy,
+                Status = Data.JobRunStatus.Running,
+                StartedAt = clock.GetUtcNow().UtcDateTime,
+            };
+            db.JobRuns.Add(run);
+            await db.SaveChangesAsync(cancellationToken);
+            _running[fireInstanceId] = new RunState(run.Id, jobKey);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            JobsLog.BookkeepingFailed(logger, jobKey, e);
+        }
+    }
+
+    public async Task FinishAsync(string fireInstanceId, Exception? failure, CancellationToken cancellationToken)
+    {
+        if (!_running.TryRemove(fireInstanceId, out var state))
+        {
+            return;
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            var run = await db.JobRuns.SingleAsync(r => r.Id == state.RunId, cancellationToken);
+            run.FinishedAt = clock.GetUtcNow().UtcDateTime;
+            run.Status = failure is null ? Data.JobRunStatus.Succeeded : Data.JobRunStatus.Failed;
+            var message = failure is null ? state.Message : Describe(failure);
+            run.Message = message is { Length: > 2000 } ? message[..2000] : message;
+            if (failure is null && run.Progress is not null)
+            {
+                run.Progress = 1;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            JobsLog.BookkeepingFailed(logger, state.JobKey, e);
+        }
+    }
+
+    /// <summary>Sets the message a successful run ends with (a summary such as "12 verified, 1 re-fetched").</summary>
+    public static void SetResult(IJobExecutionContext context, string message) => context.Result = message;
+
+    internal void Summarize(string fireInstanceId, string? message)
+    {
+        if (_running.TryGetValue(fireInstanceId, out var state))
+        {
+            state.Message = message;
+        }
+    }
+
+    public async Task ReportAsync(IJobExecutionContext context, long done, long total, CancellationToken cancellationToken)
+    {
+        if (!_running.TryGetValue(context.FireInstanceId, out var state))
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        if (done < total && now - state.LastWrite < options.Value.ProgressInterval)
+        {
+            return;
+        }
+
+        state.LastWrite = now;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            var fraction = total <= 0 ? 1 : Math.Clamp((double)done / total, 0, 1);
+            var text = $"{done} of {total}";
+            await db.JobRuns.Where(r => r.Id == state.RunId)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Progress, fraction).SetProperty(r => r.ProgressText, text), cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            JobsLog.BookkeepingFailed(logger, state.JobKey, e);
+        }
+    }
+
+    private static string Describe(Exception failure)
+    {
+        var inner = failure is JobExecutionException { InnerException: { } cause } ? cause : failure;
+        return $"{inner.GetType().Name}: {inner.Message}";
+    }
+
+    private sealed class RunState(long runId, string jobKey)
+    {
+        public long RunId { get; } = runId;
+
+        public string JobKey { get; } = jobKey;
+
+        public DateTimeOffset LastWrite { get; set; } = DateTimeOffset.MinValue;
+
+        public string? Message { get; set; }
+    }
+}
+
+/// <summary>Records every run of every job, and logs a failed run; a failure never reaches (or stops) the scheduler.</summary>
+internal sealed class JobRunListener(JobRunRecorder recorder, ILogger<JobRunListener> logger) : IJobListener
+{
+    public string Name => "curated-index-job-runs";
+
+    public async ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        var startedBy = context.MergedJobDataMap.TryGetValue(JobRunRecorder.StartedByKey, out var by) && by is string text ? text : "schedule";
+        var node = $"{Environment.MachineName}/{context.Scheduler.SchedulerInstanceId}";
+        await recorder.StartAsync(context.FireInstanceId, context.JobDetail.Key.Name, node, startedBy, cancellationToken);
+    }
+
+    public ValueTask JobExecutionVetoed(IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    public async ValueTask JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken cancellationToken = default)
+    {
+        if (jobException is not null)
+        {
+            JobsLog.JobFailed(logger, context.JobDetail.Key.Name, jobException.InnerException ?? jobException);
+        }
+        else
+        {
+            recorder.Summarize(context.FireInstanceId, context.Result as string);
+        }
+
+        await recorder.FinishAsync(context.FireInstanceId, jobException, CancellationToken.None);
+    }
+
+    public ValueTask JobProgressChanged(IJobExecutionContext context, Quartz.Extensibility.FireInstanceProgress progress, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+}
