@@ -70,6 +70,8 @@ public sealed class ProxyInstance : IAsyncDisposable
             "--Cache:Path=data/cache",
             "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
+            // Most tests do not need the scheduler; the job tests turn it on with Jobs:Enabled=true.
+            "--Jobs:Enabled=false",
         };
         string? database = null;
         string connectionString;
