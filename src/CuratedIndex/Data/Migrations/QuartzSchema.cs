@@ -17,10 +17,11 @@ internal static class QuartzSchema
         using var stream = typeof(QuartzSchema).Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"embedded schema '{resource}' is missing");
         using var reader = new StreamReader(stream);
-        foreach (var statement in reader.ReadToEnd().Split("\n--;;\n"))
+        foreach (var piece in reader.ReadToEnd().ReplaceLineEndings("\n").Split("\n--;;\n"))
         {
-            // A piece that is only comments (the header) has nothing to run.
-            if (statement.Split('\n').Any(line => line.Trim() is { Length: > 0 } text && !text.StartsWith("--", StringComparison.Ordinal)))
+            // Comment lines (the header, each statement's title) are dropped; a piece that is only comments has nothing to run.
+            var statement = string.Join('\n', piece.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal))).Trim();
+            if (statement.Length > 0)
             {
                 migrationBuilder.Sql(statement);
             }

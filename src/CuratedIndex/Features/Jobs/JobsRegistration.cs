@@ -24,10 +24,11 @@ public static class JobsRegistration
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var connectionString = builder.Configuration.GetConnectionString(DataRegistration.ConnectionStringName)
             ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "data", "curated-index.db")}";
-        builder.Services.AddQuartz("curated-index", q =>
+        builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>
             {
+                s.InstanceName = "curated-index";
                 if (jobs.InstanceId is { Length: > 0 } id)
                 {
                     s.InstanceId = id;
