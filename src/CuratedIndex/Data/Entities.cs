@@ -189,7 +189,7 @@ public sealed class JobRun
     public string? Message { get; set; }
 }
 
-public static class JobRunStatus
+public static class JobRunState
 {
     public const string Running = "running";
     public const string Succeeded = "succeeded";

@@ -89,8 +89,8 @@ internal sealed class JobsModel(
         {
             var runs = db.JobRuns.AsNoTracking().Where(r => r.JobKey == job.Key);
             var last = await runs.OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken);
-            var running = await runs.Where(r => r.Status == Data.JobRunStatus.Running).OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken);
-            var failures = await runs.Where(r => r.Status == Data.JobRunStatus.Failed).OrderByDescending(r => r.Id).Take(RecentFailures).ToListAsync(cancellationToken);
+            var running = await runs.Where(r => r.Status == JobRunState.Running).OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+            var failures = await runs.Where(r => r.Status == JobRunState.Failed).OrderByDescending(r => r.Id).Take(RecentFailures).ToListAsync(cancellationToken);
             var next = scheduler is null ? null : (await scheduler.GetTrigger(job.TriggerKey, cancellationToken))?.NextFireTimeUtc;
             views.Add(new JobView(job, last, running, failures, next));
         }

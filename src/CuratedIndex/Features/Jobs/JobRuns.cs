@@ -35,7 +35,7 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
                 JobKey = jobKey,
                 Node = node,
                 StartedBy = startedBy,
-                Status = Data.JobRunStatus.Running,
+                Status = JobRunState.Running,
                 StartedAt = clock.GetUtcNow().UtcDateTime,
             };
             db.JobRuns.Add(run);
@@ -61,7 +61,7 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
             var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
             var run = await db.JobRuns.SingleAsync(r => r.Id == state.RunId, cancellationToken);
             run.FinishedAt = clock.GetUtcNow().UtcDateTime;
-            run.Status = failure is null ? Data.JobRunStatus.Succeeded : Data.JobRunStatus.Failed;
+            run.Status = failure is null ? JobRunState.Succeeded : JobRunState.Failed;
             var message = failure is null ? state.Message : Describe(failure);
             run.Message = message is { Length: > 2000 } ? message[..2000] : message;
             if (failure is null && run.Progress is not null)
