@@ -40,7 +40,7 @@ internal sealed class JobsModel(
         // The page is open to every signed-in account; running a job is for admins, checked here.
         if (!(await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded)
         {
-            return Forbid();
+            return Forbid(AccountsRegistration.CookieScheme);
         }
 
         var found = job is null ? null : catalog.Find(job);

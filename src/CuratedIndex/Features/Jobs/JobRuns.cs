@@ -119,7 +119,8 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
 
     private static string Describe(Exception failure)
     {
-        var inner = failure is JobExecutionException { InnerException: { } cause } ? cause : failure;
+        // Quartz wraps what the job threw; the job's own exception is the one worth showing.
+        var inner = failure.GetBaseException();
         return $"{inner.GetType().Name}: {inner.Message}";
     }
 

@@ -23,7 +23,10 @@ public abstract class JobsIntegrationTests
         ProxyInstance.StartAsync(
             upstream.BaseUrl,
             Provider,
-            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "manual" },
+            new Dictionary<string, string> { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "manual" }
+                .Concat(settings ?? new Dictionary<string, string>())
+                .GroupBy(p => p.Key)
+                .ToDictionary(g => g.Key, g => g.Last().Value),
             configure: b =>
             {
                 if (clock is not null)
