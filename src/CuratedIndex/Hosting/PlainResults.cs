@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Primitives;
 using CuratedIndex.Features.SimpleIndex;
 
 namespace CuratedIndex.Hosting;
@@ -34,8 +35,7 @@ public static class PlainResults
         }
 
         AddCors(response);
-        var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
-        if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || ifNoneMatch.Split(',').Any(t => t.Trim().Replace("W/", "", StringComparison.Ordinal) == page.ETag)))
+        if (IfNoneMatchMatches(context.Request.Headers.IfNoneMatch, page.ETag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
@@ -48,6 +48,36 @@ public static class PlainResults
         {
             await response.Body.WriteAsync(page.Body, context.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// Whether an If-None-Match header (one or more comma-separated lists) names <paramref name="etag"/>,
+    /// weakly compared as RFC 9110 13.1.2 requires, or is <c>*</c>. Every revalidating pip install asks this,
+    /// so it walks the header's spans instead of splitting it into strings.
+    /// </summary>
+    internal static bool IfNoneMatchMatches(StringValues header, string etag)
+    {
+        foreach (var value in header)
+        {
+            var rest = value.AsSpan();
+            while (!rest.IsEmpty)
+            {
+                var comma = rest.IndexOf(',');
+                var tag = (comma < 0 ? rest : rest[..comma]).Trim();
+                rest = comma < 0 ? default : rest[(comma + 1)..];
+                if (tag.StartsWith("W/", StringComparison.Ordinal))
+                {
+                    tag = tag[2..];
+                }
+
+                if (tag is "*" || tag.SequenceEqual(etag))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>CORS as PyPI sends it (PROTOCOL.md J5), for browser tools such as micropip.</summary>
