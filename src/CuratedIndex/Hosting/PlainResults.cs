@@ -1,6 +1,7 @@
 using System.Globalization;
-using Microsoft.Extensions.Primitives;
+using System.IO.Pipelines;
 using CuratedIndex.Features.SimpleIndex;
+using Microsoft.Extensions.Primitives;
 
 namespace CuratedIndex.Hosting;
 
@@ -46,7 +47,9 @@ public static class PlainResults
         response.ContentLength = page.Body.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
-            await response.Body.WriteAsync(page.Body, context.RequestAborted);
+            await response.StartAsync(context.RequestAborted);
+            WriteInSegments(response.BodyWriter, page.Body);
+            await response.BodyWriter.FlushAsync(context.RequestAborted);
         }
     }
 
@@ -78,6 +81,23 @@ public static class PlainResults
         }
 
         return false;
+    }
+
+    // Response.Body.WriteAsync copies a body into Kestrel's 4 KB pool blocks one at a time and sends them as
+    // that many buffers (~140 for a 3,000-release page). Asking the pipe for larger segments makes it rent
+    // them from the shared ArrayPool instead: fewer blocks to rent, track, send and return.
+    private const int SegmentSize = 64 * 1024;
+
+    private static void WriteInSegments(PipeWriter writer, ReadOnlySpan<byte> body)
+    {
+        while (!body.IsEmpty)
+        {
+            var span = writer.GetSpan(Math.Min(body.Length, SegmentSize));
+            var count = Math.Min(body.Length, span.Length);
+            body[..count].CopyTo(span);
+            writer.Advance(count);
+            body = body[count..];
+        }
     }
 
     /// <summary>CORS as PyPI sends it (PROTOCOL.md J5), for browser tools such as micropip.</summary>
