@@ -16,6 +16,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
     public DbSet<DailyRequestCount> DailyRequestCounts => Set<DailyRequestCount>();
+    public DbSet<WatchedProject> WatchedProjects => Set<WatchedProject>();
+    public DbSet<UpstreamFile> UpstreamFiles => Set<UpstreamFile>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -29,6 +31,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new ApiTokenConfiguration());
         modelBuilder.ApplyConfiguration(new AuditRecordConfiguration());
         modelBuilder.ApplyConfiguration(new DailyRequestCountConfiguration());
+        modelBuilder.ApplyConfiguration(new WatchedProjectConfiguration());
+        modelBuilder.ApplyConfiguration(new UpstreamFileConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -196,6 +200,39 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(c => c.Outcome).HasColumnName("outcome").HasMaxLength(16);
             builder.Property(c => c.Count).HasColumnName("count");
             builder.HasIndex(c => new { c.Day, c.Environment, c.Outcome }).IsUnique().HasDatabaseName("ix_daily_request_counts_day_environment_outcome");
+        }
+    }
+
+    private sealed class WatchedProjectConfiguration : IEntityTypeConfiguration<WatchedProject>
+    {
+        public void Configure(EntityTypeBuilder<WatchedProject> builder)
+        {
+            builder.ToTable("watched_projects");
+            builder.Property(w => w.Id).HasColumnName("id");
+            builder.Property(w => w.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(w => w.LastSerial).HasColumnName("last_serial");
+            builder.Property(w => w.ETag).HasColumnName("etag").HasMaxLength(512);
+            builder.Property(w => w.Status).HasColumnName("status").HasMaxLength(32);
+            builder.Property(w => w.CheckedAt).HasColumnName("checked_at");
+            builder.HasIndex(w => w.Project).IsUnique().HasDatabaseName("ix_watched_projects_project");
+        }
+    }
+
+    private sealed class UpstreamFileConfiguration : IEntityTypeConfiguration<UpstreamFile>
+    {
+        public void Configure(EntityTypeBuilder<UpstreamFile> builder)
+        {
+            builder.ToTable("upstream_files");
+            builder.Property(f => f.Id).HasColumnName("id");
+            builder.Property(f => f.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(f => f.Filename).HasColumnName("filename").HasMaxLength(255);
+            builder.Property(f => f.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(f => f.Sha256).HasColumnName("sha256").HasMaxLength(64);
+            builder.Property(f => f.UploadTime).HasColumnName("upload_time").HasMaxLength(40);
+            builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
+            builder.Property(f => f.RemovedAt).HasColumnName("removed_at");
+            builder.Property(f => f.Yanked).HasColumnName("yanked");
+            builder.HasIndex(f => new { f.Project, f.Filename }).IsUnique().HasDatabaseName("ix_upstream_files_project_filename");
         }
     }
 }

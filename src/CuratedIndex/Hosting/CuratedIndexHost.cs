@@ -10,8 +10,10 @@ using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Features.UpstreamWatch;
 using CuratedIndex.Storage;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Hosting;
@@ -45,7 +47,8 @@ public static class CuratedIndexHost
         });
 
         builder.AddCuratedIndexData();
-        builder.Services.AddSingleton(TimeProvider.System);
+        // TryAdd: a host (a test) may bring its own clock through `configure`.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         AddOptions<UpstreamOptions>(builder, UpstreamOptions.Section);
         AddOptions<StorageOptions>(builder, StorageOptions.Section);
         AddOptions<PolicyOptions>(builder, PolicyOptions.Section);
@@ -92,6 +95,7 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<RootIndexService>();
         builder.Services.AddSingleton<ArtifactFetcher>();
         builder.Services.AddSingleton<ProvenanceInvoker>();
+        builder.Services.AddUpstreamWatch();
 
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {

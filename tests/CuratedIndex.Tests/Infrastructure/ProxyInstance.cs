@@ -48,7 +48,8 @@ public sealed class ProxyInstance : IAsyncDisposable
         Uri upstream,
         DatabaseProvider provider = DatabaseProvider.Sqlite,
         IDictionary<string, string>? settings = null,
-        string? policyYaml = null)
+        string? policyYaml = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var root = Directory.CreateTempSubdirectory("curated-index-test-").FullName;
         var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
@@ -93,7 +94,7 @@ public sealed class ProxyInstance : IAsyncDisposable
             args.Add($"--{key}={value}");
         }
 
-        var app = CuratedIndexHost.Build(args.ToArray());
+        var app = CuratedIndexHost.Build(args.ToArray(), configure);
         await CuratedIndexHost.PrepareAsync(app, CancellationToken.None);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
