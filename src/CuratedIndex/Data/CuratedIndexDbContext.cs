@@ -17,6 +17,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
     public DbSet<DailyRequestCount> DailyRequestCounts => Set<DailyRequestCount>();
     public DbSet<JobRun> JobRuns => Set<JobRun>();
+    public DbSet<WatchedProject> WatchedProjects => Set<WatchedProject>();
+    public DbSet<UpstreamFile> UpstreamFiles => Set<UpstreamFile>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -31,6 +33,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new AuditRecordConfiguration());
         modelBuilder.ApplyConfiguration(new DailyRequestCountConfiguration());
         modelBuilder.ApplyConfiguration(new JobRunConfiguration());
+        modelBuilder.ApplyConfiguration(new WatchedProjectConfiguration());
+        modelBuilder.ApplyConfiguration(new UpstreamFileConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -219,6 +223,39 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(r => r.ProgressText).HasColumnName("progress_text").HasMaxLength(200);
             builder.Property(r => r.Message).HasColumnName("message").HasMaxLength(2000);
             builder.HasIndex(r => new { r.JobKey, r.Id }).HasDatabaseName("ix_job_runs_job_key_id");
+        }
+    }
+
+    private sealed class WatchedProjectConfiguration : IEntityTypeConfiguration<WatchedProject>
+    {
+        public void Configure(EntityTypeBuilder<WatchedProject> builder)
+        {
+            builder.ToTable("watched_projects");
+            builder.Property(w => w.Id).HasColumnName("id");
+            builder.Property(w => w.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(w => w.LastSerial).HasColumnName("last_serial");
+            builder.Property(w => w.ETag).HasColumnName("etag").HasMaxLength(512);
+            builder.Property(w => w.Status).HasColumnName("status").HasMaxLength(32);
+            builder.Property(w => w.CheckedAt).HasColumnName("checked_at");
+            builder.HasIndex(w => w.Project).IsUnique().HasDatabaseName("ix_watched_projects_project");
+        }
+    }
+
+    private sealed class UpstreamFileConfiguration : IEntityTypeConfiguration<UpstreamFile>
+    {
+        public void Configure(EntityTypeBuilder<UpstreamFile> builder)
+        {
+            builder.ToTable("upstream_files");
+            builder.Property(f => f.Id).HasColumnName("id");
+            builder.Property(f => f.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(f => f.Filename).HasColumnName("filename").HasMaxLength(255);
+            builder.Property(f => f.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(f => f.Sha256).HasColumnName("sha256").HasMaxLength(64);
+            builder.Property(f => f.UploadTime).HasColumnName("upload_time").HasMaxLength(40);
+            builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
+            builder.Property(f => f.RemovedAt).HasColumnName("removed_at");
+            builder.Property(f => f.Yanked).HasColumnName("yanked");
+            builder.HasIndex(f => new { f.Project, f.Filename }).IsUnique().HasDatabaseName("ix_upstream_files_project_filename");
         }
     }
 }

@@ -64,6 +64,9 @@ public static class IncidentKind
 
     /// <summary>A stored artifact whose bytes no longer match its sha256, found by the scrubbing job.</summary>
     public const string ScrubMismatch = "scrub-mismatch";
+
+    /// <summary>An approved project became PEP 792 <c>quarantined</c> upstream (the upstream watch).</summary>
+    public const string UpstreamQuarantined = "upstream-quarantined";
 }
 
 /// <summary>
@@ -194,4 +197,39 @@ public static class JobRunState
     public const string Running = "running";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+}
+
+/// <summary>An approved project the upstream watch follows: what it saw upstream last time.</summary>
+public sealed class WatchedProject
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public long? LastSerial { get; set; }
+    public string? ETag { get; set; }
+
+    /// <summary>PEP 792 status upstream (active when upstream sent none), or <c>not-found</c> when upstream has no page.</summary>
+    public required string Status { get; set; }
+
+    public DateTime CheckedAt { get; set; }
+}
+
+/// <summary>A file of an approved project as the upstream watch saw it; rows are kept after the file leaves upstream.</summary>
+public sealed class UpstreamFile
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Filename { get; set; }
+    public string? Version { get; set; }
+    public string? Sha256 { get; set; }
+
+    /// <summary>PEP 700 upload time exactly as upstream wrote it.</summary>
+    public string? UploadTime { get; set; }
+
+    /// <summary>When CuratedIndex first saw the file upstream.</summary>
+    public DateTime FirstSeenAt { get; set; }
+
+    /// <summary>When the file was first missing upstream; null while upstream lists it.</summary>
+    public DateTime? RemovedAt { get; set; }
+
+    public bool Yanked { get; set; }
 }

@@ -11,6 +11,7 @@ using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Features.UpstreamWatch;
 using CuratedIndex.Storage;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -47,6 +48,7 @@ public static class CuratedIndexHost
         });
 
         builder.AddCuratedIndexData();
+        // TryAdd: a host (a test) may bring its own clock through `configure`.
         builder.Services.TryAddSingleton(TimeProvider.System);
         AddOptions<UpstreamOptions>(builder, UpstreamOptions.Section);
         AddOptions<StorageOptions>(builder, StorageOptions.Section);
@@ -96,6 +98,7 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<ProvenanceInvoker>();
         builder.AddCuratedIndexJobs();
         builder.Services.AddArtifactScrubbing();
+        builder.Services.AddUpstreamWatch();
 
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {

@@ -89,12 +89,12 @@ public sealed class TestServers(FakePyPI upstream, ProxyInstance proxy) : IAsync
 
     public ProxyInstance Proxy { get; } = proxy;
 
-    public static async Task<TestServers> StartAsync(DatabaseProvider provider, string? policyYaml = null, IDictionary<string, string>? settings = null)
+    public static async Task<TestServers> StartAsync(DatabaseProvider provider, string? policyYaml = null, IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
         try
         {
-            return new TestServers(upstream, await ProxyInstance.StartAsync(upstream.BaseUrl, provider, ApiTestKit.Settings(settings), policyYaml));
+            return new TestServers(upstream, await ProxyInstance.StartAsync(upstream.BaseUrl, provider, ApiTestKit.Settings(settings), policyYaml, configure));
         }
         catch
         {

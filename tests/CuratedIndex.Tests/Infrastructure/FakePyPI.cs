@@ -25,6 +25,9 @@ public sealed record FakeFile(string Project, string Filename, byte[] Content, b
     public byte[]? ServedContent { get; set; }
 
     public string? Provenance { get; set; }
+
+    /// <summary>Yanked upstream (PEP 592): the reason, "" for a yank without one, null when not yanked.</summary>
+    public string? YankedReason { get; set; }
 }
 
 /// <summary>
@@ -59,6 +62,9 @@ public sealed class FakePyPI : IAsyncDisposable
     public ConcurrentDictionary<string, RequestDelegate> Override { get; } = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Projects => _projects.Keys.ToList();
+
+    /// <summary>PEP 792 status per project (normalized name); "active" when absent. A quarantined project lists no files, as on PyPI.</summary>
+    public ConcurrentDictionary<string, string> ProjectStatus { get; } = new(StringComparer.Ordinal);
 
     public static async Task<FakePyPI> StartAsync()
     {
@@ -98,6 +104,15 @@ public sealed class FakePyPI : IAsyncDisposable
         var file = new FakeFile(ProjectName.Normalize(project), filename, content, WheelMetadata(filename, content), uploadTime);
         _projects.GetOrAdd(file.Project, _ => []).Add(file);
         return file;
+    }
+
+    /// <summary>Takes a file off its project page (the bytes stay downloadable, as on a CDN).</summary>
+    public void RemoveFromPage(string filename)
+    {
+        foreach (var files in _projects.Values)
+        {
+            files.RemoveAll(f => f.Filename == filename);
+        }
     }
 
     public FakeFile File(string filename) => _projects.Values.SelectMany(f => f).Single(f => f.Filename == filename);
@@ -180,6 +195,12 @@ public sealed class FakePyPI : IAsyncDisposable
     private async Task WriteProjectAsync(HttpContext context, string project, List<FakeFile> files)
     {
         var json = !HtmlOnly && context.Request.Headers.Accept.ToString().Contains("application/vnd.pypi.simple.v1+json", StringComparison.Ordinal);
+        var status = ProjectStatus.GetValueOrDefault(project, "active");
+        if (status == "quarantined")
+        {
+            files = [];
+        }
+
         string body;
         if (json)
         {
@@ -191,7 +212,7 @@ public sealed class FakePyPI : IAsyncDisposable
                 ["requires-python"] = RequiresPython(f),
                 ["size"] = f.Content.Length,
                 ["upload-time"] = f.UploadTime,
-                ["yanked"] = false,
+                ["yanked"] = f.YankedReason is null ? (JsonNode)false : f.YankedReason.Length == 0 ? (JsonNode)true : (JsonNode)f.YankedReason,
                 ["core-metadata"] = f.MetadataSha256 is null ? false : new JsonObject { ["sha256"] = f.MetadataSha256 },
                 ["data-dist-info-metadata"] = f.MetadataSha256 is null ? false : new JsonObject { ["sha256"] = f.MetadataSha256 },
                 ["provenance"] = f.Provenance is null ? null : new Uri(BaseUrl, $"integrity/{project}/{VersionOf(f)}/{f.Filename}/provenance").ToString(),
@@ -202,7 +223,7 @@ public sealed class FakePyPI : IAsyncDisposable
                 ["name"] = project,
                 ["versions"] = new JsonArray(files.Select(VersionOf).Distinct().Select(v => (JsonNode)v!).ToArray()),
                 ["files"] = new JsonArray(fileNodes),
-                ["project-status"] = new JsonObject { ["status"] = "active" },
+                ["project-status"] = status == "quarantined" ? new JsonObject { ["status"] = status, ["reason"] = "malware reported" } : new JsonObject { ["status"] = status },
             }.ToJsonString();
             context.Response.ContentType = "application/vnd.pypi.simple.v1+json";
         }

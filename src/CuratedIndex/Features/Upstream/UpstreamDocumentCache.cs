@@ -56,7 +56,7 @@ public abstract class UpstreamDocumentCache<T>(
             return cached.Found;
         }
 
-        var lazy = _inFlight.GetOrAdd(key, k => new Lazy<Task<DocumentLookup<T>>>(() => RefreshAsync(k)));
+        var lazy = _inFlight.GetOrAdd(key, k => new Lazy<Task<DocumentLookup<T>>>(() => RefreshAsync(k, force: false)));
         try
         {
             return await lazy.Value.WaitAsync(cancellationToken);
@@ -71,10 +71,17 @@ public abstract class UpstreamDocumentCache<T>(
     public Task<DocumentLookup<T>> GetAnyAgeAsync(string key, CancellationToken cancellationToken) =>
         _memory.TryGetValue(key, out var cached) ? Task.FromResult(cached.Found) : GetAsync(key, cancellationToken);
 
+    /// <summary>
+    /// Asks upstream now (ETag revalidation) however fresh the cached copy is, and keeps the answer for the
+    /// next request, so a change upstream (a PEP 792 quarantine) is served at once rather than after <c>Upstream:PageMaxAge</c>.
+    /// </summary>
+    public Task<DocumentLookup<T>> RevalidateAsync(string key, CancellationToken cancellationToken) =>
+        RefreshAsync(key, force: true).WaitAsync(cancellationToken);
+
     private bool IsFresh(DateTimeOffset validatedAt) => clock.GetUtcNow() - validatedAt < options.Value.PageMaxAge;
 
     // Runs detached from any one request so that a client hanging up does not cancel the shared refresh.
-    private async Task<DocumentLookup<T>> RefreshAsync(string key)
+    private async Task<DocumentLookup<T>> RefreshAsync(string key, bool force)
     {
         using var timeout = new CancellationTokenSource(options.Value.Timeout * 3);
         var cancellationToken = timeout.Token;
@@ -89,7 +96,7 @@ public abstract class UpstreamDocumentCache<T>(
             current = value is null ? null : new Entry(value, Interlocked.Increment(ref s_stamp), row.ETag, row.ValidatedAt);
         }
 
-        if (current is not null && row is not null && IsFresh(row.ValidatedAt))
+        if (!force && current is not null && row is not null && IsFresh(row.ValidatedAt))
         {
             return Remember(key, current with { ValidatedAt = row.ValidatedAt });
         }

@@ -1,0 +1,34 @@
+using CuratedIndex.Features.Jobs;
+using Quartz;
+
+namespace CuratedIndex.Features.UpstreamWatch;
+
+/// <summary>
+/// The Quartz job of the upstream watch: one pass of <see cref="UpstreamWatcher"/>. Schedule:
+/// <c>Jobs:UpstreamWatch:Schedule</c> (registered with the scheduler by the jobs feature).
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class UpstreamWatchJob(UpstreamWatcher watcher) : IJob
+{
+    public const string ScheduleKey = "Jobs:UpstreamWatch:Schedule";
+
+    /// <summary>Every 15 minutes (Quartz cron), when <see cref="ScheduleKey"/> is not set.</summary>
+    public const string DefaultSchedule = "0 */15 * * * ?";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await watcher.RunOnceAsync(cancellationToken);
+}
+
+public static class UpstreamWatchRegistration
+{
+    /// <summary>The watcher is a singleton: the job calls it, and tests call <see cref="UpstreamWatcher.RunOnceAsync"/> directly.</summary>
+    public static IServiceCollection AddUpstreamWatch(this IServiceCollection services)
+    {
+        services.AddSingleton<UpstreamWatcher>();
+        services.AddCuratedIndexJob<UpstreamWatchJob>(
+            "UpstreamWatch",
+            "Revalidates every approved project upstream: new, removed and yanked files, PEP 792 status.",
+            UpstreamWatchJob.DefaultSchedule);
+        return services;
+    }
+}

@@ -1,0 +1,238 @@
+using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Review;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol;
+using CuratedIndex.Protocol.SimpleApi;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.UpstreamWatch;
+
+/// <summary>What one pass of the watch did.</summary>
+public sealed record WatchSummary(int Projects, int NewFiles, int RemovedFiles, int YankChanges, int Alerts, int Failures);
+
+/// <summary>
+/// Follows the approved projects upstream (issue 4, part 6). Each pass revalidates every approved project's
+/// page through <see cref="ProjectPageCache"/> (ETag), so what the watch saw is what the next index request
+/// serves: a project quarantined upstream disappears from tiers 1 and 2 at once, not after
+/// <c>Upstream:PageMaxAge</c>. It records each file with the time CuratedIndex first saw it, files that left
+/// upstream and yanks (<c>upstream_files</c>), and per project the serial, ETag and PEP 792 status
+/// (<c>watched_projects</c>). A project becoming quarantined raises an alert: an incident and an audit record.
+/// Idempotent: a second pass, or a second node running the same pass, changes nothing.
+/// </summary>
+public sealed class UpstreamWatcher(
+    CurationStore curations,
+    ProjectPageCache pages,
+    IServiceScopeFactory scopes,
+    AuditLog audit,
+    TimeProvider clock,
+    ILogger<UpstreamWatcher> logger)
+{
+    /// <summary>Status recorded when upstream answers 404 for a watched project.</summary>
+    public const string NotFoundStatus = "not-found";
+
+    /// <summary>
+    /// Raised after new files of a project were recorded, with their versions (distinct, upstream order).
+    /// This is where release vetting (tier 3, not built yet) will hook in; today it is only logged.
+    /// Raised by the node whose insert won, so at most once per file.
+    /// </summary>
+    public event Action<string, IReadOnlyList<string>>? NewReleasesSeen;
+
+    /// <summary>One pass over every approved project. Failures are logged per project and the pass goes on.</summary>
+    public async Task<WatchSummary> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await curations.RefreshAsync(cancellationToken);
+        var projects = ApprovedProjects(curations.Current);
+        var total = new ProjectChange(0, 0, 0, 0);
+        var failures = 0;
+        foreach (var project in projects)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var change = await WatchAsync(project, cancellationToken);
+                total = new ProjectChange(total.NewFiles + change.NewFiles, total.RemovedFiles + change.RemovedFiles, total.YankChanges + change.YankChanges, total.Alerts + change.Alerts);
+            }
+            catch (DbUpdateException)
+            {
+                // The unique (project, filename) and project indexes: another node recorded the same change first.
+                UpstreamWatchLog.RecordedElsewhere(logger, project);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failures++;
+                UpstreamWatchLog.ProjectFailed(logger, project, e);
+            }
+        }
+
+        UpstreamWatchLog.PassDone(logger, projects.Count, total.NewFiles, total.RemovedFiles, total.YankChanges, total.Alerts, failures);
+        return new WatchSummary(projects.Count, total.NewFiles, total.RemovedFiles, total.YankChanges, total.Alerts, failures);
+    }
+
+    /// <summary>Approved by a policy file (<c>approve:</c>) or by a reviewer, in name order.</summary>
+    public static IReadOnlyList<string> ApprovedProjects(Curation curation) =>
+        curation.Policy.Approved
+            .Concat(curation.Reviews.ByProject.Where(p => p.Value.Verdict == Verdict.Approved).Select(p => p.Key))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    private async Task<ProjectChange> WatchAsync(string project, CancellationToken cancellationToken)
+    {
+        var lookup = await pages.RevalidateAsync(project, cancellationToken);
+        if (lookup.Status == LookupStatus.Failed)
+        {
+            UpstreamWatchLog.UpstreamFailed(logger, project, lookup.Reason ?? "upstream failed");
+            return new ProjectChange(0, 0, 0, 0);
+        }
+
+        var page = lookup.Value?.Page;
+        var status = lookup.Status == LookupStatus.NotFound ? NotFoundStatus : page?.Status?.Status ?? ProjectStatus.Active;
+        var etag = await CachedETagAsync(project, cancellationToken);
+        var observation = new Observation(project, page, status, page?.Status?.Reason, etag);
+
+        ProjectChange change;
+        if (status == ProjectStatus.Quarantined)
+        {
+            // The alert and the status that says it was raised are written with their audit record, in one
+            // transaction serialized across nodes, so exactly one alert is raised per quarantine.
+            change = await audit.WriteAsync(async db =>
+            {
+                var (result, alert) = await ApplyAsync(db, observation, cancellationToken);
+                return (result, alert is null ? [] : (IReadOnlyList<AuditEntry>)[alert]);
+            }, cancellationToken);
+        }
+        else
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            (change, _) = await ApplyAsync(db, observation, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        if (change.Alerts > 0)
+        {
+            UpstreamWatchLog.Quarantined(logger, project, observation.Reason ?? "");
+        }
+
+        if (change.NewVersions is { Count: > 0 } versions)
+        {
+            OnNewReleasesSeen(project, versions);
+        }
+
+        return change;
+    }
+
+    /// <summary>The hand-off to release vetting (tier 3, not built yet): logs, then tells any subscriber.</summary>
+    private void OnNewReleasesSeen(string project, IReadOnlyList<string> versions)
+    {
+        UpstreamWatchLog.NewReleasesSeen(logger, project, versions);
+        NewReleasesSeen?.Invoke(project, versions);
+    }
+
+    private async Task<string?> CachedETagAsync(string project, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        return await db.CachedPages.AsNoTracking()
+            .Where(p => p.Kind == PageKind.Simple && p.Key == project)
+            .Select(p => p.ETag)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    // Brings the project's rows in line with what upstream shows now; returns the alert to record, if any.
+    private async Task<(ProjectChange Change, AuditEntry? Alert)> ApplyAsync(CuratedIndexDbContext db, Observation seen, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var watched = await db.WatchedProjects.FirstOrDefaultAsync(w => w.Project == seen.Project, cancellationToken);
+        var previousStatus = watched?.Status;
+        watched ??= db.WatchedProjects.Add(new WatchedProject { Project = seen.Project, Status = seen.Status }).Entity;
+        watched.Status = seen.Status;
+        watched.ETag = seen.ETag;
+        watched.LastSerial = seen.Page?.LastSerial ?? watched.LastSerial;
+        watched.CheckedAt = now;
+
+        AuditEntry? alert = null;
+        if (seen.Status == ProjectStatus.Quarantined && previousStatus != ProjectStatus.Quarantined)
+        {
+            var detail = $"'{seen.Project}' is quarantined upstream (PEP 792){(string.IsNullOrEmpty(seen.Reason) ? "" : $": {seen.Reason}")}; it is hidden in every environment";
+            db.Incidents.Add(new Incident { Kind = IncidentKind.UpstreamQuarantined, Project = seen.Project, Detail = detail, OccurredAt = clock.GetUtcNow() });
+            alert = new AuditEntry("system", UpstreamWatchAudit.UpstreamQuarantined, seen.Project, detail);
+        }
+
+        // A quarantined page lists no files (PEP 792): that is not a removal, so the files stay as they were.
+        if (seen.Status == ProjectStatus.Quarantined)
+        {
+            return (new ProjectChange(0, 0, 0, alert is null ? 0 : 1), alert);
+        }
+
+        var known = await db.UpstreamFiles.Where(f => f.Project == seen.Project).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
+        var upstream = seen.Page?.Files ?? [];
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var newVersions = new List<string>();
+        int added = 0, removed = 0, yanks = 0;
+        foreach (var file in upstream)
+        {
+            if (!listed.Add(file.Filename))
+            {
+                continue;
+            }
+
+            if (known.TryGetValue(file.Filename, out var row))
+            {
+                if (row.RemovedAt is not null)
+                {
+                    row.RemovedAt = null; // listed again
+                }
+
+                if (row.Yanked != file.IsYanked)
+                {
+                    row.Yanked = file.IsYanked;
+                    yanks++;
+                }
+
+                continue;
+            }
+
+            var version = DistributionFilename.TryParse(file.Filename, seen.Project, out var parsed) ? parsed.Version : null;
+            db.UpstreamFiles.Add(new UpstreamFile
+            {
+                Project = seen.Project,
+                Filename = file.Filename,
+                Version = version,
+                Sha256 = file.Sha256,
+                UploadTime = file.UploadTime,
+                FirstSeenAt = now,
+                Yanked = file.IsYanked,
+            });
+            added++;
+            if (version is not null && !newVersions.Contains(version, StringComparer.Ordinal))
+            {
+                newVersions.Add(version);
+            }
+        }
+
+        foreach (var row in known.Values.Where(r => r.RemovedAt is null && !listed.Contains(r.Filename)))
+        {
+            row.RemovedAt = now;
+            removed++;
+        }
+
+        return (new ProjectChange(added, removed, yanks, alert is null ? 0 : 1) { NewVersions = newVersions }, alert);
+    }
+
+    private sealed record Observation(string Project, ProjectPage? Page, string Status, string? Reason, string? ETag);
+
+    private sealed record ProjectChange(int NewFiles, int RemovedFiles, int YankChanges, int Alerts)
+    {
+        public IReadOnlyList<string>? NewVersions { get; init; }
+    }
+}
+
+/// <summary>The audit action of the upstream watch's alert.</summary>
+public static class UpstreamWatchAudit
+{
+    public const string UpstreamQuarantined = "alert.upstream-quarantined";
+}
