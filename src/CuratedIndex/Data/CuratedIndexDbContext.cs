@@ -16,6 +16,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
     public DbSet<DailyRequestCount> DailyRequestCounts => Set<DailyRequestCount>();
+    public DbSet<StoredTyposquatFinding> TyposquatFindings => Set<StoredTyposquatFinding>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -29,6 +30,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new ApiTokenConfiguration());
         modelBuilder.ApplyConfiguration(new AuditRecordConfiguration());
         modelBuilder.ApplyConfiguration(new DailyRequestCountConfiguration());
+        modelBuilder.ApplyConfiguration(new TyposquatFindingConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -79,6 +81,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(i => i.Filename).HasColumnName("filename").HasMaxLength(255);
             builder.Property(i => i.Detail).HasColumnName("detail").HasMaxLength(2000);
             builder.Property(i => i.OccurredAt).HasColumnName("occurred_at");
+            builder.Property(i => i.Severity).HasColumnName("severity").HasMaxLength(16).HasDefaultValue(IncidentSeverity.Normal);
+            builder.HasIndex(i => new { i.Kind, i.Project }).HasDatabaseName("ix_incidents_kind_project");
         }
     }
 
@@ -196,6 +200,22 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(c => c.Outcome).HasColumnName("outcome").HasMaxLength(16);
             builder.Property(c => c.Count).HasColumnName("count");
             builder.HasIndex(c => new { c.Day, c.Environment, c.Outcome }).IsUnique().HasDatabaseName("ix_daily_request_counts_day_environment_outcome");
+        }
+    }
+
+    private sealed class TyposquatFindingConfiguration : IEntityTypeConfiguration<StoredTyposquatFinding>
+    {
+        public void Configure(EntityTypeBuilder<StoredTyposquatFinding> builder)
+        {
+            builder.ToTable("typosquat_findings");
+            builder.Property(f => f.Id).HasColumnName("id");
+            builder.Property(f => f.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(f => f.Imitated).HasColumnName("imitated").HasMaxLength(200);
+            builder.Property(f => f.Score).HasColumnName("score");
+            builder.Property(f => f.Kind).HasColumnName("kind").HasMaxLength(32);
+            builder.Property(f => f.Reasons).HasColumnName("reasons").HasMaxLength(2000);
+            builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
+            builder.HasIndex(f => new { f.Project, f.Imitated }).IsUnique().HasDatabaseName("ix_typosquat_findings_project_imitated");
         }
     }
 }
