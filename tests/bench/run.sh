@@ -53,6 +53,18 @@ wait_for() { # url seconds pid
   return 1
 }
 
+# CPU ticks (utime + stime) of a process and its direct children (nginx's workers), from /proc/<pid>/stat.
+cpu_ticks() { # pid
+  local p t=0 stat
+  for p in "$1" $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+    stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+    stat="${stat##*) }" # fields after the command name, which may contain spaces
+    t=$((t + $(awk '{ print $12 + $13 }' <<<"$stat")))
+  done
+  echo "$t"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 # 1. Build.
 log "publishing CuratedIndex (Release)"
 dotnet publish "$REPO/src/CuratedIndex" -c Release -o "$TMP/app" --nologo -v quiet >"$TMP/publish.log" 2>&1 \
@@ -126,12 +138,15 @@ warm "$PROXY/dev/simple/bigproject/"
 warm "$PROXY/dev/files/big/big-1.0.0-py3-none-any.whl"
 warm "$PROXY/dev/simple/"
 
-# wrk summary as "req/s p50_ms p99_ms MB/s"; latencies and transfer converted from wrk's units.
-run_wrk() { # url connections
-  local out
+# wrk summary as "req/s p50_ms p99_ms MB/s cpu_us_per_request"; latencies and transfer converted from
+# wrk's units; the CPU is the server's (pid and its children) during the run, divided by the requests.
+run_wrk() { # url connections server-pid
+  local out before after
+  before="$(cpu_ticks "$3")"
   out="$(wrk -t2 -c"$2" -d"${DURATION}s" --latency "$1")" || { echo "bench: wrk failed on $1" >&2; return 1; }
+  after="$(cpu_ticks "$3")"
   printf '%s\n' "$out" >>"$TMP/wrk.log"
-  awk '
+  awk -v cpu_us="$(((after - before) * TICK_US))" '
     function ms(v) {
       if (v ~ /us$/) return v / 1000
       if (v ~ /ms$/) return v + 0
@@ -147,6 +162,7 @@ run_wrk() { # url connections
       return v + 0
     }
     $1 == "Requests/sec:" { rps = $2 }
+    $1 ~ /^[0-9]+$/ && $2 == "requests" { requests = $1 }
     $1 == "Transfer/sec:" { xfer = mb($2) }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
@@ -154,7 +170,7 @@ run_wrk() { # url connections
     END {
       if (rps == "") exit 1
       if (bad != "") printf "bench: %s non-2xx/3xx responses\n", bad > "/dev/stderr"
-      printf "%.1f %.2f %.2f %.2f\n", rps, p50, p99, xfer
+      printf "%.1f %.2f %.2f %.2f %.0f\n", rps, p50, p99, xfer, (requests > 0 ? cpu_us / requests : 0)
     }' <<<"$out"
 }
 
@@ -166,8 +182,8 @@ scenario() { # name connections nginx-path proxy-path
   local round n="" p=""
   for ((round = 1; round <= ROUNDS; round++)); do
     log "$1 round $round/$ROUNDS: nginx $3, proxy $4 (-c$2, ${DURATION}s each)"
-    n+="$(run_wrk "$NGINX$3" "$2")"$'\n'
-    p+="$(run_wrk "$PROXY$4" "$2")"$'\n'
+    n+="$(run_wrk "$NGINX$3" "$2" "$NGINX_PID")"$'\n'
+    p+="$(run_wrk "$PROXY$4" "$2" "$PROXY_PID")"$'\n'
   done
   printf '%s %s %s\n' "$1" "$(best <<<"$n")" "$(best <<<"$p")" >>"$RESULTS"
 }
@@ -186,15 +202,15 @@ echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)
 echo
 awk -v rss_kb="$RSS_KB" '
   BEGIN {
-    print "| scenario | conns | nginx req/s | proxy req/s | proxy/nginx | nginx p50 / p99 ms | proxy p50 / p99 ms | nginx MB/s | proxy MB/s |"
-    print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    print "| scenario | conns | nginx req/s | proxy req/s | proxy/nginx | nginx p50 / p99 ms | proxy p50 / p99 ms | nginx MB/s | proxy MB/s | nginx / proxy CPU µs/req |"
+    print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   }
   {
     conns = ($1 == "file-20MB" || $1 == "root") ? 4 : 32
-    ratio[$1] = ($2 > 0) ? $6 / $2 : 0
-    mbr[$1] = ($5 > 0) ? $9 / $5 : 0
-    printf "| %s | %d | %.1f | %.1f | %.2f | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f |\n", \
-      $1, conns, $2, $6, ratio[$1], $3, $4, $7, $8, $5, $9
+    ratio[$1] = ($2 > 0) ? $7 / $2 : 0
+    mbr[$1] = ($5 > 0) ? $10 / $5 : 0
+    printf "| %s | %d | %.1f | %.1f | %.2f | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f | %d / %d |\n", \
+      $1, conns, $2, $7, ratio[$1], $3, $4, $8, $9, $5, $10, $6, $11
   }
   END {
     rss = rss_kb / 1024

@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using CuratedIndex.Data;
+using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -83,6 +85,61 @@ public abstract class ProxyIntegrationTests
         // The JSON representation has its own validator.
         using var json = await proxy.Client.SendAsync(Get("dev/simple/six/", PipAccept));
         Assert.NotEqual(response.Headers.ETag, json.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task LargeProjectPage_IsSentWholeWithTheSameValidatorsOnGetHeadAnd304()
+    {
+        // ~330 KB rendered: several of the 64 KB segments PlainResults writes a large body in.
+        await using var upstream = await StartUpstreamAsync();
+        var page = new StringBuilder("<!DOCTYPE html>\n<html><body>\n");
+        for (var i = 0; i < 2000; i++)
+        {
+            var filename = $"bigproject-1.{i}.0-py3-none-any.whl";
+            page.Append(CultureInfo.InvariantCulture, $"<a href=\"../../packages/{filename}#sha256={i:x64}\">{filename}</a><br/>\n");
+        }
+
+        page.Append("</body></html>\n");
+        upstream.Override["/simple/bigproject/"] = context =>
+        {
+            context.Response.ContentType = "text/html";
+            return context.Response.WriteAsync(page.ToString());
+        };
+        await using var proxy = await StartProxyAsync(upstream);
+
+        using var get = await proxy.Client.SendAsync(Get("dev/simple/bigproject/"));
+        var body = await get.Content.ReadAsByteArrayAsync();
+        using var again = await proxy.Client.SendAsync(Get("dev/simple/bigproject/"));
+        using var head = await proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "dev/simple/bigproject/"));
+        var conditional = Get("dev/simple/bigproject/");
+        conditional.Headers.TryAddWithoutValidation("If-None-Match", $"\"stale\", W/{get.Headers.ETag!.Tag}");
+        using var notModified = await proxy.Client.SendAsync(conditional);
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.True(body.Length > 256 * 1024, $"the page is only {body.Length} bytes");
+        Assert.Equal(body.Length, get.Content.Headers.ContentLength);
+        Assert.Equal(SimplePageRenderer.ETagOf(body), get.Headers.ETag!.Tag);
+        var text = Encoding.UTF8.GetString(body);
+        Assert.Equal(2000, text.Split("<a href=\"/dev/files/bigproject/bigproject-1.").Length - 1);
+        Assert.Contains($"#sha256={1999:x64}\"", text, StringComparison.Ordinal);
+        Assert.EndsWith("</html>\n", text, StringComparison.Ordinal);
+        Assert.Equal(body, await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal(get.Headers.ETag, again.Headers.ETag);
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+        Assert.Equal(body.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(get.Headers.ETag, notModified.Headers.ETag);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+        foreach (var response in new[] { get, head, notModified })
+        {
+            Assert.Contains("Accept", response.Headers.Vary);
+            Assert.Equal(TimeSpan.FromSeconds(600), response.Headers.CacheControl!.MaxAge);
+            Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        }
     }
 
     [Theory]

@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,9 +31,13 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
     /// <summary>The Cookie header of a signed-in admin's UI session.</summary>
     public string AdminSessionCookie { get; private set; } = "";
 
+    /// <summary>One review UI session per role, each signed in through the real login form.</summary>
+    public Dictionary<string, UiSession> UiSessions { get; } = new(StringComparer.Ordinal);
+
     public async Task InitializeAsync()
     {
-        _servers = await TestServers.StartAsync(Provider);
+        // The UI matrix signs in through the real form more often than the default per-address limit allows.
+        _servers = await TestServers.StartAsync(Provider, settings: new Dictionary<string, string> { ["Auth:SignInAttemptsPerMinute"] = "1000" });
         foreach (var role in Roles.All)
         {
             Tokens[role] = await Proxy.CreateUserWithTokenAsync($"matrix-{role}", role);
@@ -40,6 +46,21 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
         await Proxy.PostJsonAsync("api/v1/users", new { userName = "matrix-target", password = "a long enough password", role = "viewer" });
         await Proxy.PostJsonAsync("api/v1/projects/six/approve", new { reason = "so that its review exists" });
         AdminSessionCookie = await SessionCookieAsync("matrix-admin");
+
+        await Proxy.PostJsonAsync("api/v1/users", new { userName = "matrix-ui-target", password = "a long enough password", role = "viewer" });
+        foreach (var role in Roles.All)
+        {
+            UiSessions[role] = await SignedInSessionAsync(role);
+        }
+    }
+
+    /// <summary>A new session signed in as <c>matrix-{role}</c> through the login form (the caller disposes it).</summary>
+    public async Task<UiSession> SignedInSessionAsync(string role)
+    {
+        var session = new UiSession(Proxy.BaseUrl);
+        using var response = await session.SignInAsync($"matrix-{role}");
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"signing in as matrix-{role} answered {(int)response.StatusCode}");
+        return session;
     }
 
     // A real session ticket, protected by the app's own cookie handler settings, and checked to authenticate.
@@ -60,6 +81,11 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var session in UiSessions.Values)
+        {
+            session.Dispose();
+        }
+
         if (_servers is not null)
         {
             await _servers.DisposeAsync();
@@ -111,11 +137,45 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/api/v1/users/{userName}/role", "/api/v1/users/matrix-target/role", """{"role":"viewer"}""", Roles.Admin, 200),
     ];
 
+    /// <summary>The weakest "role" of a UI route anyone may use, signed in or not.</summary>
+    public const string Anyone = "anyone";
+
     /// <summary>
-    /// The review UI's routes (/ui/…) join the matrix here when its pages land: the same walk with cookie sessions
-    /// and antiforgery tokens in place of bearer tokens. Empty until then.
+    /// Every review UI page and handler: method, route template, a concrete path (with <c>?handler=</c> for named
+    /// handlers), the form fields posted (null for a GET; <c>{unique}</c>, <c>{token}</c> and <c>{foreign-token}</c> are filled in per call),
+    /// the weakest role allowed, and the status and Location that role gets. Callers below that role get the cookie
+    /// scheme's answer: anonymous → 302 to the login page, signed in → 302 to the denied page, and nothing changes.
+    /// A new page or handler fails <see cref="EveryUiPageAndHandler_IsInTheMatrixAndRequiresSignIn"/> until it is listed here.
     /// </summary>
-    public static readonly IReadOnlyList<(string Method, string Template, string Path, string? Body, string Role, int Status)> UiEndpoints = [];
+    public static readonly IReadOnlyList<(string Method, string Template, string Path, string? Body, string Role, int Status, string? Location)> UiEndpoints =
+    [
+        ("GET", "/ui/login", "/ui/login", null, Anyone, 200, null),
+        ("POST", "/ui/login", "/ui/login", "UserName=matrix-viewer&Password=correct horse battery staple", Anyone, 302, "/ui/"),
+        ("GET", "/ui/logout", "/ui/logout", null, Roles.Viewer, 200, null),
+        ("POST", "/ui/logout", "/ui/logout", "", Roles.Viewer, 302, "/ui/login"),
+        ("GET", "/ui/denied", "/ui/denied", null, Roles.Viewer, 403, null),
+        ("GET", "/ui", "/ui/", null, Roles.Viewer, 200, null),
+        ("GET", "/ui/queue", "/ui/queue", null, Roles.Viewer, 200, null),
+        ("POST", "/ui/queue", "/ui/queue", "Projects=matrix-bulk-one&Projects=matrix-bulk-two&Verdict=approve&Reason=matrix", Roles.Reviewer, 302, "/ui/queue?status=pending&sort=demand&p=1&decided=2&outcome=approved"),
+        ("POST", "/ui/queue", "/ui/queue", "Projects=matrix-bulk-one&Verdict=approve&Reason=", Roles.Reviewer, 400, null),
+        ("GET", "/ui/projects/{name}", "/ui/projects/six", null, Roles.Viewer, 200, null),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six", "Verdict=approve&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/six?decided=approved"),
+        ("POST", "/ui/projects/{name}", "/ui/projects/zipp", "Verdict=deny&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp?decided=denied"),
+        ("POST", "/ui/projects/{name}", "/ui/projects/jmespath", "Verdict=defer&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/jmespath?decided=deferred"),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six", "Verdict=approve&Reason=", Roles.Reviewer, 400, null),
+        ("GET", "/ui/audit", "/ui/audit", null, Roles.Viewer, 200, null),
+        ("GET", "/ui/tokens", "/ui/tokens", null, Roles.Viewer, 200, null),
+        ("POST", "/ui/tokens", "/ui/tokens?handler=Create", "TokenName={unique}", Roles.Viewer, 200, null),
+        ("POST", "/ui/tokens", "/ui/tokens?handler=Revoke", "TokenId={token}", Roles.Viewer, 200, null),
+        ("POST", "/ui/tokens", "/ui/tokens?handler=Revoke", "TokenId={foreign-token}", Roles.Viewer, 400, null),
+        ("GET", "/ui/users", "/ui/users", null, Roles.Admin, 200, null),
+        ("POST", "/ui/users", "/ui/users?handler=Create", "UserName={unique}&Password=a long enough password&Role=viewer", Roles.Admin, 200, null),
+        ("POST", "/ui/users", "/ui/users?handler=Role", "UserName=matrix-ui-target&Role=reviewer", Roles.Admin, 200, null),
+        ("POST", "/ui/users", "/ui/users?handler=Disable", "UserName=matrix-ui-target&Disabled=true", Roles.Admin, 200, null),
+        ("POST", "/ui/users", "/ui/users?handler=Password", "UserName=matrix-ui-target&Password=another long enough password", Roles.Admin, 200, null),
+    ];
+
+    public static readonly IReadOnlyList<string> UiCallers = [None, Roles.Viewer, Roles.Reviewer, Roles.Admin];
 
     public static readonly IReadOnlyList<string> Callers = [None, InvalidToken, AdminTokenAsBasic, AdminSessionCookieOnly, Roles.Viewer, Roles.Reviewer, Roles.Admin, Bootstrap];
 
@@ -138,6 +198,7 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         Roles.Viewer => 1,
         Roles.Reviewer => 2,
         Roles.Admin or Bootstrap => 3,
+        Anyone => -1,
         _ => 0,
     };
 
@@ -205,6 +266,170 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         }
 
         var listed = new SortedSet<string>(ApiEndpoints.Select(e => $"{e.Method} {e.Template}"), StringComparer.Ordinal);
+        Assert.Equal(listed, mapped);
+    }
+
+    public static TheoryData<string, string, string, string> UiMatrix()
+    {
+        var data = new TheoryData<string, string, string, string>();
+        foreach (var endpoint in UiEndpoints)
+        {
+            foreach (var caller in UiCallers)
+            {
+                data.Add(endpoint.Method, endpoint.Path, endpoint.Body ?? "", caller);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UiMatrix))]
+    public async Task UiEndpoint_ForEachCaller_AnswersExactlyAndRefusalsChangeNothing(string method, string path, string body, string caller)
+    {
+        var endpoint = UiEndpoints.Single(e => e.Method == method && e.Path == path && (e.Body ?? "") == body);
+        var allowed = Rank(caller) >= Rank(endpoint.Role);
+
+        // Signing in and out replaces the session's cookie: those POSTs get a session of their own.
+        var ownSession = method == "POST" && endpoint.Template is ("/ui/login" or "/ui/logout");
+        using var fresh = !ownSession ? null : caller == None ? new UiSession(fixture.Proxy.BaseUrl) : await fixture.SignedInSessionAsync(caller);
+        var session = fresh ?? (caller == None ? null : fixture.UiSessions[caller]);
+        using var anonymous = session is null ? new UiSession(fixture.Proxy.BaseUrl) : null;
+        session ??= anonymous!;
+
+        HttpResponseMessage response;
+        string before;
+        if (method == "GET")
+        {
+            before = await SnapshotAsync();
+            response = await session.Client.GetAsync(path.TrimStart('/'));
+        }
+        else
+        {
+            // A valid antiforgery token of this very session, so that the answer measures the role check: from the
+            // page itself when the caller may see it, else from a page they can (the login page for anonymous callers).
+            var page = UiEndpoints.First(e => e.Method == "GET" && e.Template == endpoint.Template);
+            var tokenPage = Rank(caller) >= Rank(page.Role) ? page.Path : caller == None ? "/ui/login" : "/ui/";
+            var antiforgery = await session.TokenFromAsync(tokenPage.TrimStart('/'));
+            var fields = await FormFieldsAsync(body, caller);
+            fields.Add(new("__RequestVerificationToken", antiforgery));
+            before = await SnapshotAsync();
+            response = await session.PostAsync(path.TrimStart('/'), fields);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            var location = Location(response);
+            var what = $"{method} {path} [{body}] as {caller}: got {(int)response.StatusCode} {location} {text[..Math.Min(text.Length, 300)]}";
+            if (allowed)
+            {
+                Assert.True(endpoint.Status == (int)response.StatusCode, $"expected {endpoint.Status}; {what}");
+                Assert.True(endpoint.Location == location, $"expected Location {endpoint.Location}; {what}");
+
+                // The success of an action is a change (so the unchanged check below can see one); a refused form is none.
+                if (method == "POST" && endpoint.Template is not ("/ui/login" or "/ui/logout"))
+                {
+                    var after = await SnapshotAsync();
+                    Assert.True(endpoint.Status == 400 ? before == after : before != after, $"expected {(endpoint.Status == 400 ? "no change" : "a change")}; {what}");
+                }
+
+                // Signing in opens the dashboard to the session; signing out closes it again.
+                if (ownSession)
+                {
+                    using var home = await session.Client.GetAsync("ui/");
+                    var expectedHome = endpoint.Template == "/ui/login" ? HttpStatusCode.OK : HttpStatusCode.Redirect;
+                    Assert.True(expectedHome == home.StatusCode, $"GET /ui/ after {what}: {(int)home.StatusCode}");
+                }
+
+                return;
+            }
+
+            var refusal = caller == None ? "/ui/login" : "/ui/denied";
+            Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"expected 302 to {refusal}; {what}");
+            Assert.Equal($"{refusal}?ReturnUrl={Uri.EscapeDataString(path)}", location);
+            Assert.Equal(before, await SnapshotAsync());
+        }
+    }
+
+    // Path and query of the Location header: the cookie scheme answers absolute URLs on this host, pages relative ones.
+    private string? Location(HttpResponseMessage response)
+    {
+        var location = response.Headers.Location?.OriginalString;
+        var origin = fixture.Proxy.BaseUrl.GetLeftPart(UriPartial.Authority);
+        return location is not null && location.StartsWith(origin + "/", StringComparison.Ordinal) ? location[origin.Length..] : location;
+    }
+
+    // The posted fields; {unique} becomes a fresh name, {token} the id of a live token of the caller (anonymous: the
+    // viewer's), {foreign-token} one of another account, which no caller may revoke from their own tokens page.
+    private async Task<List<KeyValuePair<string, string>>> FormFieldsAsync(string body, string caller)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (var pair in body.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (name, value) = (pair[..pair.IndexOf('=', StringComparison.Ordinal)], pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            if (value == "{unique}")
+            {
+                value = $"m-{Interlocked.Increment(ref _unique)}-{Guid.NewGuid():N}"[..30];
+            }
+            else if (value is "{token}" or "{foreign-token}")
+            {
+                var owner = value == "{foreign-token}" ? "matrix-target" : $"matrix-{(caller == None ? Roles.Viewer : caller)}";
+                var user = await fixture.Proxy.QueryAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserName == owner));
+                var created = await fixture.Proxy.Services.GetRequiredService<AccountService>().CreateTokenAsync(user.Id, $"revoke-me-{Interlocked.Increment(ref _unique)}", owner, CancellationToken.None);
+                value = created.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            fields.Add(new(name, value));
+        }
+
+        return fields;
+    }
+
+    // Everything a UI action can change: accounts, tokens, decisions and the audit log.
+    private async Task<string> SnapshotAsync() => await fixture.Proxy.QueryAsync(async db =>
+    {
+        var users = await db.Users.AsNoTracking().OrderBy(u => u.Id).Select(u => u.UserName + ":" + u.Role + ":" + u.Disabled + ":" + u.SecurityStamp + ":" + u.PasswordHash).ToListAsync();
+        var tokens = await db.ApiTokens.AsNoTracking().OrderBy(t => t.Id).Select(t => t.Id + ":" + (t.RevokedAt != null)).ToListAsync();
+        var decisions = await db.ProjectDecisions.AsNoTracking().CountAsync();
+        var audit = await db.AuditRecords.AsNoTracking().CountAsync();
+        return $"users {string.Join(",", users)}\ntokens {string.Join(",", tokens)}\ndecisions {decisions}\naudit {audit}";
+    });
+
+    [Fact]
+    public async Task EveryUiPageAndHandler_IsInTheMatrixAndRequiresSignIn()
+    {
+        var loader = fixture.Proxy.Services.GetRequiredService<PageLoader>();
+        var pages = fixture.Proxy.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Where(e => e.Metadata.GetMetadata<PageActionDescriptor>() is not null)
+            .ToList();
+        Assert.NotEmpty(pages);
+        var mapped = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var endpoint in pages)
+        {
+            var route = "/" + ((RouteEndpoint)endpoint).RoutePattern.RawText!.TrimStart('/');
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            Assert.True(policies.Count > 0 && policies.All(p => p is not null), $"{route} has no authorization policy");
+            Assert.Contains(AccessPolicies.UiView, policies);
+            if (route == "/ui/login")
+            {
+                Assert.NotNull(endpoint.Metadata.GetMetadata<IAllowAnonymous>());
+            }
+            else
+            {
+                Assert.True(endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null, $"{route} allows anonymous callers");
+            }
+
+            var compiled = await loader.LoadAsync(endpoint.Metadata.GetMetadata<PageActionDescriptor>()!, endpoint.Metadata);
+            foreach (var handler in compiled.HandlerMethods)
+            {
+                mapped.Add($"{handler.HttpMethod.ToUpperInvariant()} {route}" + (handler.Name is null ? "" : $"?handler={handler.Name}"));
+            }
+        }
+
+        var listed = new SortedSet<string>(
+            UiEndpoints.Select(e => $"{e.Method} {e.Template}" + (e.Path.IndexOf("?handler=", StringComparison.Ordinal) is var at and >= 0 ? e.Path[at..] : "")),
+            StringComparer.Ordinal);
         Assert.Equal(listed, mapped);
     }
 }
