@@ -19,6 +19,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<JobRun> JobRuns => Set<JobRun>();
     public DbSet<WatchedProject> WatchedProjects => Set<WatchedProject>();
     public DbSet<UpstreamFile> UpstreamFiles => Set<UpstreamFile>();
+    public DbSet<StoredTyposquatFinding> TyposquatFindings => Set<StoredTyposquatFinding>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -35,6 +36,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new JobRunConfiguration());
         modelBuilder.ApplyConfiguration(new WatchedProjectConfiguration());
         modelBuilder.ApplyConfiguration(new UpstreamFileConfiguration());
+        modelBuilder.ApplyConfiguration(new TyposquatFindingConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -87,6 +89,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(i => i.Filename).HasColumnName("filename").HasMaxLength(255);
             builder.Property(i => i.Detail).HasColumnName("detail").HasMaxLength(2000);
             builder.Property(i => i.OccurredAt).HasColumnName("occurred_at");
+            builder.Property(i => i.Severity).HasColumnName("severity").HasMaxLength(16).HasDefaultValue(IncidentSeverity.Normal);
+            builder.HasIndex(i => new { i.Kind, i.Project }).HasDatabaseName("ix_incidents_kind_project");
         }
     }
 
@@ -256,6 +260,22 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(f => f.RemovedAt).HasColumnName("removed_at");
             builder.Property(f => f.Yanked).HasColumnName("yanked");
             builder.HasIndex(f => new { f.Project, f.Filename }).IsUnique().HasDatabaseName("ix_upstream_files_project_filename");
+        }
+    }
+
+    private sealed class TyposquatFindingConfiguration : IEntityTypeConfiguration<StoredTyposquatFinding>
+    {
+        public void Configure(EntityTypeBuilder<StoredTyposquatFinding> builder)
+        {
+            builder.ToTable("typosquat_findings");
+            builder.Property(f => f.Id).HasColumnName("id");
+            builder.Property(f => f.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(f => f.Imitated).HasColumnName("imitated").HasMaxLength(200);
+            builder.Property(f => f.Score).HasColumnName("score");
+            builder.Property(f => f.Kind).HasColumnName("kind").HasMaxLength(32);
+            builder.Property(f => f.Reasons).HasColumnName("reasons").HasMaxLength(2000);
+            builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
+            builder.HasIndex(f => new { f.Project, f.Imitated }).IsUnique().HasDatabaseName("ix_typosquat_findings_project_imitated");
         }
     }
 }

@@ -56,17 +56,39 @@ public sealed class Incident
     public string? Filename { get; set; }
     public required string Detail { get; set; }
     public DateTimeOffset OccurredAt { get; set; }
+
+    /// <summary><see cref="IncidentSeverity"/>: normal, or high for what a person must look at now.</summary>
+    public string Severity { get; set; } = IncidentSeverity.Normal;
 }
 
 public static class IncidentKind
 {
     public const string HashMismatch = "hash-mismatch";
+    public const string DependencyConfusion = "dependency-confusion";
 
     /// <summary>A stored artifact whose bytes no longer match its sha256, found by the scrubbing job.</summary>
     public const string ScrubMismatch = "scrub-mismatch";
 
     /// <summary>An approved project became PEP 792 <c>quarantined</c> upstream (the upstream watch).</summary>
     public const string UpstreamQuarantined = "upstream-quarantined";
+}
+
+public static class IncidentSeverity
+{
+    public const string Normal = "normal";
+    public const string High = "high";
+}
+
+/// <summary>A typosquat finding, written once per (project, imitated project) when the name is first seen.</summary>
+public sealed class StoredTyposquatFinding
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Imitated { get; set; }
+    public double Score { get; set; }
+    public required string Kind { get; set; }
+    public required string Reasons { get; set; }
+    public DateTime FirstSeenAt { get; set; }
 }
 
 /// <summary>

@@ -61,6 +61,7 @@ public static class CuratedIndexHost
         builder.Services.AddHostedService<CurationRefresher>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<ReviewQueue>();
+        builder.Services.AddSingleton<CuratedIndex.Features.Alerts.DependencyConfusionAlerts>();
         builder.Services.AddSingleton<RequestCounter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestCounter>());
         builder.Services.AddTyposquatDetection(builder.Environment.ContentRootPath);

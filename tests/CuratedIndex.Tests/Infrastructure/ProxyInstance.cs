@@ -69,6 +69,7 @@ public sealed class ProxyInstance : IAsyncDisposable
             "--Policies:Path=policies",
             "--Storage:Path=data/artifacts",
             "--Cache:Path=data/cache",
+            $"--Typosquat:CorpusPath={Path.Combine(AppContext.BaseDirectory, "config", "top-pypi-projects.tsv")}",
             "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
             // Most tests do not need the scheduler; the job tests turn it on with Jobs:Enabled=true.

@@ -20,6 +20,7 @@ public static class AuditAction
     public const string UserPassword = "user.password";
     public const string TokenCreate = "token.create";
     public const string TokenRevoke = "token.revoke";
+    public const string AlertDependencyConfusion = "alert.dependency-confusion";
 }
 
 /// <summary>

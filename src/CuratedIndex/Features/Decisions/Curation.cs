@@ -1,5 +1,6 @@
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
+using CuratedIndex.Features.Typosquat;
 
 namespace CuratedIndex.Features.Decisions;
 
@@ -9,6 +10,19 @@ namespace CuratedIndex.Features.Decisions;
 /// </summary>
 public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
 {
+    /// <summary>Where typosquat findings come from; null (no findings) where detection is not wired, e.g. in unit tests.</summary>
+    public TyposquatScreening? Screening { get; init; }
+
+    /// <summary>
+    /// Decides with the signals this Curation knows of: the typosquat finding is looked up only for environments that
+    /// block typosquats, so the others pay nothing for it.
+    /// </summary>
     public Decision Decide(EnvironmentPolicy environment, DecisionSubject subject, UpstreamFacts facts) =>
-        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts);
+        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, SignalsFor(environment, subject.Project));
+
+    /// <summary>The typosquat finding for a project (normalized) against the corpus and this Curation's names, or null.</summary>
+    public TyposquatSignal? Typosquat(string project) => Screening?.Check(this, project);
+
+    public DecisionSignals SignalsFor(EnvironmentPolicy environment, string project) =>
+        environment.Typosquat == TyposquatMode.Block && Typosquat(project) is { } finding ? new DecisionSignals(finding) : DecisionSignals.None;
 }

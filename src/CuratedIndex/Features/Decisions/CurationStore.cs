@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
+using CuratedIndex.Features.Typosquat;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Decisions;
@@ -11,7 +12,7 @@ namespace CuratedIndex.Features.Decisions;
 /// after a decision on this node, and every few seconds (<see cref="CurationRefresher"/>) so that decisions
 /// made on another node arrive too.
 /// </summary>
-public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory scopes) : IDisposable
+public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory scopes, TyposquatScreening? screening = null) : IDisposable
 {
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private volatile Curation? _current;
@@ -24,7 +25,7 @@ public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory sco
             var policy = policies.Current;
             if (current is null || !ReferenceEquals(current.Policy, policy))
             {
-                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None);
+                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None) { Screening = screening };
                 _current = current;
             }
 
@@ -57,7 +58,7 @@ public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory sco
             }
 
             var updated = new ReviewerDecisions(byProject.ToFrozenDictionary(StringComparer.Ordinal), newer[^1].Id);
-            _current = new Curation(policies.Current, updated);
+            _current = new Curation(policies.Current, updated) { Screening = screening };
         }
         finally
         {

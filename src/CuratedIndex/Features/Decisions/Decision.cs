@@ -11,11 +11,29 @@ public sealed record UpstreamFacts(string? ProjectStatus = null)
     public static UpstreamFacts None { get; } = new();
 }
 
+/// <summary>
+/// A typosquat finding about the subject's name: the project it imitates, a score (0..1, higher is more suspicious),
+/// how the lookalike was made, and the reasons in words.
+/// </summary>
+public sealed record TyposquatSignal(string Imitated, double Score, string Kind, string Reasons)
+{
+    public string Describe() =>
+        $"looks like '{Imitated}' (typosquat score {Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}): {Reasons}";
+}
+
+/// <summary>What is known about the subject besides the policy, reviews and upstream: today, a typosquat finding.</summary>
+public sealed record DecisionSignals(TyposquatSignal? Typosquat = null)
+{
+    public static DecisionSignals None { get; } = new();
+}
+
 public enum DecisionRule
 {
     Allowed,
     Denied,
+    Internal,
     UpstreamQuarantined,
+    Typosquat,
     NotApproved,
     NotVetted,
 }

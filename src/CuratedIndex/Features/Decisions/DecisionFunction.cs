@@ -11,7 +11,7 @@ namespace CuratedIndex.Features.Decisions;
 /// </summary>
 public static class DecisionFunction
 {
-    public static Decision Decide(EnvironmentPolicy environment, PolicySnapshot policy, ReviewerDecisions reviews, DecisionSubject subject, UpstreamFacts facts)
+    public static Decision Decide(EnvironmentPolicy environment, PolicySnapshot policy, ReviewerDecisions reviews, DecisionSubject subject, UpstreamFacts facts, DecisionSignals? signals = null)
     {
         // Deny rules apply in every tier and win over every approval: a policy file's, then a reviewer's.
         if (policy.Denied.TryGetValue(subject.Project, out var denyReason))
@@ -25,10 +25,26 @@ public static class DecisionFunction
             return Decision.Hide(DecisionRule.Denied, $"denied by reviewer {review.Actor}: {review.Reason}");
         }
 
+        // Dependency confusion: an internal name is never served from the public upstream, in any tier.
+        if (IsInternal(policy, subject.Project))
+        {
+            return Decision.Hide(DecisionRule.Internal, $"'{subject.Project}' is an internal name (policy 'internal:'); it is never served from the public upstream");
+        }
+
         // PEP 792: a quarantined project must not offer any distribution, whatever our tier.
         if (string.Equals(facts.ProjectStatus, ProjectStatus.Quarantined, StringComparison.Ordinal))
         {
             return Decision.Hide(DecisionRule.UpstreamQuarantined, "quarantined upstream");
+        }
+
+        // A lookalike of a popular or organization name, where the environment blocks them. A name approved by policy
+        // or by a reviewer is never blocked as a typosquat: someone looked at it.
+        if (environment.Typosquat == TyposquatMode.Block
+            && signals?.Typosquat is { } typosquat
+            && !policy.Approved.Contains(subject.Project)
+            && review is not { Verdict: Verdict.Approved })
+        {
+            return Decision.Hide(DecisionRule.Typosquat, $"blocked as a typosquat in environment '{environment.Name}': {typosquat.Describe()}");
         }
 
         if (environment.Tier == Tier.Passthrough)
@@ -61,5 +77,24 @@ public static class DecisionFunction
         return subject.Version is null
             ? Decision.Allow(approval)
             : Decision.Hide(DecisionRule.NotVetted, $"release {subject.Version} of '{subject.Project}' is not vetted for environment '{environment.Name}' (tier 3)");
+    }
+
+    /// <summary>True for the exact internal names and for names under an internal prefix (stored as "stem-").</summary>
+    public static bool IsInternal(PolicySnapshot policy, string project)
+    {
+        if (policy.InternalNames.Contains(project))
+        {
+            return true;
+        }
+
+        foreach (var prefix in policy.InternalPrefixes)
+        {
+            if (project.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -36,9 +36,12 @@ public static class ExplainApi
 
         var normalized = ProjectName.Normalize(project);
         // Upstream's PEP 792 status is one of the inputs; explain uses the cached page and never fails for want of it.
+        // For an internal name the lookup says only whether upstream has the name: nothing of it is served.
         var lookup = await pages.GetAsync(normalized, cancellationToken);
         var facts = new UpstreamFacts(lookup.Value?.Page.Status?.Status);
-        var decision = curations.Current.Decide(environment, new DecisionSubject(normalized, version), facts);
+        var curation = curations.Current;
+        var decision = curation.Decide(environment, new DecisionSubject(normalized, version), facts);
+        var typosquat = curation.Typosquat(normalized);
         return Results.Ok(new
         {
             environment = environment.Name,
@@ -48,6 +51,14 @@ public static class ExplainApi
             visible = decision.Visible,
             rule = RuleName(decision.Rule),
             reason = decision.Reason,
+            typosquat = typosquat is null ? null : new
+            {
+                imitated = typosquat.Imitated,
+                score = typosquat.Score,
+                kind = typosquat.Kind,
+                reasons = typosquat.Reasons,
+                policy = environment.Typosquat == TyposquatMode.Block ? "block" : "warn",
+            },
             upstream = lookup.Status switch
             {
                 LookupStatus.Found => "found",
@@ -61,7 +72,9 @@ public static class ExplainApi
     {
         DecisionRule.Allowed => "allowed",
         DecisionRule.Denied => "denied",
+        DecisionRule.Internal => "internal",
         DecisionRule.UpstreamQuarantined => "upstream-quarantined",
+        DecisionRule.Typosquat => "typosquat",
         DecisionRule.NotApproved => "not-approved",
         _ => "not-vetted",
     };

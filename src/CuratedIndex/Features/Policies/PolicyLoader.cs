@@ -130,6 +130,7 @@ public static class PolicyLoader
                 Tier? tier = null;
                 TimeSpan? cooldown = null;
                 var access = IndexAccessMode.Open;
+                var typosquat = TyposquatMode.Warn;
                 foreach (var (optionNode, optionValue) in options.Children)
                 {
                     var option = Scalar(file, optionNode, "option");
@@ -156,12 +157,20 @@ public static class PolicyLoader
                                 _ => throw Problem(file, optionValue, $"environment '{name}': access must be open or token, not '{text}'"),
                             };
                             break;
+                        case "typosquat":
+                            typosquat = text switch
+                            {
+                                "warn" => TyposquatMode.Warn,
+                                "block" => TyposquatMode.Block,
+                                _ => throw Problem(file, optionValue, $"environment '{name}': typosquat must be warn or block, not '{text}'"),
+                            };
+                            break;
                         default:
-                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access)");
+                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access, typosquat)");
                     }
                 }
 
-                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access);
+                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access, typosquat);
             }
         }
 

@@ -17,7 +17,14 @@ public enum IndexAccessMode
     Token,
 }
 
-public sealed record EnvironmentPolicy(string Name, Tier Tier, TimeSpan? Cooldown, IndexAccessMode Access = IndexAccessMode.Open);
+/// <summary>What an environment does with a typosquat finding: show it to reviewers only, or block the project.</summary>
+public enum TyposquatMode
+{
+    Warn,
+    Block,
+}
+
+public sealed record EnvironmentPolicy(string Name, Tier Tier, TimeSpan? Cooldown, IndexAccessMode Access = IndexAccessMode.Open, TyposquatMode Typosquat = TyposquatMode.Warn);
 
 /// <summary>
 /// The merged content of every policy file, immutable. Names are PEP 503 normalized; matching is exact,

@@ -20,8 +20,9 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
     /// <summary>
     /// Counts one request for a project that is not approved, creating its review request on first sight.
     /// Returns the review request's id. Upserts in SQL so that concurrent requests on any node count exactly.
+    /// <paramref name="risk"/> (a typosquat finding's score) raises the request's risk score, never lowers it.
     /// </summary>
-    public async Task<long> RecordDemandAsync(string project, string environment, string requester, CancellationToken cancellationToken)
+    public async Task<long> RecordDemandAsync(string project, string environment, string requester, CancellationToken cancellationToken, double risk = 0)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var scope = scopes.CreateAsyncScope();
@@ -29,8 +30,9 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
         // The same statement works on SQLite (3.35+) and PostgreSQL.
         var id = await db.Database.SqlQuery<long>($"""
             INSERT INTO review_requests (project, first_requested_at, last_requested_at, request_count, status, risk_score)
-            VALUES ({project}, {now}, {now}, 1, {VerdictText.Pending}, 0)
-            ON CONFLICT (project) DO UPDATE SET last_requested_at = excluded.last_requested_at, request_count = review_requests.request_count + 1
+            VALUES ({project}, {now}, {now}, 1, {VerdictText.Pending}, {risk})
+            ON CONFLICT (project) DO UPDATE SET last_requested_at = excluded.last_requested_at, request_count = review_requests.request_count + 1,
+                risk_score = CASE WHEN excluded.risk_score > review_requests.risk_score THEN excluded.risk_score ELSE review_requests.risk_score END
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken);
         await db.Database.ExecuteSqlAsync($"""

@@ -1,14 +1,22 @@
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Typosquat;
+
 namespace CuratedIndex.Features.ReviewUi;
 
 /// <summary>One reason to suspect a project imitates another (e.g. an edit distance of 1 to a popular name).</summary>
 public sealed record TyposquatFinding(string SimilarTo, string Kind, string Detail);
 
 /// <summary>
-/// The seam where typosquat detection (issue 4) plugs into the project page. Until it lands there are no findings,
-/// and the page says so.
+/// The typosquat findings the project page shows: the detector's, against the popular corpus and the organization's
+/// names in force now, one per imitated project, most suspicious first.
 /// </summary>
-public sealed class TyposquatFindings
+public sealed class TyposquatFindings(CurationStore curations, TyposquatScreening screening)
 {
     public Task<IReadOnlyList<TyposquatFinding>> ForProjectAsync(string normalizedProject, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<TyposquatFinding>>([]);
+        Task.FromResult<IReadOnlyList<TyposquatFinding>>(screening.CheckAll(curations.Current, normalizedProject)
+            .Select(f => new TyposquatFinding(
+                f.Imitated,
+                TyposquatScreening.KindName(f.Kind),
+                $"score {f.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}: {string.Join("; ", f.Reasons)}"))
+            .ToList());
 }

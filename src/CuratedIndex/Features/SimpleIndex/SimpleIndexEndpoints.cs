@@ -1,7 +1,9 @@
 using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
@@ -72,6 +74,8 @@ public static class SimpleIndexEndpoints
         SimplePageRenderer renderer,
         ReviewQueue queue,
         RequestCounter counter,
+        TyposquatScreening typosquats,
+        DependencyConfusionAlerts alerts,
         ILogger<ReviewQueue> logger)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
@@ -94,12 +98,26 @@ public static class SimpleIndexEndpoints
         var urls = ProxyUrls.For(context.Request);
         var curation = curations.Current;
 
+        // The typosquat check is a few dictionary lookups; its finding is written once per name and imitated project.
+        var typosquat = curation.Typosquat(normalized);
         var decision = curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None);
         RenderedPage page;
-        if (decision.Rule == DecisionRule.Denied)
+        if (decision.Rule == DecisionRule.Internal)
         {
-            // Denied: answer without asking upstream, as a quarantined page so that a client cannot fall
-            // through to another index (PROTOCOL.md H2).
+            // An internal name: never from the public upstream. The cached page lookup only tells whether upstream has
+            // a project under that name, which is a dependency-confusion alert.
+            await CheckInternalAsync(pages, alerts, normalized, env, logger, context.RequestAborted);
+            page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
+        }
+        else if (decision.Rule is DecisionRule.Denied or DecisionRule.Typosquat)
+        {
+            // Denied, or blocked as a typosquat: answer without asking upstream, as a quarantined page so that a
+            // client cannot fall through to another index (PROTOCOL.md H2).
+            if (typosquat is not null)
+            {
+                await RecordFindingAsync(typosquats, normalized, typosquat, logger, context.RequestAborted);
+            }
+
             page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
         }
         else
@@ -111,12 +129,17 @@ public static class SimpleIndexEndpoints
                 return PlainResults.NotFound();
             }
 
+            if (typosquat is not null)
+            {
+                await RecordFindingAsync(typosquats, normalized, typosquat, logger, context.RequestAborted);
+            }
+
             // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
             decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status));
             if (decision.Rule == DecisionRule.NotApproved)
             {
                 // Not approved: the request is demand for a review, and the page names the review request.
-                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, logger, context.RequestAborted) };
+                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, typosquat?.Score ?? 0, logger, context.RequestAborted) };
             }
 
             if (!decision.Visible)
@@ -139,17 +162,46 @@ public static class SimpleIndexEndpoints
     }
 
     // A failure to count demand must not turn a refusal into an error: the client still gets the quarantined page.
-    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, double risk, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
-            var requestId = await queue.RecordDemandAsync(project, env, caller, cancellationToken);
+            var requestId = await queue.RecordDemandAsync(project, env, caller, cancellationToken, risk);
             return $"{reason}; review request #{requestId}";
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             ReviewLog.DemandFailed(logger, project, e);
             return reason;
+        }
+    }
+
+    // Like demand, a failure to record a finding must not change the answer.
+    private static async Task RecordFindingAsync(TyposquatScreening typosquats, string project, TyposquatSignal finding, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await typosquats.RecordAsync(project, finding, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            TyposquatLog.RecordFailed(logger, project, e);
+        }
+    }
+
+    private static async Task CheckInternalAsync(ProjectPageCache pages, DependencyConfusionAlerts alerts, string project, string env, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var lookup = await pages.GetAsync(project, cancellationToken);
+            if (lookup.Status == LookupStatus.Found)
+            {
+                await alerts.RaiseAsync(project, env, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            AlertLog.CheckFailed(logger, project, e);
         }
     }
 }

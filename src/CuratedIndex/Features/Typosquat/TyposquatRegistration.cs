@@ -18,6 +18,7 @@ internal static class TyposquatRegistration
             return TyposquatCorpus.Load(Path.IsPathRooted(path) ? path : Path.Combine(contentRoot, path));
         });
         services.AddSingleton(sp => new TyposquatDetector(sp.GetRequiredService<TyposquatCorpus>()));
+        services.AddSingleton<TyposquatScreening>();
         return services;
     }
 }

@@ -171,6 +171,7 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/ui/projects/{name}", "/ui/projects/jmespath", "Verdict=defer&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/jmespath?decided=deferred"),
         ("POST", "/ui/projects/{name}", "/ui/projects/six", "Verdict=approve&Reason=", Roles.Reviewer, 400, null),
         ("GET", "/ui/audit", "/ui/audit", null, Roles.Viewer, 200, null),
+        ("GET", "/ui/alerts", "/ui/alerts", null, Roles.Viewer, 200, null),
         ("GET", "/ui/tokens", "/ui/tokens", null, Roles.Viewer, 200, null),
         ("POST", "/ui/tokens", "/ui/tokens?handler=Create", "TokenName={unique}", Roles.Viewer, 200, null),
         ("POST", "/ui/tokens", "/ui/tokens?handler=Revoke", "TokenId={token}", Roles.Viewer, 200, null),

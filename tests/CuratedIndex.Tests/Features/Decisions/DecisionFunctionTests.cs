@@ -12,7 +12,10 @@ public sealed class DecisionFunctionTests
           dev: { tier: 1 }
           ci: { tier: 2 }
           prod: { tier: 3 }
-        approve: [requests, urllib3]
+          strict: { tier: 1, typosquat: block }
+          gate: { tier: 2, typosquat: block }
+        approve: [requests, urllib3, requestss]
+        internal: [acme-, acme_tools]
         deny:
           reqeusts: typosquat of requests
           urllib3: compromised release stream
@@ -167,5 +170,67 @@ public sealed class DecisionFunctionTests
 
         Assert.True(Decide("prod", "flask", reviews).Visible);
         Assert.Equal(DecisionRule.NotVetted, DecisionFunction.Decide(Env("prod"), Policy, reviews, new DecisionSubject("flask", "3.0.0"), UpstreamFacts.None).Rule);
+    }
+
+    private static readonly TyposquatSignal Lookalike = new("colorama", 0.9, "substitution", "edit distance 1 ('o' replaced by 'ou') from 'colorama' (rank 40)");
+
+    private static Decision DecideWith(string environment, string project, ReviewerDecisions reviews, TyposquatSignal? finding) =>
+        DecisionFunction.Decide(Env(environment), Policy, reviews, new DecisionSubject(project), UpstreamFacts.None, new DecisionSignals(finding));
+
+    [Theory]
+    [InlineData("strict")]
+    [InlineData("gate")]
+    public void Decide_TyposquatBlock_HidesTheLookalikeNamingTheImitatedProject(string environment)
+    {
+        var decision = DecideWith(environment, "colourama", ReviewerDecisions.None, Lookalike);
+
+        Assert.False(decision.Visible);
+        Assert.Equal(DecisionRule.Typosquat, decision.Rule);
+        Assert.Contains("looks like 'colorama' (typosquat score 0.90)", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains($"environment '{environment}'", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decide_TyposquatWarn_OnlyInformsReviewers()
+    {
+        Assert.Equal(DecisionRule.Allowed, DecideWith("dev", "colourama", ReviewerDecisions.None, Lookalike).Rule);
+        Assert.Equal(DecisionRule.NotApproved, DecideWith("ci", "colourama", ReviewerDecisions.None, Lookalike).Rule);
+    }
+
+    [Fact]
+    public void Decide_TyposquatBlock_NeverBlocksAnApprovedName()
+    {
+        Assert.True(DecideWith("gate", "requestss", ReviewerDecisions.None, Lookalike).Visible);
+        Assert.True(DecideWith("gate", "colourama", Reviews(("colourama", Verdict.Approved, "our fork")), Lookalike).Visible);
+        Assert.True(DecideWith("strict", "colourama", ReviewerDecisions.None, null).Visible);
+    }
+
+    [Fact]
+    public void Decide_TyposquatBlock_DenyStillWinsWithItsOwnReason()
+    {
+        var decision = DecideWith("strict", "reqeusts", ReviewerDecisions.None, Lookalike);
+
+        Assert.Equal(DecisionRule.Denied, decision.Rule);
+    }
+
+    [Theory]
+    [InlineData("dev", "acme-tools")]
+    [InlineData("ci", "acme-db")]
+    [InlineData("prod", "acme-tools")]
+    [InlineData("dev", "acme-tools-x")]
+    public void Decide_InternalName_IsHiddenInEveryTier(string environment, string project)
+    {
+        var decision = Decide(environment, project, Reviews((project, Verdict.Approved, "looks fine")));
+
+        Assert.Equal(Decision.Hide(DecisionRule.Internal, $"'{project}' is an internal name (policy 'internal:'); it is never served from the public upstream"), decision);
+    }
+
+    [Theory]
+    [InlineData("acme")]
+    [InlineData("acmex")]
+    [InlineData("acmetools")]
+    public void Decide_NameOutsideTheInternalNamesAndPrefixes_IsNotInternal(string project)
+    {
+        Assert.True(Decide("dev", project, ReviewerDecisions.None).Visible);
     }
 }

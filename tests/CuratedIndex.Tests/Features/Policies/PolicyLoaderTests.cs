@@ -74,7 +74,8 @@ public sealed class PolicyLoaderTests
     [InlineData("environments:\n  prod: { tier: 3, cooldown: soon }\n", 2, "cooldown 'soon' is not a duration")]
     [InlineData("- just\n- a list\n", 1, "top level must be a mapping")]
     [InlineData("environments:\n  ci:\n    tier: 2\n    access: tokens\n", 4, "environment 'ci': access must be open or token, not 'tokens'")]
-    [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access)")]
+    [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access, typosquat)")]
+    [InlineData("environments:\n  dev: { tier: 1 }\n  ci:\n    tier: 2\n    typosquat: deny\n", 5, "environment 'ci': typosquat must be warn or block, not 'deny'")]
     public void Parse_MalformedFile_NamesFileLineAndProblem(string yaml, long line, string problem)
     {
         var error = Assert.Throws<PolicyFileException>(() => PolicyLoader.Parse(("policies/broken.yaml", yaml)));
@@ -83,6 +84,16 @@ public sealed class PolicyLoaderTests
         Assert.Equal(line, error.Line);
         Assert.Contains(problem, error.Problem, StringComparison.Ordinal);
         Assert.StartsWith($"policies/broken.yaml:{line}: ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TyposquatOption_DefaultsToWarn()
+    {
+        var policy = PolicyLoader.Parse(("environments.yaml", "environments:\n  dev: { tier: 1 }\n  ci: { tier: 2, typosquat: block }\n  qa: { tier: 2, typosquat: warn }\n"));
+
+        Assert.Equal(TyposquatMode.Warn, policy.Environments["dev"].Typosquat);
+        Assert.Equal(TyposquatMode.Block, policy.Environments["ci"].Typosquat);
+        Assert.Equal(TyposquatMode.Warn, policy.Environments["qa"].Typosquat);
     }
 
     [Fact]

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Text;
+using CuratedIndex.Data;
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Audit;
+using CuratedIndex.Tests.Features.Review;
+using CuratedIndex.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CuratedIndex.Tests.Features.Typosquat;
+
+/// <summary>
+/// Typosquat findings and dependency-confusion protection over HTTP (issue 4, sections 2 and 5); on SQLite and PostgreSQL.
+/// </summary>
+public abstract class TyposquatIntegrationTests
+{
+    // One added letter from colorama, a top-100 project: the detector flags it; the fake upstream serves it.
+    private const string Lookalike = "colourama";
+    private const string LookalikeFile = "colourama-0.4.6.tar.gz";
+    private const string InternalFile = "acme_tools-1.0.tar.gz";
+
+    protected abstract DatabaseProvider Provider { get; }
+
+    private async Task<TestServers> StartAsync(string? policy = null)
+    {
+        var servers = await TestServers.StartAsync(Provider, policy);
+        servers.Upstream.AddFile(Lookalike, LookalikeFile, Encoding.UTF8.GetBytes("not really an sdist"));
+        servers.Upstream.AddFile("acme-tools", InternalFile, Encoding.UTF8.GetBytes("someone else's acme-tools"));
+        return servers;
+    }
+
+    private static async Task<UiSession> SignedInAsync(ProxyInstance proxy)
+    {
+        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
+        var session = new UiSession(proxy.BaseUrl);
+        using var response = await session.SignInAsync("rita");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return session;
+    }
+
+    [Fact]
+    public async Task Lookalike_RequestedInCi_IsAFindingFirstInTheRiskOrderedQueueAndOnTheProjectPage()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+
+        var (sixStatus, _) = await ReviewIntegrationTests.PageAsync(proxy, "ci/simple/six/");
+        await ReviewIntegrationTests.PageAsync(proxy, "ci/simple/six/");
+        var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"ci/simple/{Lookalike}/");
+        await ReviewIntegrationTests.PageAsync(proxy, $"dev/simple/{Lookalike}/");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (sixStatus, status));
+        Assert.Contains("is not approved for environment 'ci'", ReviewIntegrationTests.QuarantineReason(page), StringComparison.Ordinal);
+        var finding = Assert.Single(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+        Assert.Equal((Lookalike, "colorama"), (finding.Project, finding.Imitated));
+        Assert.InRange(finding.Score, 0.55, 1.0);
+        Assert.Contains("colorama", finding.Reasons, StringComparison.Ordinal);
+
+        var queue = await proxy.GetJsonAsync("api/v1/reviews?sort=risk");
+        var items = queue["items"]!.AsArray();
+        Assert.Equal([Lookalike, "six"], items.Select(i => i!["project"].Text()));
+        Assert.Equal(finding.Score, items[0]!["riskScore"]!.GetValue<double>());
+        Assert.Equal(0, items[1]!["riskScore"]!.GetValue<double>());
+
+        var explain = await proxy.GetJsonAsync($"api/v1/explain?env=ci&project={Lookalike}");
+        Assert.Equal("colorama", explain["typosquat"]!["imitated"].Text());
+        Assert.Equal("warn", explain["typosquat"]!["policy"].Text());
+
+        using var session = await SignedInAsync(proxy);
+        var (_, document, _) = await session.GetAsync($"ui/projects/{Lookalike}");
+        var shown = Assert.Single(document.QuerySelectorAll("#typosquats .typosquat-finding"));
+        Assert.Contains("colorama", shown.TextContent, StringComparison.Ordinal);
+        var (_, queuePage, _) = await session.GetAsync("ui/queue?status=pending&sort=risk");
+        var rows = queuePage.QuerySelectorAll("#queue-table tbody tr");
+        Assert.Equal(Lookalike, rows[0].GetAttribute("data-project"));
+        Assert.NotNull(rows[0].QuerySelector(".risk"));
+        Assert.Null(rows[1].QuerySelector(".risk"));
+    }
+
+    [Fact]
+    public async Task Lookalike_InAnEnvironmentThatBlocksTyposquats_IsQuarantinedNamingTheImitatedProject()
+    {
+        await using var servers = await StartAsync("environments:\n  strict: { tier: 1, typosquat: block }\n");
+        var proxy = servers.Proxy;
+
+        var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"strict/simple/{Lookalike}/");
+        using var file = await proxy.Client.GetAsync($"strict/files/{Lookalike}/{LookalikeFile}");
+        using var json = await proxy.Client.GetAsync($"strict/pypi/{Lookalike}/json");
+        var (devStatus, devPage) = await ReviewIntegrationTests.PageAsync(proxy, $"dev/simple/{Lookalike}/");
+        var (sixStatus, sixPage) = await ReviewIntegrationTests.PageAsync(proxy, "strict/simple/six/");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Empty(page["files"]!.AsArray());
+        var reason = ReviewIntegrationTests.QuarantineReason(page);
+        Assert.Contains("blocked as a typosquat in environment 'strict'", reason, StringComparison.Ordinal);
+        Assert.Contains("looks like 'colorama'", reason, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, json.StatusCode);
+        Assert.Equal(0, servers.Upstream.HitsOn($"/packages/{LookalikeFile}"));
+        // Warn (the default) serves the lookalike; the established name is served where lookalikes are blocked.
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (devStatus, sixStatus));
+        Assert.Single(devPage["files"]!.AsArray());
+        Assert.NotEmpty(sixPage["files"]!.AsArray());
+
+        var explain = await proxy.GetJsonAsync($"api/v1/explain?env=strict&project={Lookalike}");
+        Assert.Equal(("typosquat", "block"), (explain["rule"].Text(), explain["typosquat"]!["policy"].Text()));
+    }
+
+    [Fact]
+    public async Task Lookalike_ApprovedByAReviewer_IsNotBlocked()
+    {
+        await using var servers = await StartAsync("environments:\n  strict: { tier: 1, typosquat: block }\n");
+        var proxy = servers.Proxy;
+
+        await proxy.PostJsonAsync($"api/v1/projects/{Lookalike}/approve", new { reason = "our own fork" });
+        var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"strict/simple/{Lookalike}/");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Null(ReviewIntegrationTests.QuarantineReason(page));
+        Assert.Single(page["files"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task InternalName_PublishedUpstream_IsNeverServedAndRaisesOneHighSeverityAlert()
+    {
+        await using var servers = await StartAsync("internal: [acme-, acme_tools]\n");
+        var proxy = servers.Proxy;
+
+        foreach (var env in new[] { "dev", "ci", "prod", "dev", "ci", "prod" })
+        {
+            var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"{env}/simple/acme-tools/");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Empty(page["files"]!.AsArray());
+            Assert.Equal("'acme-tools' is an internal name (policy 'internal:'); it is never served from the public upstream", ReviewIntegrationTests.QuarantineReason(page));
+            using var file = await proxy.Client.GetAsync($"{env}/files/acme-tools/{InternalFile}");
+            using var json = await proxy.Client.GetAsync($"{env}/pypi/acme-tools/json");
+            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (file.StatusCode, json.StatusCode));
+        }
+
+        Assert.Equal(0, servers.Upstream.HitsOn($"/packages/{InternalFile}"));
+        Assert.Equal(0, servers.Upstream.HitsOn("/pypi/acme-tools/json"));
+        var incident = Assert.Single(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
+        Assert.Equal((IncidentKind.DependencyConfusion, "acme-tools", IncidentSeverity.High), (incident.Kind, incident.Project, incident.Severity));
+        var audit = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertDependencyConfusion).ToListAsync()));
+        Assert.Equal(("system", "project:acme-tools"), (audit.Actor, audit.Subject));
+        Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
+
+        var explain = await proxy.GetJsonAsync("api/v1/explain?env=dev&project=acme-tools");
+        Assert.Equal(("internal", false), (explain["rule"].Text(), explain["visible"]!.GetValue<bool>()));
+
+        using var session = await SignedInAsync(proxy);
+        var (_, alerts, _) = await session.GetAsync("ui/alerts");
+        var row = Assert.Single(alerts.QuerySelectorAll("#alerts-table .alert-row"));
+        Assert.Equal(("acme-tools", "high"), (row.GetAttribute("data-project"), row.GetAttribute("data-severity")));
+        var (_, dashboard, _) = await session.GetAsync("ui/");
+        Assert.Equal("1", dashboard.QuerySelector("#high-alert-count")!.TextContent);
+        Assert.NotNull(dashboard.QuerySelector("#nav-alerts"));
+    }
+
+    [Fact]
+    public async Task InternalName_NotUpstream_IsHiddenAndRaisesNothing()
+    {
+        await using var servers = await StartAsync("internal: [acme-, acme_tools]\n");
+        var proxy = servers.Proxy;
+
+        var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, "dev/simple/acme-secret/");
+        await ReviewIntegrationTests.PageAsync(proxy, "ci/simple/acme-secret/");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("internal name", ReviewIntegrationTests.QuarantineReason(page), StringComparison.Ordinal);
+        Assert.Empty(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
+        Assert.Empty(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertDependencyConfusion).ToListAsync()));
+
+        using var session = await SignedInAsync(proxy);
+        var (_, dashboard, _) = await session.GetAsync("ui/");
+        Assert.Null(dashboard.QuerySelector("#high-alerts-banner"));
+        var (_, alerts, _) = await session.GetAsync("ui/alerts");
+        Assert.NotNull(alerts.QuerySelector("#no-alerts"));
+    }
+}
+
+public sealed class TyposquatIntegrationTestsOnSqlite : TyposquatIntegrationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class TyposquatIntegrationTestsOnPostgres : TyposquatIntegrationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
