@@ -23,16 +23,16 @@ foreach (var command in new Command[] { root, serve, migrate, audit, verify, use
     command.TreatUnmatchedTokensAsErrors = false;
 }
 
-var parsed = root.Parse(args);
-var hostArgs = parsed.UnmatchedTokens.ToArray();
-root.SetAction((_, ct) => ServeAsync(hostArgs, ct));
-serve.SetAction((_, ct) => ServeAsync(hostArgs, ct));
-migrate.SetAction((_, ct) => RunAsync(hostArgs, Preparation.Migrate, (_, _) =>
+// Actions are set before parsing: a parse result binds to the actions its commands have at that moment.
+string[] HostArgs(ParseResult result) => result.UnmatchedTokens.ToArray();
+root.SetAction((result, ct) => ServeAsync(HostArgs(result), ct));
+serve.SetAction((result, ct) => ServeAsync(HostArgs(result), ct));
+migrate.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.Migrate, (_, _) =>
 {
     Console.WriteLine("Database is up to date.");
     return Task.FromResult(0);
 }, ct));
-verify.SetAction((_, ct) => RunAsync(hostArgs, Preparation.None, async (app, token) =>
+verify.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.None, async (app, token) =>
 {
     await using var scope = app.Services.CreateAsyncScope();
     var (count, broken) = await AuditLog.VerifyAsync(scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>(), token);
@@ -45,14 +45,14 @@ verify.SetAction((_, ct) => RunAsync(hostArgs, Preparation.None, async (app, tok
     await Console.Error.WriteLineAsync($"audit chain broken at record {broken.RecordId}: {broken.Problem}");
     return 1;
 }, ct));
-addUser.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async (app, token) =>
+addUser.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.Full, async (app, token) =>
 {
     var name = result.GetValue(userName)!;
     await app.Services.GetRequiredService<AccountService>().CreateUserAsync(name, ReadPassword(), result.GetValue(role)!, CliActor(), token);
     Console.WriteLine($"created user '{name}'");
     return 0;
 }, ct));
-setPassword.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async (app, token) =>
+setPassword.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.Full, async (app, token) =>
 {
     var name = result.GetValue(userName)!;
     await app.Services.GetRequiredService<AccountService>().SetPasswordAsync(name, ReadPassword(), CliActor(), token);
@@ -60,9 +60,9 @@ setPassword.SetAction((result, ct) => RunAsync(hostArgs, Preparation.Full, async
     return 0;
 }, ct));
 // No database and no host: the corpus comes straight from configuration.
-typosquatCheck.SetAction((_, _) => TyposquatCheck.RunAsync(hostArgs, Console.In, Console.Out, Console.Error));
+typosquatCheck.SetAction((result, _) => TyposquatCheck.RunAsync(HostArgs(result), Console.In, Console.Out, Console.Error));
 
-return await parsed.InvokeAsync();
+return await root.Parse(args).InvokeAsync();
 
 static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
 {

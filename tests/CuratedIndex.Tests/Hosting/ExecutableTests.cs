@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using CuratedIndex.Tests.EndToEnd;
+using CuratedIndex.Tests.Features.Audit;
+
+namespace CuratedIndex.Tests.Hosting;
+
+/// <summary>The built executable as the README runs it: no command means serve, with configuration arguments.</summary>
+public sealed class ExecutableTests
+{
+    [Fact]
+    public async Task Executable_WithoutCommand_ServesWithItsConfigurationArguments()
+    {
+        var root = Directory.CreateTempSubdirectory("curated-index-exe-").FullName;
+        try
+        {
+            var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1 }\n");
+            var port = FreePort();
+            var executable = Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
+                new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
+            await using var server = ExternalProcess.Start(
+                executable,
+                [$"--contentRoot={root}", $"--Urls=http://127.0.0.1:{port}", "--Jobs:Enabled=false", "--Upstream:Url=http://127.0.0.1:9/"],
+                root,
+                new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = null });
+
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            HttpStatusCode? status = null;
+            for (var attempt = 0; attempt < 120 && status != HttpStatusCode.OK; attempt++)
+            {
+                try
+                {
+                    status = (await client.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(250);
+                }
+            }
+
+            Assert.True(status == HttpStatusCode.OK, $"the server did not answer /healthz: {server.CommandLine}");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
