@@ -190,10 +190,28 @@ internal sealed class TyposquatDetector
             && candidate.Core.Length >= Weights.AffixTypoMinimumCore && target.Core.Length >= Weights.AffixTypoMinimumCore
             && DamerauLevenshtein.Distance(candidate.Core, target.Core, 1) == 1)
         {
-            Consider(TyposquatKind.AffixAndTypo, Weights.AffixAndTypo * LengthFactor(target.Core.Length), $"prefix or suffix changed and edit distance 1 from {of}");
+            // Two neighbouring letters swapped keep every letter of the core ("openvc" for "opencv-python"): the
+            // likeness survives the changed affix better than a dropped, added or replaced letter does.
+            var swappedCore = IsAdjacentSwap(candidate.Core, target.Core);
+            Consider(
+                TyposquatKind.AffixAndTypo,
+                (swappedCore ? Weights.AffixAndSwap : Weights.AffixAndTypo) * LengthFactor(target.Core.Length),
+                swappedCore ? $"prefix or suffix changed and two letters swapped from {of}" : $"prefix or suffix changed and edit distance 1 from {of}");
         }
 
         return best is { } kind2 ? new TyposquatFinding(candidate.Name, target.Name, target.Rank == 0 ? null : target.Rank, Math.Round(bestScore, 3), kind2, reasons) : null;
+    }
+
+    // True when b is a with two neighbouring characters swapped ("openvc" and "opencv").
+    private static bool IsAdjacentSwap(string a, string b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        var i = a.AsSpan().CommonPrefixLength(b);
+        return i + 1 < a.Length && a[i] == b[i + 1] && a[i + 1] == b[i] && a.AsSpan(i + 2).SequenceEqual(b.AsSpan(i + 2));
     }
 
     /// <summary>
@@ -291,7 +309,7 @@ internal sealed class TyposquatDetector
     private static double CoreLengthFactor(int length) => length switch
     {
         < 3 => 0.0,
-        3 or 4 => 0.9,
+        3 => 0.9,
         _ => 1.0,
     };
 
@@ -319,6 +337,7 @@ internal sealed class TyposquatDetector
         public const double AffixSwapped = 0.9;
         public const double AffixAdded = 0.75;
         public const double AffixAndTypo = 0.8;
+        public const double AffixAndSwap = 0.9;
         public const double PopularityDecay = 0.1;
         public const int AffixTypoMinimumCore = 5;
 

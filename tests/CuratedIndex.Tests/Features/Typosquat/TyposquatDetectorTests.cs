@@ -42,6 +42,30 @@ public class TyposquatDetectorTests
     }
 
     [Fact]
+    public void CheckAll_AffixChangedAndLettersSwapped_ScoresAboveOtherAffixTypos()
+    {
+        var detector = new TyposquatDetector(TyposquatCorpus.From([new("opencv-python", 533), new("opencv-contrib", 533)]));
+
+        var swapped = detector.CheckAll("openvc").Single(f => f.Imitated == "opencv-python");
+
+        Assert.Equal(TyposquatKind.AffixAndTypo, swapped.Kind);
+        Assert.Contains(swapped.Reasons, r => r.StartsWith("prefix or suffix changed and two letters swapped", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("libcurl", "pycurl")]
+    [InlineData("curl-py", "pycurl")]
+    public void CheckAll_AffixSwappedAroundFourLetterCore_Flagged(string name, string imitated)
+    {
+        var detector = new TyposquatDetector(TyposquatCorpus.From([new("pycurl", 2126)]));
+
+        var finding = detector.CheckAll(name).SingleOrDefault(f => f.Imitated == imitated);
+
+        Assert.NotNull(finding);
+        Assert.Equal(TyposquatKind.AffixSwapped, finding.Kind);
+    }
+
+    [Fact]
     public void Check_Swapped_ReasonNamesEditAndRank()
     {
         var finding = Detector.Check("reqeusts");
