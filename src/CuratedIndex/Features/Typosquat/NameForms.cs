@@ -21,7 +21,8 @@ internal static class NameForms
 
     /// <summary>
     /// The separator-free name with characters that look alike mapped to one of them: l, i, 1 (after lower-casing
-    /// "I" is "i"), 0 and o, and the pairs rn/m, vv/w, cl/d. "jeIlyfish" and "jellyfish" share it.
+    /// "I" is "i"), 0 and o, g and q (alike in most lowercase fonts: "loquru" for "loguru"), and the pairs rn/m,
+    /// vv/w, cl/d. "jeIlyfish" and "jellyfish" share it.
     /// </summary>
     public static string HomoglyphCanonical(string separatorFree)
     {
@@ -56,6 +57,7 @@ internal static class NameForms
             {
                 'i' or '1' or '|' => 'l',
                 '0' => 'o',
+                'q' => 'g',
                 _ => c,
             };
         }

@@ -157,7 +157,7 @@ internal sealed class TyposquatDetector
         }
         else if (candidate.Canonical == target.Canonical)
         {
-            Consider(TyposquatKind.Homoglyph, Weights.Homoglyph * LengthFactor(target.SeparatorFree.Length, TyposquatKind.Homoglyph), $"lookalike characters (l/I/1, 0/o, rn/m, vv/w, cl/d) for {of}");
+            Consider(TyposquatKind.Homoglyph, Weights.Homoglyph * LengthFactor(target.SeparatorFree.Length, TyposquatKind.Homoglyph), $"lookalike characters (l/I/1, 0/o, g/q, rn/m, vv/w, cl/d) for {of}");
         }
 
         if (candidate.Words is not null && candidate.Words == target.Words && candidate.Name != target.Name)

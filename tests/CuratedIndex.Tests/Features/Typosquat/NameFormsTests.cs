@@ -17,6 +17,7 @@ public class NameFormsTests
     [InlineData("rnatplotlib", "matplotlib")]
     [InlineData("vvheel", "wheel")]
     [InlineData("cljango", "django")]
+    [InlineData("loquru", "loguru")]
     public void HomoglyphCanonical_FoldsLookalikes(string name, string expectedSameAs) =>
         Assert.Equal(NameForms.HomoglyphCanonical(expectedSameAs), NameForms.HomoglyphCanonical(name));
 
