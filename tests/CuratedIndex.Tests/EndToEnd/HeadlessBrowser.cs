@@ -117,7 +117,18 @@ public sealed class HeadlessBrowser : IDisposable
         wait.IgnoreExceptionTypes(typeof(NoSuchElementException), typeof(StaleElementReferenceException));
         try
         {
-            return wait.Until(driver => found(driver))!;
+            return wait.Until(driver =>
+            {
+                try
+                {
+                    return found(driver);
+                }
+                catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal))
+                {
+                    // Chromium reports an element of a document being replaced this way instead of as stale: poll again.
+                    return null;
+                }
+            })!;
         }
         catch (WebDriverTimeoutException e)
         {
