@@ -14,7 +14,7 @@ namespace CuratedIndex.Pages;
 internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies, ReviewQueue queue, IAuthorizationService authorization) : PageModel
 {
     public const int PageSize = 50;
-    public static readonly IReadOnlyList<string> Statuses = ["pending", "approved", "denied", "deferred", "all"];
+    public static readonly IReadOnlyList<string> Statuses = [VerdictText.Pending, VerdictText.Approved, VerdictText.Denied, VerdictText.Deferred, "all"];
     public static readonly IReadOnlyList<string> Sorts = ["demand", "risk", "recent", "oldest", "name"];
 
     [BindProperty(SupportsGet = true, Name = "status")]

@@ -14,10 +14,10 @@ public static class UiDecisions
     {
         verdict = text switch
         {
-            "approve" or VerdictText.Approved => Verdict.Approved,
-            "deny" or VerdictText.Denied => Verdict.Denied,
-            "defer" or VerdictText.Deferred => Verdict.Deferred,
-            _ => Verdict.Pending,
+            "approve" => Verdict.Approved,
+            "deny" => Verdict.Denied,
+            "defer" => Verdict.Deferred,
+            _ => VerdictText.Parse(text ?? ""),
         };
         return verdict != Verdict.Pending;
     }
@@ -31,6 +31,4 @@ public static class UiDecisions
         var result = await authorization.AuthorizeAsync(page.User, AccessPolicies.UiReview);
         return result.Succeeded ? null : page.Forbid(AccountsRegistration.CookieScheme);
     }
-
-    public static string Past(Verdict verdict) => VerdictText.Of(verdict);
 }
