@@ -24,7 +24,7 @@ public static class ExplainApi
             return Results.NotFound(new { message = Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment" });
         }
 
-        if (project.Length > ProjectName.MaxLength || !ProjectName.IsValid(project))
+        if (!ProjectName.IsValid(project))
         {
             return Results.BadRequest(new { message = "invalid project name" });
         }

@@ -46,7 +46,7 @@ public static class ReviewApi
 
     public static string? ProjectProblem(string? name) =>
         name is null ? "project names must be strings"
-        : name.Length <= ProjectName.MaxLength && ProjectName.IsValid(name) ? null
+        : ProjectName.IsValid(name) ? null
         : $"'{Printable(name)}' is not a valid project name";
 
     private static async Task<IResult> ListAsync(
