@@ -2,6 +2,7 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Jobs;
+using CuratedIndex.Features.ReviewUi;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -38,9 +39,9 @@ internal sealed class JobsModel(
     public async Task<IActionResult> OnPostRunAsync(string? job, CancellationToken cancellationToken)
     {
         // The page is open to every signed-in account; running a job is for admins, checked here.
-        if (!(await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded)
+        if (await this.RequirePolicyAsync(authorization, AccessPolicies.UiAdminister) is { } refusal)
         {
-            return Forbid(AccountsRegistration.CookieScheme);
+            return refusal;
         }
 
         var found = job is null ? null : catalog.Find(job);

@@ -26,9 +26,13 @@ public static class UiDecisions
     /// Null when the signed-in account may decide; otherwise the result that refuses it (the access-denied page).
     /// Razor Pages ignores [Authorize] on handler methods, so each POST handler asks here: hiding the form is not a check.
     /// </summary>
-    public static async Task<IActionResult?> RequireReviewerAsync(this PageModel page, IAuthorizationService authorization)
+    public static Task<IActionResult?> RequireReviewerAsync(this PageModel page, IAuthorizationService authorization) =>
+        page.RequirePolicyAsync(authorization, AccessPolicies.UiReview);
+
+    /// <summary>Null when the signed-in account meets <paramref name="policy"/>; otherwise the access-denied result.</summary>
+    public static async Task<IActionResult?> RequirePolicyAsync(this PageModel page, IAuthorizationService authorization, string policy)
     {
-        var result = await authorization.AuthorizeAsync(page.User, AccessPolicies.UiReview);
+        var result = await authorization.AuthorizeAsync(page.User, policy);
         return result.Succeeded ? null : page.Forbid(AccountsRegistration.CookieScheme);
     }
 }
