@@ -34,11 +34,14 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
     public static string? PasswordProblem(string? password) =>
         password is { Length: >= MinPasswordLength and <= 256 } ? null : $"passwords are {MinPasswordLength} to 256 characters long";
 
+    public static string? RoleProblem(string? role) =>
+        Roles.IsValid(role) ? null : $"role must be one of {string.Join(", ", Roles.All)}";
+
     public async Task<UserAccount> CreateUserAsync(string userName, string password, string role, string actor, CancellationToken cancellationToken)
     {
         Require(UserNameProblem(userName));
         Require(PasswordProblem(password));
-        Require(Roles.IsValid(role) ? null : $"role must be one of {string.Join(", ", Roles.All)}");
+        Require(RoleProblem(role));
         return await audit.WriteAsync(async db =>
         {
             if (await db.Users.AnyAsync(u => u.UserName == userName, cancellationToken))
@@ -62,7 +65,7 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
 
     public Task SetRoleAsync(string userName, string role, string actor, CancellationToken cancellationToken)
     {
-        Require(Roles.IsValid(role) ? null : $"role must be one of {string.Join(", ", Roles.All)}");
+        Require(RoleProblem(role));
         return ChangeUserAsync(userName, actor, AuditAction.UserRole, $"role set to {role}", user => user.Role = role, cancellationToken);
     }
 
