@@ -30,30 +30,26 @@ internal sealed class TokensModel(CuratedIndexDbContext db, AccountService accou
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
-    public async Task<IActionResult> OnPostCreateAsync(CancellationToken cancellationToken)
-    {
-        try
+    public Task<IActionResult> OnPostCreateAsync(CancellationToken cancellationToken) =>
+        ChangeAsync(async () =>
         {
             Created = await accounts.CreateTokenAsync(UserId, TokenName ?? "", User.Identity!.Name!, cancellationToken);
             TokenName = null;
-        }
-        catch (AccountException e)
-        {
-            Problem = e.Message;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-        }
+        }, cancellationToken);
 
-        await LoadAsync(cancellationToken);
-        return Page();
-    }
-
-    public async Task<IActionResult> OnPostRevokeAsync(CancellationToken cancellationToken)
-    {
-        try
+    public Task<IActionResult> OnPostRevokeAsync(CancellationToken cancellationToken) =>
+        ChangeAsync(async () =>
         {
             // The owner's id limits the revocation to this account's own tokens.
             await accounts.RevokeTokenAsync(TokenId, UserId, User.Identity!.Name!, cancellationToken);
             Message = "The token is revoked.";
+        }, cancellationToken);
+
+    private async Task<IActionResult> ChangeAsync(Func<Task> change, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await change();
         }
         catch (AccountException e)
         {
