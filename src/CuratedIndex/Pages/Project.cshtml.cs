@@ -86,11 +86,8 @@ internal sealed class ProjectModel(
         return RedirectToPage(new { name = Name, decided = VerdictText.Of(verdict) });
     }
 
-    private ContentResult InvalidName(string problem)
-    {
-        Problem = problem;
-        return new ContentResult { StatusCode = StatusCodes.Status400BadRequest, ContentType = "text/plain; charset=utf-8", Content = problem + "\n" };
-    }
+    private static ContentResult InvalidName(string problem) =>
+        new ContentResult { StatusCode = StatusCodes.Status400BadRequest, ContentType = "text/plain; charset=utf-8", Content = problem + "\n" };
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
