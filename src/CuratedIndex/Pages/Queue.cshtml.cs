@@ -93,7 +93,7 @@ internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies,
             return Page();
         }
 
-        var results = await queue.DecideAsync(projects.Select(ProjectName.Normalize).Distinct(StringComparer.Ordinal).ToList(), verdict, Reason!.Trim(), User.Identity!.Name!, cancellationToken);
+        var results = await queue.DecideAsync(projects.Select(ProjectName.Normalize).ToList(), verdict, Reason!.Trim(), User.Identity!.Name!, cancellationToken);
         return RedirectToPage(new { status = Status, env = Environment, q = Search, sort = Sort, p = PageNumber, decided = results.Count, outcome = VerdictText.Of(verdict) });
     }
 

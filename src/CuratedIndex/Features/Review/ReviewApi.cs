@@ -115,7 +115,7 @@ public static class ReviewApi
             return Problem(problem);
         }
 
-        var results = await queue.DecideAsync(projects.Select(ProjectName.Normalize).Distinct(StringComparer.Ordinal).ToList(), verdict, body.Reason!.Trim(), user.Identity!.Name!, cancellationToken);
+        var results = await queue.DecideAsync(projects.Select(ProjectName.Normalize).ToList(), verdict, body.Reason!.Trim(), user.Identity!.Name!, cancellationToken);
         return Results.Ok(new { decisions = results.Select(Describe) });
     }
 
