@@ -1,4 +1,5 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Review;
@@ -159,7 +160,7 @@ public sealed class UpstreamWatcher(
         {
             var detail = $"'{seen.Project}' is quarantined upstream (PEP 792){(string.IsNullOrEmpty(seen.Reason) ? "" : $": {seen.Reason}")}; it is hidden in every environment";
             db.Incidents.Add(new Incident { Kind = IncidentKind.UpstreamQuarantined, Project = seen.Project, Detail = detail, OccurredAt = clock.GetUtcNow() });
-            alert = new AuditEntry("system", UpstreamWatchAudit.UpstreamQuarantined, seen.Project, detail);
+            alert = new AuditEntry(DependencyConfusionAlerts.Actor, AuditAction.AlertUpstreamQuarantined, seen.Project, detail);
         }
 
         // A quarantined page lists no files (PEP 792): that is not a removal, so the files stay as they were.
@@ -196,7 +197,7 @@ public sealed class UpstreamWatcher(
                 continue;
             }
 
-            var version = DistributionFilename.TryParse(file.Filename, seen.Project, out var parsed) ? parsed.Version : null;
+            var version = SimplePageRenderer.VersionOf(seen.Project, file.Filename);
             db.UpstreamFiles.Add(new UpstreamFile
             {
                 Project = seen.Project,
@@ -229,10 +230,4 @@ public sealed class UpstreamWatcher(
     {
         public IReadOnlyList<string>? NewVersions { get; init; }
     }
-}
-
-/// <summary>The audit action of the upstream watch's alert.</summary>
-public static class UpstreamWatchAudit
-{
-    public const string UpstreamQuarantined = "alert.upstream-quarantined";
 }
