@@ -12,23 +12,16 @@ public static class DataRegistration
     {
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-
+        var connectionString = ConnectionString(builder, options.Provider);
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
-                connectionString ??= $"Data Source={DefaultSqlitePath(builder)}";
                 builder.Services.AddDbContextPool<SqliteCuratedIndexDbContext>(o => o
                     .UseSqlite(connectionString)
                     .ConfigureWarnings(IgnoreSnapshotlessMigrations));
                 builder.Services.AddScoped<CuratedIndexDbContext>(sp => sp.GetRequiredService<SqliteCuratedIndexDbContext>());
                 break;
             case DatabaseProvider.Postgres:
-                if (string.IsNullOrWhiteSpace(connectionString))
-                {
-                    throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:CuratedIndex is not set.");
-                }
-
                 builder.Services.AddDbContextPool<PostgresCuratedIndexDbContext>(o => o
                     .UseNpgsql(connectionString)
                     .ConfigureWarnings(IgnoreSnapshotlessMigrations));
@@ -37,6 +30,21 @@ public static class DataRegistration
             default:
                 throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'.");
         }
+    }
+
+    /// <summary>
+    /// <c>ConnectionStrings:CuratedIndex</c>, or for SQLite the zero-setup default; the app's DbContext and the job store
+    /// (<see cref="CuratedIndex.Features.Jobs.JobsRegistration"/>) both connect with it.
+    /// </summary>
+    internal static string ConnectionString(IHostApplicationBuilder builder, DatabaseProvider provider)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:CuratedIndex is not set.");
+        }
+
+        return connectionString ?? $"Data Source={DefaultSqlitePath(builder)}";
     }
 
     /// <summary>The zero-setup default: <c>data/curated-index.db</c> under the content root.</summary>

@@ -21,6 +21,7 @@ public static class AuditAction
     public const string TokenCreate = "token.create";
     public const string TokenRevoke = "token.revoke";
     public const string AlertDependencyConfusion = "alert.dependency-confusion";
+    public const string AlertUpstreamQuarantined = "alert.upstream-quarantined";
 }
 
 /// <summary>

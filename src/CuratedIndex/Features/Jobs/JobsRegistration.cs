@@ -22,8 +22,7 @@ public static class JobsRegistration
         }
 
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var connectionString = builder.Configuration.GetConnectionString(DataRegistration.ConnectionStringName)
-            ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "data", "curated-index.db")}";
+        var connectionString = DataRegistration.ConnectionString(builder, database.Provider);
         builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>

@@ -99,38 +99,35 @@ internal sealed class TyposquatDetector
         Span<int> buffer = stackalloc int[64];
         var targets = new TargetSet(buffer);
         index.FindCandidates(candidate, ref targets);
-        foreach (var id in targets.Items)
-        {
-            var target = index.Targets[id];
-            if (target.Name == exclude || target.Name == candidate.Name)
-            {
-                continue;
-            }
-
-            var finding = Score(candidate, target);
-            if (finding is not null && finding.Score >= Threshold)
-            {
-                (findings ??= []).Add(finding);
-            }
-        }
-
         if (targets.Overflowed)
         {
-            // More than the stack buffer can hold happens only for degenerate names; they are scored from the heap.
+            // More than the stack buffer can hold happens only for degenerate names; they are found again, all of
+            // them, and scored from the heap (the ones that fit are not scored twice).
             foreach (var id in index.FindCandidatesSlow(candidate))
             {
-                var target = index.Targets[id];
-                if (target.Name == exclude || target.Name == candidate.Name)
-                {
-                    continue;
-                }
-
-                var finding = Score(candidate, target);
-                if (finding is not null && finding.Score >= Threshold)
-                {
-                    (findings ??= []).Add(finding);
-                }
+                AddIfFlagged(index.Targets[id], candidate, exclude, ref findings);
             }
+
+            return;
+        }
+
+        foreach (var id in targets.Items)
+        {
+            AddIfFlagged(index.Targets[id], candidate, exclude, ref findings);
+        }
+    }
+
+    private void AddIfFlagged(Target target, Forms candidate, string? exclude, ref List<TyposquatFinding>? findings)
+    {
+        if (target.Name == exclude || target.Name == candidate.Name)
+        {
+            return;
+        }
+
+        var finding = Score(candidate, target);
+        if (finding is not null && finding.Score >= Threshold)
+        {
+            (findings ??= []).Add(finding);
         }
     }
 

@@ -10,9 +10,7 @@ namespace CuratedIndex.Features.UpstreamWatch;
 [DisallowConcurrentExecution]
 public sealed class UpstreamWatchJob(UpstreamWatcher watcher) : IJob
 {
-    public const string ScheduleKey = "Jobs:UpstreamWatch:Schedule";
-
-    /// <summary>Every 15 minutes (Quartz cron), when <see cref="ScheduleKey"/> is not set.</summary>
+    /// <summary>Every 15 minutes (Quartz cron), when <c>Jobs:UpstreamWatch:Schedule</c> is not set.</summary>
     public const string DefaultSchedule = "0 */15 * * * ?";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>

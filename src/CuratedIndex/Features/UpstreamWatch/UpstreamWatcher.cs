@@ -1,4 +1,5 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Review;
@@ -90,8 +91,7 @@ public sealed class UpstreamWatcher(
 
         var page = lookup.Value?.Page;
         var status = lookup.Status == LookupStatus.NotFound ? NotFoundStatus : page?.Status?.Status ?? ProjectStatus.Active;
-        var etag = await CachedETagAsync(project, cancellationToken);
-        var observation = new Observation(project, page, status, page?.Status?.Reason, etag);
+        var observation = new Observation(project, page, status, page?.Status?.Reason);
 
         ProjectChange change;
         if (status == ProjectStatus.Quarantined)
@@ -132,16 +132,6 @@ public sealed class UpstreamWatcher(
         NewReleasesSeen?.Invoke(project, versions);
     }
 
-    private async Task<string?> CachedETagAsync(string project, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
-        return await db.CachedPages.AsNoTracking()
-            .Where(p => p.Kind == PageKind.Simple && p.Key == project)
-            .Select(p => p.ETag)
-            .FirstOrDefaultAsync(cancellationToken);
-    }
-
     // Brings the project's rows in line with what upstream shows now; returns the alert to record, if any.
     private async Task<(ProjectChange Change, AuditEntry? Alert)> ApplyAsync(CuratedIndexDbContext db, Observation seen, CancellationToken cancellationToken)
     {
@@ -150,7 +140,11 @@ public sealed class UpstreamWatcher(
         var previousStatus = watched?.Status;
         watched ??= db.WatchedProjects.Add(new WatchedProject { Project = seen.Project, Status = seen.Status }).Entity;
         watched.Status = seen.Status;
-        watched.ETag = seen.ETag;
+        // The ETag of the page the revalidation just stored, read in the same context as the rows it goes with.
+        watched.ETag = await db.CachedPages.AsNoTracking()
+            .Where(p => p.Kind == PageKind.Simple && p.Key == seen.Project)
+            .Select(p => p.ETag)
+            .FirstOrDefaultAsync(cancellationToken);
         watched.LastSerial = seen.Page?.LastSerial ?? watched.LastSerial;
         watched.CheckedAt = now;
 
@@ -159,7 +153,7 @@ public sealed class UpstreamWatcher(
         {
             var detail = $"'{seen.Project}' is quarantined upstream (PEP 792){(string.IsNullOrEmpty(seen.Reason) ? "" : $": {seen.Reason}")}; it is hidden in every environment";
             db.Incidents.Add(new Incident { Kind = IncidentKind.UpstreamQuarantined, Project = seen.Project, Detail = detail, OccurredAt = clock.GetUtcNow() });
-            alert = new AuditEntry("system", UpstreamWatchAudit.UpstreamQuarantined, seen.Project, detail);
+            alert = new AuditEntry(DependencyConfusionAlerts.Actor, AuditAction.AlertUpstreamQuarantined, seen.Project, detail);
         }
 
         // A quarantined page lists no files (PEP 792): that is not a removal, so the files stay as they were.
@@ -196,7 +190,7 @@ public sealed class UpstreamWatcher(
                 continue;
             }
 
-            var version = DistributionFilename.TryParse(file.Filename, seen.Project, out var parsed) ? parsed.Version : null;
+            var version = SimplePageRenderer.VersionOf(seen.Project, file.Filename);
             db.UpstreamFiles.Add(new UpstreamFile
             {
                 Project = seen.Project,
@@ -223,16 +217,10 @@ public sealed class UpstreamWatcher(
         return (new ProjectChange(added, removed, yanks, alert is null ? 0 : 1) { NewVersions = newVersions }, alert);
     }
 
-    private sealed record Observation(string Project, ProjectPage? Page, string Status, string? Reason, string? ETag);
+    private sealed record Observation(string Project, ProjectPage? Page, string Status, string? Reason);
 
     private sealed record ProjectChange(int NewFiles, int RemovedFiles, int YankChanges, int Alerts)
     {
         public IReadOnlyList<string>? NewVersions { get; init; }
     }
-}
-
-/// <summary>The audit action of the upstream watch's alert.</summary>
-public static class UpstreamWatchAudit
-{
-    public const string UpstreamQuarantined = "alert.upstream-quarantined";
 }

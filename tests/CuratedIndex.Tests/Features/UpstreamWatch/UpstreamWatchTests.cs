@@ -1,5 +1,6 @@
 using System.Net;
 using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.UpstreamWatch;
 using CuratedIndex.Tests.Features.Review;
 using CuratedIndex.Tests.Infrastructure;
@@ -139,7 +140,7 @@ public abstract class UpstreamWatchTests
         var incident = Assert.Single(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
         Assert.Equal((IncidentKind.UpstreamQuarantined, "zipp"), (incident.Kind, incident.Project));
         Assert.Contains("malware reported", incident.Detail, StringComparison.Ordinal);
-        var alert = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == UpstreamWatchAudit.UpstreamQuarantined).ToListAsync()));
+        var alert = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertUpstreamQuarantined).ToListAsync()));
         Assert.Equal(("system", "zipp"), (alert.Actor, alert.Subject));
         Assert.Equal("quarantined", (await proxy.QueryAsync(db => db.WatchedProjects.SingleAsync(w => w.Project == "zipp"))).Status);
         // The quarantined page lists no files; that is not a removal.
