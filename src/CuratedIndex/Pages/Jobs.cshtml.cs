@@ -60,7 +60,7 @@ internal sealed class JobsModel(
         {
             var actor = User.Identity!.Name!;
             await scheduler.TriggerJob(found.JobKey, new JobDataMap { [JobRunRecorder.StartedByKey] = $"manual:{actor}" }, cancellationToken);
-            await audit.AppendAsync(new AuditEntry(actor, "job.trigger", $"job:{found.Key}", "run now from /ui/jobs"), cancellationToken);
+            await audit.AppendAsync(new AuditEntry(actor, AuditAction.JobTrigger, $"job:{found.Key}", "run now from /ui/jobs"), cancellationToken);
             JobsLog.Triggered(logger, found.Key, actor);
             Message = $"Job '{found.Key}' triggered; it runs on the next free worker of the cluster.";
         }

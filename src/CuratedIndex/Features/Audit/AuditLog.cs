@@ -22,6 +22,7 @@ public static class AuditAction
     public const string TokenRevoke = "token.revoke";
     public const string AlertDependencyConfusion = "alert.dependency-confusion";
     public const string AlertUpstreamQuarantined = "alert.upstream-quarantined";
+    public const string JobTrigger = "job.trigger";
 }
 
 /// <summary>

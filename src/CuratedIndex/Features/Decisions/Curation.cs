@@ -20,6 +20,14 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
     public Decision Decide(EnvironmentPolicy environment, DecisionSubject subject, UpstreamFacts facts) =>
         DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, SignalsFor(environment, subject.Project));
 
+    /// <summary>Approved by a policy file (<c>approve:</c>) or by a reviewer, in name order, each once.</summary>
+    public IReadOnlyList<string> ApprovedProjects() =>
+        Policy.Approved
+            .Concat(Reviews.ByProject.Where(p => p.Value.Verdict == Verdict.Approved).Select(p => p.Key))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
     /// <summary>The typosquat finding for a project (normalized) against the corpus and this Curation's names, or null.</summary>
     public TyposquatSignal? Typosquat(string project) => Screening?.Check(this, project);
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Decisions;
-using CuratedIndex.Features.Review;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Typosquat;
@@ -92,9 +91,7 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
     }
 
     private static IEnumerable<string> OrganizationNames(Curation curation) =>
-        curation.Policy.Approved
-            .Concat(curation.Reviews.ByProject.Where(p => p.Value.Verdict == Verdict.Approved).Select(p => p.Key))
-            .Concat(curation.Policy.InternalNames);
+        curation.ApprovedProjects().Concat(curation.Policy.InternalNames);
 
     private static TyposquatSignal Signal(TyposquatFinding finding) =>
         new(finding.Imitated, finding.Score, KindName(finding.Kind), string.Join("; ", finding.Reasons));

@@ -2,7 +2,6 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
-using CuratedIndex.Features.Review;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol;
@@ -45,7 +44,7 @@ public sealed class UpstreamWatcher(
     public async Task<WatchSummary> RunOnceAsync(CancellationToken cancellationToken)
     {
         await curations.RefreshAsync(cancellationToken);
-        var projects = ApprovedProjects(curations.Current);
+        var projects = curations.Current.ApprovedProjects();
         var total = new ProjectChange(0, 0, 0, 0);
         var failures = 0;
         foreach (var project in projects)
@@ -71,14 +70,6 @@ public sealed class UpstreamWatcher(
         UpstreamWatchLog.PassDone(logger, projects.Count, total.NewFiles, total.RemovedFiles, total.YankChanges, total.Alerts, failures);
         return new WatchSummary(projects.Count, total.NewFiles, total.RemovedFiles, total.YankChanges, total.Alerts, failures);
     }
-
-    /// <summary>Approved by a policy file (<c>approve:</c>) or by a reviewer, in name order.</summary>
-    public static IReadOnlyList<string> ApprovedProjects(Curation curation) =>
-        curation.Policy.Approved
-            .Concat(curation.Reviews.ByProject.Where(p => p.Value.Verdict == Verdict.Approved).Select(p => p.Key))
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
 
     private async Task<ProjectChange> WatchAsync(string project, CancellationToken cancellationToken)
     {
