@@ -23,19 +23,8 @@ public static class PlainResults
     public static async Task WriteIndexDocumentAsync(HttpContext context, RenderedPage page, string contentType, string cacheControl, bool negotiated)
     {
         var response = context.Response;
-        if (negotiated)
-        {
-            response.Headers.Vary = "Accept";
-        }
-
         response.Headers.ETag = page.ETag;
-        response.Headers.CacheControl = cacheControl;
-        if (page.LastSerial is { } serial)
-        {
-            response.Headers["X-PyPI-Last-Serial"] = serial.ToString(CultureInfo.InvariantCulture);
-        }
-
-        AddCors(response);
+        AddIndexHeaders(response, cacheControl, page.LastSerial, negotiated);
         if (IfNoneMatchMatches(context.Request.Headers.IfNoneMatch, page.ETag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
@@ -51,6 +40,23 @@ public static class PlainResults
             WriteInSegments(response.BodyWriter, page.Body);
             await response.BodyWriter.FlushAsync(context.RequestAborted);
         }
+    }
+
+    /// <summary>The headers every index document carries: PyPI's caching, its serial, CORS, and Vary when negotiated.</summary>
+    public static void AddIndexHeaders(HttpResponse response, string cacheControl, long? lastSerial, bool negotiated)
+    {
+        if (negotiated)
+        {
+            response.Headers.Vary = "Accept";
+        }
+
+        response.Headers.CacheControl = cacheControl;
+        if (lastSerial is { } serial)
+        {
+            response.Headers["X-PyPI-Last-Serial"] = serial.ToString(CultureInfo.InvariantCulture);
+        }
+
+        AddCors(response);
     }
 
     /// <summary>
@@ -101,7 +107,7 @@ public static class PlainResults
     }
 
     /// <summary>CORS as PyPI sends it (PROTOCOL.md J5), for browser tools such as micropip.</summary>
-    public static void AddCors(HttpResponse response)
+    private static void AddCors(HttpResponse response)
     {
         response.Headers.AccessControlAllowOrigin = "*";
         response.Headers.AccessControlAllowHeaders = "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since";

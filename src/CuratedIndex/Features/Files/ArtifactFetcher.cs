@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol.SimpleApi;
 using CuratedIndex.Storage;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -9,7 +10,33 @@ using Yarp.ReverseProxy.Forwarder;
 namespace CuratedIndex.Features.Files;
 
 /// <summary>What the proxy needs to fetch one file: where from, under which store key, and the digest the index promised.</summary>
-public sealed record ArtifactRequest(string Project, string Filename, Uri Source, string StoreKey, string? ExpectedSha256, long? ExpectedSize, string ContentType);
+public sealed record ArtifactRequest(string Project, string Filename, Uri Source, string StoreKey, string? ExpectedSha256, long? ExpectedSize, string ContentType)
+{
+    public const string MetadataSuffix = ".metadata";
+
+    /// <summary>A distribution file as the project page lists it.</summary>
+    public static ArtifactRequest ForFile(string project, DistributionFile file) =>
+        new(project, file.Filename, new Uri(file.Url), StoreKeyOf(file.Sha256, file.Filename), file.Sha256, file.Size, "application/octet-stream");
+
+    /// <summary>The PEP 658 metadata of a listed file; null where upstream does not offer it (PROTOCOL.md F2).</summary>
+    public static ArtifactRequest? ForMetadata(string project, DistributionFile file)
+    {
+        if (file.CoreMetadata is not { } hashes)
+        {
+            return null;
+        }
+
+        var sha256 = hashes.TryGetValue("sha256", out var digest) ? digest : null;
+        var source = new UriBuilder(file.Url) { Fragment = "" };
+        source.Path += MetadataSuffix;
+        var filename = file.Filename + MetadataSuffix;
+        return new(project, filename, source.Uri, StoreKeyOf(sha256, filename), sha256, null, "application/octet-stream");
+    }
+
+    // Content-addressed: a stored object under a digest's key is, by construction, the verified bytes.
+    private static string StoreKeyOf(string? sha256, string filename) =>
+        sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2]}/{sha256}/{filename}";
+}
 
 public enum FetchStatus
 {

@@ -127,8 +127,8 @@ internal sealed class ArtifactScrubJob(
             return (false, $"upstream project page unavailable ({lookup.Reason ?? lookup.Status.ToString()}); {Missing}");
         }
 
-        var isMetadata = artifact.Filename.EndsWith(".metadata", StringComparison.Ordinal);
-        var distribution = isMetadata ? artifact.Filename[..^".metadata".Length] : artifact.Filename;
+        var isMetadata = artifact.Filename.EndsWith(ArtifactRequest.MetadataSuffix, StringComparison.Ordinal);
+        var distribution = isMetadata ? artifact.Filename[..^ArtifactRequest.MetadataSuffix.Length] : artifact.Filename;
         if (!page.FilesByName.TryGetValue(distribution, out var file))
         {
             return (false, $"upstream no longer lists the file; {Missing}");
@@ -142,13 +142,9 @@ internal sealed class ArtifactScrubJob(
             return (false, $"upstream now lists sha256 {offered ?? "(none)"}, not the recorded one; {Missing}");
         }
 
-        var source = new UriBuilder(file.Url) { Fragment = "" };
-        if (isMetadata)
-        {
-            source.Path += ".metadata";
-        }
-
-        var request = new ArtifactRequest(artifact.Project, artifact.Filename, source.Uri, artifact.StorageKey, artifact.Sha256, isMetadata ? null : file.Size, "application/octet-stream");
+        // The same request a client's download makes, re-filling the recorded object under its recorded key.
+        var request = (isMetadata ? ArtifactRequest.ForMetadata(artifact.Project, file)! : ArtifactRequest.ForFile(artifact.Project, file))
+            with { StoreKey = artifact.StorageKey, ExpectedSha256 = artifact.Sha256 };
         var outcome = await fetcher.FetchAsync(request, client: null, cancellationToken);
         if (outcome.Status == FetchStatus.Failed)
         {

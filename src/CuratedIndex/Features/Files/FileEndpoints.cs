@@ -17,7 +17,6 @@ namespace CuratedIndex.Features.Files;
 /// </summary>
 public static class FileEndpoints
 {
-    private const string MetadataSuffix = ".metadata";
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     public static void MapFiles(this IEndpointRouteBuilder app) =>
@@ -50,8 +49,8 @@ public static class FileEndpoints
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid filename");
         }
 
-        var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
-        var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
+        var isMetadata = filename.EndsWith(ArtifactRequest.MetadataSuffix, StringComparison.Ordinal);
+        var distribution = isMetadata ? filename[..^ArtifactRequest.MetadataSuffix.Length] : filename;
 
         var curation = curations.Current;
         if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None).Visible)
@@ -78,7 +77,7 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        var request = isMetadata ? MetadataRequest(normalized, file) : FileRequest(normalized, file);
+        var request = isMetadata ? ArtifactRequest.ForMetadata(normalized, file) : ArtifactRequest.ForFile(normalized, file);
         if (request is null)
         {
             return PlainResults.NotFound();
@@ -106,44 +105,6 @@ public static class FileEndpoints
 
         return await ServeStoredAsync(store, request, context.Response) ?? PlainResults.BadGateway("the verified file is not in the store");
     }
-
-    private static ArtifactRequest FileRequest(string project, DistributionFile file)
-    {
-        var sha256 = file.Sha256;
-        return new ArtifactRequest(
-            project,
-            file.Filename,
-            new Uri(file.Url),
-            StoreKey(sha256, file.Filename),
-            sha256,
-            file.Size,
-            "application/octet-stream");
-    }
-
-    private static ArtifactRequest? MetadataRequest(string project, DistributionFile file)
-    {
-        // Serve .metadata only where upstream offers it (PROTOCOL.md F2).
-        if (file.CoreMetadata is not { } hashes)
-        {
-            return null;
-        }
-
-        var sha256 = hashes.TryGetValue("sha256", out var digest) ? digest : null;
-        var source = new UriBuilder(file.Url) { Fragment = "" };
-        source.Path += MetadataSuffix;
-        return new ArtifactRequest(
-            project,
-            file.Filename + MetadataSuffix,
-            source.Uri,
-            StoreKey(sha256, file.Filename + MetadataSuffix),
-            sha256,
-            null,
-            "application/octet-stream");
-    }
-
-    // Content-addressed: a stored object under a digest's key is, by construction, the verified bytes.
-    private static string StoreKey(string? sha256, string filename) =>
-        sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2]}/{sha256}/{filename}";
 
     /// <summary>A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored.</summary>
     private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpResponse response)

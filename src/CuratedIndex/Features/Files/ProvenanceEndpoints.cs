@@ -15,6 +15,9 @@ namespace CuratedIndex.Features.Files;
 /// </summary>
 public static class ProvenanceEndpoints
 {
+    // PyPI's value: provenance can gain attestations later.
+    private const string ProvenanceCacheControl = "max-age=600, public";
+
     public static void MapProvenance(this IEndpointRouteBuilder app) =>
         app.MapGet("/{env}/integrity/{project}/{version}/{filename}/provenance", ProvenanceAsync);
 
@@ -44,13 +47,8 @@ public static class ProvenanceEndpoints
 
         var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
-            || SimplePageRenderer.VersionOf(normalized, file.Filename) != version)
-        {
-            return Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
-        }
-
-        var facts = new UpstreamFacts(lookup.Value.Page.Status?.Status);
-        if (!curations.Current.Decide(environment, new DecisionSubject(normalized, version, filename), facts).Visible)
+            || SimplePageRenderer.VersionOf(normalized, file.Filename) != version
+            || !curations.Current.Decide(environment, new DecisionSubject(normalized, version, filename), new UpstreamFacts(lookup.Value.Page.Status?.Status)).Visible)
         {
             return Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
         }
@@ -61,7 +59,7 @@ public static class ProvenanceEndpoints
             return PlainResults.BadGateway($"provenance of '{filename}' points at a host that is not allowed ({source.Authority})");
         }
 
-        context.Response.Headers.CacheControl = "max-age=600, public";
+        context.Response.Headers.CacheControl = ProvenanceCacheControl;
         context.Response.Headers.Vary = "Accept";
         var error = await forwarder.SendAsync(context, $"{source.Scheme}://{source.Authority}", invoker.Invoker, ForwarderRequestConfig.Empty, new ProvenanceTransformer(source));
         return error == ForwarderError.None || context.Response.HasStarted
@@ -84,7 +82,7 @@ public static class ProvenanceEndpoints
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
             var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-            httpContext.Response.Headers.CacheControl = "max-age=600, public";
+            httpContext.Response.Headers.CacheControl = ProvenanceCacheControl;
             httpContext.Response.Headers.Remove("Set-Cookie");
             return copy;
         }

@@ -52,28 +52,31 @@ public sealed class RootIndexService(
         }
 
         var key = (environment.Name, format);
-        if (_rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path))
+        RenderedRoot? Current() =>
+            _rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path) ? hit.Root : null;
+
+        if (Current() is { } current)
         {
-            return (hit.Root, null);
+            return (current, null);
         }
 
         var gate = _renderGates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (_rendered.TryGetValue(key, out hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path))
+            if (Current() is { } rendered)
             {
-                return (hit.Root, null);
+                return (rendered, null);
             }
 
-            var rendered = await RenderAsync(root, environment, curation, format, urls, cancellationToken);
-            if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != rendered.Path)
+            var fresh = await RenderAsync(root, environment, curation, format, urls, cancellationToken);
+            if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != fresh.Path)
             {
                 File.Delete(previous.Root.Path);
             }
 
-            _rendered[key] = (root.Stamp, curation, rendered);
-            return (rendered, null);
+            _rendered[key] = (root.Stamp, curation, fresh);
+            return (fresh, null);
         }
         finally
         {

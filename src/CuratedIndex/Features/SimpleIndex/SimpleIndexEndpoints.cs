@@ -51,15 +51,7 @@ public static class SimpleIndexEndpoints
             return PlainResults.BadGateway(failure ?? "the project list is unavailable");
         }
 
-        var response = context.Response;
-        response.Headers.Vary = "Accept";
-        response.Headers.CacheControl = PageCacheControl;
-        if (root.LastSerial is { } serial)
-        {
-            response.Headers["X-PyPI-Last-Serial"] = serial.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        PlainResults.AddCors(response);
+        PlainResults.AddIndexHeaders(context.Response, PageCacheControl, root.LastSerial, negotiated: true);
         return Results.File(root.Path, SimpleMediaTypes.ContentType(format), entityTag: EntityTagHeaderValue.Parse(root.ETag));
     }
 
