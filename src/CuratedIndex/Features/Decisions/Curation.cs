@@ -18,7 +18,11 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
     /// block typosquats, so the others pay nothing for it.
     /// </summary>
     public Decision Decide(EnvironmentPolicy environment, DecisionSubject subject, UpstreamFacts facts) =>
-        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, SignalsFor(environment, subject.Project));
+        Decide(environment, subject, facts, SignalsFor(environment, subject.Project));
+
+    /// <summary>Decides with signals already computed, for callers that ask about one project many times (a page's files).</summary>
+    public Decision Decide(EnvironmentPolicy environment, DecisionSubject subject, UpstreamFacts facts, DecisionSignals signals) =>
+        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, signals);
 
     /// <summary>Approved by a policy file (<c>approve:</c>) or by a reviewer, in name order, each once.</summary>
     public IReadOnlyList<string> ApprovedProjects() =>
@@ -32,5 +36,9 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
     public TyposquatSignal? Typosquat(string project) => Screening?.Check(this, project);
 
     public DecisionSignals SignalsFor(EnvironmentPolicy environment, string project) =>
-        environment.Typosquat == TyposquatMode.Block && Typosquat(project) is { } finding ? new DecisionSignals(finding) : DecisionSignals.None;
+        environment.Typosquat == TyposquatMode.Block ? SignalsFor(environment, Typosquat(project)) : DecisionSignals.None;
+
+    /// <summary>The signals an environment decides with, given the project's typosquat finding (only block environments use it).</summary>
+    public static DecisionSignals SignalsFor(EnvironmentPolicy environment, TyposquatSignal? finding) =>
+        environment.Typosquat == TyposquatMode.Block && finding is not null ? new DecisionSignals(finding) : DecisionSignals.None;
 }

@@ -92,8 +92,9 @@ public static class JsonApiEndpoints
         serial = root["last_serial"] is JsonValue serialValue && serialValue.TryGetValue<long>(out var s) ? s : null;
         var status = root["info"]?["project_status"]?["status"]?.GetValue<string>();
         var facts = new UpstreamFacts(status);
+        var signals = curation.SignalsFor(environment, project);
         bool Visible(string? version) =>
-            curation.Decide(environment, new DecisionSubject(project, version), facts).Visible;
+            curation.Decide(environment, new DecisionSubject(project, version), facts, signals).Visible;
 
         var described = root["info"]?["version"]?.GetValue<string>();
         if (!Visible(null) || (described is not null && !Visible(described)))

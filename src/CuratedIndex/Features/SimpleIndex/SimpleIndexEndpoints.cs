@@ -92,7 +92,8 @@ public static class SimpleIndexEndpoints
 
         // The typosquat check is a few dictionary lookups; its finding is written once per name and imitated project.
         var typosquat = curation.Typosquat(normalized);
-        var decision = curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None);
+        var signals = Curation.SignalsFor(environment, typosquat);
+        var decision = curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None, signals);
         RenderedPage page;
         if (decision.Rule == DecisionRule.Internal)
         {
@@ -127,7 +128,7 @@ public static class SimpleIndexEndpoints
             }
 
             // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
-            decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status));
+            decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status), signals);
             if (decision.Rule == DecisionRule.NotApproved)
             {
                 // Not approved: the request is demand for a review, and the page names the review request.

@@ -41,7 +41,9 @@ public sealed class SimplePageRenderer(RenderCache cache)
     public static ProjectPage Filter(EnvironmentPolicy environment, Curation curation, ProjectPage page)
     {
         var facts = new UpstreamFacts(page.Status?.Status);
-        var projectDecision = curation.Decide(environment, new DecisionSubject(page.Name), facts);
+        // One typosquat check per page, not one per file.
+        var signals = curation.SignalsFor(environment, page.Name);
+        var projectDecision = curation.Decide(environment, new DecisionSubject(page.Name), facts, signals);
         if (!projectDecision.Visible)
         {
             return page with
@@ -56,7 +58,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
         foreach (var file in page.Files)
         {
             var version = VersionOf(page.Name, file.Filename);
-            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts).Visible)
+            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts, signals).Visible)
             {
                 kept.Add(file);
             }
