@@ -9,7 +9,8 @@ using CuratedIndex.Hosting;
 // (`--Section:Key=value`) are configuration, passed to the host untouched.
 var serve = new Command("serve", "Serve the index (the default).");
 var migrate = new Command("migrate", "Apply database migrations and exit.");
-var verify = new Command("verify", "Check the audit log's hash chain; exit 1 naming the first broken record.");
+var expectedHead = new Option<string>("--head") { Description = "A head hash printed by an earlier verify: also fail when that record is gone (records cut from the end)." };
+var verify = new Command("verify", "Check the audit log's hash chain; exit 1 naming the first broken record.") { expectedHead };
 var audit = new Command("audit", "The audit log.") { verify };
 var userName = new Argument<string>("user-name") { Description = "The account's user name." };
 var role = new Option<string>("--role") { Description = "viewer, reviewer or admin.", Required = true };
@@ -35,10 +36,11 @@ migrate.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.Migrate
 verify.SetAction((result, ct) => RunAsync(HostArgs(result), Preparation.None, async (app, token) =>
 {
     await using var scope = app.Services.CreateAsyncScope();
-    var (count, broken) = await AuditLog.VerifyAsync(scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>(), token);
+    var db = scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>();
+    var (count, broken, head) = await AuditLog.VerifyAsync(db, token, result.GetValue(expectedHead));
     if (broken is null)
     {
-        Console.WriteLine($"audit chain intact: {count} records");
+        Console.WriteLine(head is null ? $"audit chain intact: {count} records" : $"audit chain intact: {count} records; head record {head.Id} hash {head.Hash}");
         return 0;
     }
 

@@ -14,7 +14,7 @@ internal static class Quality
 {
     private static readonly double[] Thresholds = [0.45, 0.5, TyposquatDetector.DefaultThreshold, 0.6, 0.65, 0.7];
 
-    public static int Run(bool verbose)
+    public static int Run(string labelledPath, bool verbose)
     {
         var clock = Stopwatch.StartNew();
         var corpus = TyposquatCorpus.Load(Paths.Corpus);
@@ -25,7 +25,7 @@ internal static class Quality
         var everything = new TyposquatDetector(corpus, threshold: 0.0001);
 
         // 1. Recall: a pair counts when a finding names the imitated project.
-        var pairs = File.ReadLines(Paths.Labelled).Skip(1).Select(l => l.Split('\t')).Where(f => f.Length >= 2).ToList();
+        var pairs = File.ReadLines(labelledPath).Skip(1).Select(l => l.Split('\t')).Where(f => f.Length >= 2).ToList();
         var labelledScores = new List<double>();
         foreach (var pair in pairs)
         {

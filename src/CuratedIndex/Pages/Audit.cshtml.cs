@@ -20,12 +20,15 @@ internal sealed class AuditModel(CuratedIndexDbContext db) : PageModel
 
     public AuditBreak? Break { get; private set; }
 
+    /// <summary>The newest record: its hash, kept outside the database, detects records cut from the end later.</summary>
+    public AuditHead? Head { get; private set; }
+
     public int PageCount => (int)Math.Max(1, (Count + PageSize - 1) / PageSize);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         // Verification reads the whole chain: the only way to know it is intact. The page itself reads one page.
-        (Count, Break) = await AuditLog.VerifyAsync(db, cancellationToken);
+        (Count, Break, Head) = await AuditLog.VerifyAsync(db, cancellationToken);
         PageNumber = Math.Clamp(PageNumber, 1, PageCount);
         Records = await db.AuditRecords.AsNoTracking().OrderByDescending(r => r.Id)
             .Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);

@@ -32,9 +32,16 @@ public static class AuditApi
         });
     }
 
-    private static async Task<IResult> VerifyAsync(CuratedIndexDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> VerifyAsync(CuratedIndexDbContext db, string? head, CancellationToken cancellationToken)
     {
-        var (count, broken) = await AuditLog.VerifyAsync(db, cancellationToken);
-        return Results.Ok(new { intact = broken is null, records = count, firstBrokenRecord = broken?.RecordId, problem = broken?.Problem });
+        var result = await AuditLog.VerifyAsync(db, cancellationToken, head);
+        return Results.Ok(new
+        {
+            intact = result.Break is null,
+            records = result.Count,
+            firstBrokenRecord = result.Break?.RecordId,
+            problem = result.Break?.Problem,
+            head = result.Head is { } h ? new { id = h.Id, hash = h.Hash } : null,
+        });
     }
 }

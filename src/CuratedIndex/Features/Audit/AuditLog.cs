@@ -94,10 +94,26 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider clock)
         }
     }
 
-    /// <summary>Reads the whole log in id order and checks the chain.</summary>
-    public static async Task<(long Count, AuditBreak? Break)> VerifyAsync(CuratedIndexDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole log in id order and checks the chain. With <paramref name="expectedHead"/> (a head hash kept
+    /// elsewhere earlier) it also checks that the record with that hash is still there: the chain alone cannot tell
+    /// when records were cut from its end.
+    /// </summary>
+    public static async Task<AuditVerification> VerifyAsync(CuratedIndexDbContext db, CancellationToken cancellationToken, string? expectedHead = null)
     {
         var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken);
-        return (records.Count, AuditChain.Verify(records));
+        var broken = AuditChain.Verify(records);
+        if (broken is null && expectedHead is { Length: > 0 } && !records.Any(r => string.Equals(r.Hash, expectedHead, StringComparison.OrdinalIgnoreCase)))
+        {
+            broken = new AuditBreak(records.Count == 0 ? 0 : records[^1].Id + 1, $"no record has the head hash {expectedHead} kept earlier: records were removed from the end of the log");
+        }
+
+        return new AuditVerification(records.Count, broken, records.Count == 0 ? null : new AuditHead(records[^1].Id, records[^1].Hash));
     }
 }
+
+/// <summary>The newest record of the log: keep its hash outside the database to detect later truncation.</summary>
+public sealed record AuditHead(long Id, string Hash);
+
+/// <summary>What a check of the whole log found: how many records, the first break if any, and the head.</summary>
+public sealed record AuditVerification(long Count, AuditBreak? Break, AuditHead? Head);

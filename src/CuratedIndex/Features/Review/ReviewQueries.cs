@@ -1,4 +1,5 @@
 using CuratedIndex.Data;
+using CuratedIndex.Protocol;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Review;
@@ -47,7 +48,8 @@ public static class ReviewQueries
 
         if (query.Search is { Length: > 0 } search)
         {
-            var normalized = search.Trim().ToLowerInvariant().Replace('_', '-').Replace('.', '-');
+            // PEP 503 normalization of the search text, so "A__b" finds "a-b" the way the index does.
+            var normalized = ProjectName.Normalize(search.Trim());
             requests = requests.Where(r => r.Project.Contains(normalized));
         }
 

@@ -173,6 +173,32 @@ public abstract class AuditIntegrationTests
     }
 
     [Fact]
+    public async Task RecordsCutFromTheEnd_WithTriggersDropped_AreFoundByTheHeadHashKeptEarlier()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+        await MakeFourRecordsAsync(proxy);
+        var before = await proxy.GetJsonAsync("api/v1/audit/verify");
+        var head = before["head"]!["hash"].Text();
+        Assert.Equal(5, before["head"]!["id"].Number());
+        var intact = await RunAuditVerifyAsync(proxy, "--head", head);
+        Assert.True(intact.ExitCode == 0, intact.Describe());
+        Assert.Contains($"head record 5 hash {head}", intact.StandardOutput, StringComparison.Ordinal);
+
+        await DropAuditTriggersAsync(proxy);
+        await ExecuteAsync(proxy, "DELETE FROM audit_records WHERE id >= 4");
+
+        // The shortened chain is still a valid chain; only the head kept outside the database shows the cut.
+        Assert.True((await proxy.GetJsonAsync("api/v1/audit/verify"))["intact"]!.GetValue<bool>());
+        var withHead = await proxy.GetJsonAsync($"api/v1/audit/verify?head={head}");
+        Assert.False(withHead["intact"]!.GetValue<bool>());
+        Assert.Contains("removed from the end", withHead["problem"].Text(), StringComparison.Ordinal);
+        var cli = await RunAuditVerifyAsync(proxy, "--head", head);
+        Assert.True(cli.ExitCode == 1, cli.Describe());
+        Assert.Contains($"no record has the head hash {head}", cli.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeletedMiddleRecord_WithTriggersDropped_IsNamedByVerify()
     {
         await using var servers = await StartAsync();
