@@ -16,6 +16,11 @@ internal static class NameForms
     // A core shorter than this is a syllable, not a name: "py" + "ml" is no imitation of "ml".
     private const int MinimumCoreLength = 3;
 
+    // Words that present a name as another build of the same project ("sympy-dev", "fake-useragent-ex"). Legitimate
+    // projects seldom take a popular name plus one of these; "nightly", "core", "lite", "plus" and "x" are left out
+    // because big projects publish their own builds and parts under them (keras-nightly, pydantic-core).
+    private static readonly string[] ReleaseWords = ["dev", "ex", "new", "latest", "official", "fixed", "update", "updated", "beta"];
+
     /// <summary>The name without separators: "setup-tools" and "setuptools" share it.</summary>
     public static string SeparatorFree(string name) => name.Contains('-', StringComparison.Ordinal) ? name.Replace("-", "", StringComparison.Ordinal) : name;
 
@@ -92,6 +97,28 @@ internal static class NameForms
         }
 
         return core.Length == name.Length ? name : core.ToString();
+    }
+
+    /// <summary>
+    /// The name without a trailing release word and the version digits before it, or null when it has none:
+    /// "sympy-dev" gives "sympy", "pytz3-dev" gives "pytz3" and then, through <paramref name="withoutDigits"/>, "pytz".
+    /// The word must stand alone after a separator: "pyradex" is not "pyrad" plus "ex".
+    /// </summary>
+    public static string? WithoutReleaseWord(string name, out string? withoutDigits, out string? word)
+    {
+        withoutDigits = null;
+        word = null;
+        var separator = name.LastIndexOf('-');
+        if (separator <= 0 || Array.IndexOf(ReleaseWords, name[(separator + 1)..]) < 0)
+        {
+            return null;
+        }
+
+        word = name[(separator + 1)..];
+        var stripped = name[..separator];
+        var trimmed = stripped.TrimEnd("0123456789".ToCharArray()).TrimEnd('-');
+        withoutDigits = trimmed.Length > 0 && trimmed.Length != stripped.Length ? trimmed : null;
+        return stripped;
     }
 
     /// <summary>The words of a name with separators in sorted order, or null for a one-word name: "nmap-python" and "python-nmap" share it.</summary>

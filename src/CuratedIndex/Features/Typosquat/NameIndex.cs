@@ -43,7 +43,8 @@ internal sealed class NameIndex
     private const int MinimumEditLength = 4;
     private const int MinimumCoreEditLength = TyposquatDetector.Weights.AffixTypoMinimumCore;
 
-    private readonly HashSet<string> _exact;
+    private readonly Dictionary<string, int> _exact = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _nameWords = new(StringComparer.Ordinal);
     private readonly MultiMap _separatorFree = new();
     private readonly MultiMap _canonical = new();
     private readonly MultiMap _core = new();
@@ -54,11 +55,12 @@ internal sealed class NameIndex
     private NameIndex(Target[] targets)
     {
         Targets = targets;
-        _exact = new HashSet<string>(targets.Select(t => t.Name), StringComparer.Ordinal);
         Span<char> scratch = stackalloc char[256];
         for (var id = 0; id < targets.Length; id++)
         {
             var target = targets[id];
+            _exact.TryAdd(target.Name, id);
+            _nameWords.UnionWith(target.Name.Split('-'));
             _separatorFree.Add(target.SeparatorFree, id);
             _canonical.Add(target.Canonical, id);
             _core.Add(target.Core, id);
@@ -84,7 +86,16 @@ internal sealed class NameIndex
     public static NameIndex Build(IEnumerable<PopularProject> projects) =>
         new(projects.DistinctBy(p => p.Name).Select(p => new Target(p.Name, p.Rank)).ToArray());
 
-    public bool Contains(string normalizedName) => _exact.Contains(normalizedName);
+    public bool Contains(string normalizedName) => _exact.ContainsKey(normalizedName);
+
+    /// <summary>The target named exactly <paramref name="normalizedName"/>, or null.</summary>
+    public Target? Find(string normalizedName) => _exact.TryGetValue(normalizedName, out var id) ? Targets[id] : null;
+
+    /// <summary>True when <paramref name="word"/> is a word of some target's name ("requests", "toolbelt", "django").</summary>
+    public bool IsKnownWord(string word) => _nameWords.Contains(word);
+
+    /// <summary>Adds every target whose separator-free name is within edit distance 1 of <paramref name="word"/> (or equal to it).</summary>
+    public void FindWithinOneEdit(string word, ref TargetSet set) => CollectWithDeletions(_deletions, word, ref set);
 
     /// <summary>Adds every target that shares a form with <paramref name="candidate"/> or is within edit distance 1 of one.</summary>
     public void FindCandidates(Forms candidate, ref TargetSet set)

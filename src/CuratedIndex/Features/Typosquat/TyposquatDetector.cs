@@ -76,6 +76,8 @@ internal sealed class TyposquatDetector
         List<TyposquatFinding>? findings = null;
         Collect(_organization, candidate, exclude, ref findings);
         Collect(_corpus, candidate, exclude, ref findings);
+        CollectComposites(_organization, name, exclude, ref findings);
+        CollectComposites(_corpus, name, exclude, ref findings);
         if (findings is null)
         {
             return [];
@@ -117,6 +119,60 @@ internal sealed class TyposquatDetector
         }
     }
 
+    // Likenesses of a whole name inside a longer one, which the edit index cannot see: a popular name presented as a
+    // build of itself ("sympy-dev", "pytz3-dev"), and a misspelled popular name as one word ("matplitlib-terminal").
+    private void CollectComposites(NameIndex index, string name, string? exclude, ref List<TyposquatFinding>? findings)
+    {
+        if (NameForms.WithoutReleaseWord(name, out var withoutDigits, out var word) is { } stripped
+            && (index.Find(stripped) ?? (withoutDigits is null ? null : index.Find(withoutDigits))) is { } released
+            && released.Name != exclude)
+        {
+            Add(name, released, TyposquatKind.ReleaseWord, Weights.ReleaseWord, $"'-{word}' added as if it were a build of {Describe(released)}", ref findings);
+        }
+
+        if (!name.Contains('-', StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Span<int> buffer = stackalloc int[16];
+        foreach (var part in name.Split('-'))
+        {
+            if (part.Length < Weights.MisspelledWordMinimumLength || index.IsKnownWord(part))
+            {
+                continue;
+            }
+
+            // Sixteen names within one edit of a nine-letter word is far more than any real corpus has; more are not scored.
+            var targets = new TargetSet(buffer);
+            index.FindWithinOneEdit(part, ref targets);
+            foreach (var id in targets.Items)
+            {
+                var target = index.Targets[id];
+                if (target.Name == exclude || target.Name.Contains('-', StringComparison.Ordinal) || target.Rank > Weights.MisspelledWordMaximumRank
+                    || DamerauLevenshtein.Distance(part, target.Name, 1) != 1)
+                {
+                    continue;
+                }
+
+                var (kind, description, _) = ClassifyEdit(part, target);
+                if (kind is not (TyposquatKind.TrailingLetter or TyposquatKind.DigitForDigit))
+                {
+                    Add(name, target, TyposquatKind.MisspelledWord, Weights.MisspelledWord, $"the word '{part}' is {Describe(target)} misspelled ({description})", ref findings);
+                }
+            }
+        }
+    }
+
+    private void Add(string name, Target target, TyposquatKind kind, double weight, string reason, ref List<TyposquatFinding>? findings)
+    {
+        var score = Math.Round(weight * Popularity(target.Rank), 3);
+        if (score >= Threshold)
+        {
+            (findings ??= []).Add(new TyposquatFinding(name, target.Name, target.Rank == 0 ? null : target.Rank, score, kind, [reason]));
+        }
+    }
+
     private void AddIfFlagged(Target target, Forms candidate, string? exclude, ref List<TyposquatFinding>? findings)
     {
         if (target.Name == exclude || target.Name == candidate.Name)
@@ -147,7 +203,7 @@ internal sealed class TyposquatDetector
             }
         }
 
-        var of = target.Rank == 0 ? $"'{target.Name}' (organization name)" : $"'{target.Name}' (rank {target.Rank.ToString(CultureInfo.InvariantCulture)})";
+        var of = Describe(target);
         if (candidate.SeparatorFree == target.SeparatorFree)
         {
             Consider(TyposquatKind.Separator, Weights.Separator * LengthFactor(target.SeparatorFree.Length), $"same letters as {of} with different separators");
@@ -198,6 +254,9 @@ internal sealed class TyposquatDetector
 
         return best is { } kind2 ? new TyposquatFinding(candidate.Name, target.Name, target.Rank == 0 ? null : target.Rank, Math.Round(bestScore, 3), kind2, reasons) : null;
     }
+
+    private static string Describe(Target target) =>
+        target.Rank == 0 ? $"'{target.Name}' (organization name)" : $"'{target.Name}' (rank {target.Rank.ToString(CultureInfo.InvariantCulture)})";
 
     // True when b is a with two neighbouring characters swapped ("openvc" and "opencv").
     private static bool IsAdjacentSwap(string a, string b)
@@ -337,6 +396,13 @@ internal sealed class TyposquatDetector
         public const double AffixAndSwap = 0.9;
         public const double PopularityDecay = 0.1;
         public const int AffixTypoMinimumCore = 5;
+        public const double ReleaseWord = 0.9;
+        public const double MisspelledWord = 0.85;
+
+        // One edit inside a short word of a longer name makes another ordinary word ("weather" from "leather"): only
+        // long words, and only the most imitated projects, are looked for inside names.
+        public const int MisspelledWordMinimumLength = 9;
+        public const int MisspelledWordMaximumRank = 500;
 
         public static double For(TyposquatKind kind) => kind switch
         {

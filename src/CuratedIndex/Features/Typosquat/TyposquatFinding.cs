@@ -19,6 +19,8 @@ internal enum TyposquatKind
     AffixSwapped,
     AffixAdded,
     AffixAndTypo,
+    ReleaseWord,
+    MisspelledWord,
 }
 
 /// <summary>

@@ -113,6 +113,8 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
         TyposquatKind.LeadingLetter => "leading-letter",
         TyposquatKind.AffixSwapped => "affix-swapped",
         TyposquatKind.AffixAdded => "affix-added",
+        TyposquatKind.ReleaseWord => "release-word",
+        TyposquatKind.MisspelledWord => "misspelled-word",
         _ => "affix-and-typo",
     };
 

@@ -41,6 +41,53 @@ public class TyposquatDetectorTests
         Assert.Contains(finding.Reasons, r => r.Contains($"'{imitated}'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("sympy-dev", "sympy")]
+    [InlineData("pytz3-dev", "pytz")]
+    [InlineData("fake-useragent-ex", "fake-useragent")]
+    [InlineData("requests-official", "requests")]
+    public void CheckAll_PopularNameWithReleaseWord_IsReleaseWordFinding(string name, string imitated)
+    {
+        var detector = new TyposquatDetector(TyposquatCorpus.From([new("sympy", 264), new("pytz", 27), new("fake-useragent", 1164), new("requests", 6)]));
+
+        var finding = detector.CheckAll(name).SingleOrDefault(f => f.Imitated == imitated);
+
+        Assert.NotNull(finding);
+        Assert.Equal(TyposquatKind.ReleaseWord, finding.Kind);
+        Assert.StartsWith($"'-{name[(name.LastIndexOf('-') + 1)..]}' added as if it were a build of '{imitated}'", finding.Reasons.Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("pyradex")] // "ex" only counts as a separate word
+    [InlineData("sympy-nightly")] // projects publish their own nightly builds
+    [InlineData("sympy-devtools")]
+    public void CheckAll_ReleaseWordLookalikes_NotReleaseWordFindings(string name)
+    {
+        var detector = new TyposquatDetector(TyposquatCorpus.From([new("sympy", 264), new("pyrad", 5000)]));
+
+        Assert.DoesNotContain(detector.CheckAll(name), f => f.Kind == TyposquatKind.ReleaseWord);
+    }
+
+    [Fact]
+    public void CheckAll_MisspelledPopularNameAsOneWord_IsMisspelledWordFinding()
+    {
+        var finding = Detector.CheckAll("matplitlib-terminal").SingleOrDefault(f => f.Imitated == "matplotlib");
+
+        Assert.NotNull(finding);
+        Assert.Equal(TyposquatKind.MisspelledWord, finding.Kind);
+        Assert.Equal("the word 'matplitlib' is 'matplotlib' (rank 169) misspelled ('o' replaced by its keyboard neighbour 'i')", finding.Reasons.Single());
+    }
+
+    [Theory]
+    [InlineData("matplotlib-terminal")] // the right spelling: a plugin's name, not a typo
+    [InlineData("terminal-matplotlibs")] // a plural says little
+    [InlineData("acquisitian-tools")] // rank 9,359: too far down the list to look for inside names
+    [InlineData("reqests-cli")] // a word shorter than nine letters
+    public void CheckAll_WordsThatAreNotMisspelledPopularNames_NoMisspelledWordFinding(string name)
+    {
+        Assert.DoesNotContain(Detector.CheckAll(name), f => f.Kind == TyposquatKind.MisspelledWord);
+    }
+
     [Fact]
     public void CheckAll_AffixChangedAndLettersSwapped_ScoresAboveOtherAffixTypos()
     {

@@ -5,10 +5,13 @@ namespace CuratedIndex.Tests.Features.Typosquat;
 /// <summary>The labelled set of real typosquats (Fixtures/typosquats) against the shipped corpus.</summary>
 public class TyposquatQualityTests
 {
-    // The issue's target is 0.9. The detector reaches 32 of 39 (0.82) at the default threshold while it keeps the
-    // false-positive rates near their targets (README, "Typosquat detection"); this floor guards against regressions
-    // and is to be raised to 0.9 when the detector gets there, never lowered to make a change pass.
-    private const double RecallFloor = 0.82;
+    // The issue's target is 0.9; the detector is not there (README, "Typosquat detection"). These floors are the
+    // measured values and guard against regressions: raise them with the detector, never lower them to make a change
+    // pass. The first 39 pairs were collected first (32 found); 18 more from a second, blind collection brought the set
+    // to 57 (41 found, 0.719).
+    private const double FirstCollectionFloor = 0.82;
+    private const int FirstCollectionSize = 39;
+    private const double RecallFloor = 0.71;
 
     [Fact]
     public void CheckAll_LabelledTyposquats_RecallAtLeastFloor()
@@ -18,10 +21,13 @@ public class TyposquatQualityTests
             .Skip(1)
             .Select(l => l.Split('\t'))
             .ToList();
-        var missed = pairs.Where(p => !detector.CheckAll(p[0]).Any(f => f.Imitated == p[1])).Select(p => $"{p[0]} -> {p[1]}").ToList();
+        var found = pairs.Select(p => detector.CheckAll(p[0]).Any(f => f.Imitated == p[1])).ToList();
+        string Missed(int count) => string.Join(", ", pairs.Take(count).Where((_, i) => !found[i]).Select(p => $"{p[0]} -> {p[1]}"));
 
-        var recall = 1.0 - ((double)missed.Count / pairs.Count);
-        Assert.True(pairs.Count >= 30, $"labelled set has only {pairs.Count} pairs");
-        Assert.True(recall >= RecallFloor, $"recall {recall:P1}; missed: {string.Join(", ", missed)}");
+        var recall = (double)found.Count(f => f) / pairs.Count;
+        var firstRecall = (double)found.Take(FirstCollectionSize).Count(f => f) / FirstCollectionSize;
+        Assert.True(pairs.Count >= 57, $"labelled set has only {pairs.Count} pairs");
+        Assert.True(firstRecall >= FirstCollectionFloor, $"recall on the first {FirstCollectionSize} pairs {firstRecall:P1}; missed: {Missed(FirstCollectionSize)}");
+        Assert.True(recall >= RecallFloor, $"recall {recall:P1}; missed: {Missed(pairs.Count)}");
     }
 }
