@@ -66,6 +66,9 @@ public sealed class FakePyPI : IAsyncDisposable
     /// <summary>PEP 792 status per project (normalized name); "active" when absent. A quarantined project lists no files, as on PyPI.</summary>
     public ConcurrentDictionary<string, string> ProjectStatus { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>JSON API <c>info</c> fields per project (normalized name) that replace the defaults (summary, project_urls, …).</summary>
+    public ConcurrentDictionary<string, JsonObject> ProjectInfo { get; } = new(StringComparer.Ordinal);
+
     public static async Task<FakePyPI> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -301,7 +304,7 @@ public sealed class FakePyPI : IAsyncDisposable
         var latest = files.Select(VersionOf).Max(v => Pep440Version.Parse(v!))!.ToString();
         var body = new JsonObject
         {
-            ["info"] = new JsonObject { ["name"] = project, ["version"] = latest, ["summary"] = "fixture" },
+            ["info"] = Info(project, latest),
             ["last_serial"] = Serial,
             ["releases"] = releases,
             ["urls"] = releases[latest]!.DeepClone(),
@@ -309,6 +312,20 @@ public sealed class FakePyPI : IAsyncDisposable
         };
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body.ToJsonString(new JsonSerializerOptions()));
+    }
+
+    private JsonObject Info(string project, string latest)
+    {
+        var info = new JsonObject { ["name"] = project, ["version"] = latest, ["summary"] = $"fixture project {project}" };
+        if (ProjectInfo.TryGetValue(project, out var fields))
+        {
+            foreach (var (key, value) in fields)
+            {
+                info[key] = value?.DeepClone();
+            }
+        }
+
+        return info;
     }
 
     private static string? VersionOf(FakeFile file) =>

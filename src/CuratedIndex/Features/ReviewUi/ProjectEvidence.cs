@@ -114,6 +114,11 @@ public sealed class EvidenceReader(JsonApiCache jsonApi, ProjectPageCache pages,
             findings = [];
         }
 
+        if (findings.Count > 0 && json is { Status: LookupStatus.Found })
+        {
+            findings = await CompareWithImitatedAsync(info, findings);
+        }
+
         return new ProjectEvidence(
             project,
             found,
@@ -131,6 +136,27 @@ public sealed class EvidenceReader(JsonApiCache jsonApi, ProjectPageCache pages,
             findings,
             notes);
 
+        // A lookalike that copies the imitated project's summary or points at its repository ("starjacking") is the
+        // evidence a name alone cannot give: legitimate siblings describe themselves and link to their own code.
+        async Task<IReadOnlyList<TyposquatFinding>> CompareWithImitatedAsync(Info candidate, IReadOnlyList<TyposquatFinding> found)
+        {
+            var compared = new List<TyposquatFinding>(found.Count);
+            foreach (var finding in found)
+            {
+                if (compared.Count >= MaxComparedFindings
+                    || await Fetch(() => jsonApi.GetAsync(finding.SimilarTo, cancellationToken)) is not { Status: LookupStatus.Found, Value: { } imitatedDocument })
+                {
+                    compared.Add(finding);
+                    continue;
+                }
+
+                var imitated = ReadJson(imitatedDocument.Body, []);
+                compared.Add(finding with { Copied = Shared(candidate, imitated, finding.SimilarTo) });
+            }
+
+            return compared;
+        }
+
         async Task<DocumentLookup<T>?> Fetch<T>(Func<Task<DocumentLookup<T>>> get)
             where T : class
         {
@@ -145,6 +171,51 @@ public sealed class EvidenceReader(JsonApiCache jsonApi, ProjectPageCache pages,
                 return null;
             }
         }
+    }
+
+    // Each comparison reads one more JSON API document (cached like any other); the page shows the first few findings' comparisons.
+    private const int MaxComparedFindings = 3;
+
+    // Hosts whose bare address says nothing about which project a link belongs to.
+    private static readonly HashSet<string> SharedHosts = new(StringComparer.Ordinal) { "github.com", "gitlab.com", "bitbucket.org", "pypi.org", "python.org" };
+
+    /// <summary>What the candidate's metadata shares with the imitated project's: the same summary, links to the same pages.</summary>
+    private static List<string> Shared(Info candidate, Info imitated, string imitatedName)
+    {
+        var shared = new List<string>();
+        if (candidate.Summary is { } summary && imitated.Summary is { } original && Collapse(summary) == Collapse(original))
+        {
+            shared.Add($"the same summary as '{imitatedName}': \"{summary}\"");
+        }
+
+        var imitatedLinks = imitated.Links.Select(LinkKey).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var link in candidate.Links.DistinctBy(LinkKey))
+        {
+            if (LinkKey(link) is { } key && imitatedLinks.Contains(key))
+            {
+                shared.Add($"its link '{link.Label}' ({link.Text}) is also a link of '{imitatedName}'");
+            }
+        }
+
+        return shared;
+    }
+
+    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+
+    // Host without "www." plus path without a trailing "/" or ".git", lower-cased: "https://GitHub.com/a/b.git" and
+    // "http://github.com/a/b/" are one repository. Links to a bare shared host are not compared.
+    private static string? LinkKey(UpstreamLink link)
+    {
+        if (link.Href is null || !Uri.TryCreate(link.Href, UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+
+        var host = uri.Host.StartsWith("www.", StringComparison.OrdinalIgnoreCase) ? uri.Host[4..] : uri.Host;
+        var path = uri.AbsolutePath.TrimEnd('/');
+        path = path.EndsWith(".git", StringComparison.OrdinalIgnoreCase) ? path[..^4] : path;
+        host = host.ToLowerInvariant();
+        return path.Length == 0 && SharedHosts.Contains(host) ? null : (host + path).ToLowerInvariant();
     }
 
     internal static string Clip(string text, int max) => text.Length <= max ? text : text[..max] + "…";

@@ -3,8 +3,14 @@ using CuratedIndex.Features.Typosquat;
 
 namespace CuratedIndex.Features.ReviewUi;
 
-/// <summary>One reason to suspect a project imitates another (e.g. an edit distance of 1 to a popular name).</summary>
-public sealed record TyposquatFinding(string SimilarTo, string Kind, string Detail);
+/// <summary>
+/// One reason to suspect a project imitates another (e.g. an edit distance of 1 to a popular name). <see cref="Copied"/>
+/// says what the project's upstream metadata shares with the imitated project's (its summary, its repository link).
+/// </summary>
+public sealed record TyposquatFinding(string SimilarTo, string Kind, string Detail, IReadOnlyList<string>? Copied = null)
+{
+    public IReadOnlyList<string> CopiedFromImitated => Copied ?? [];
+}
 
 /// <summary>
 /// The typosquat findings the project page shows: the detector's, against the popular corpus and the organization's

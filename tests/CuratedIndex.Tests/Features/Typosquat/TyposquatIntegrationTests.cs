@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
@@ -76,6 +77,44 @@ public abstract class TyposquatIntegrationTests
         Assert.Equal(Lookalike, rows[0].GetAttribute("data-project"));
         Assert.NotNull(rows[0].QuerySelector(".risk"));
         Assert.Null(rows[1].QuerySelector(".risk"));
+    }
+
+    [Fact]
+    public async Task Lookalike_CopyingTheImitatedSummaryAndRepository_ProjectPageSaysSo_AndALookalikeWithItsOwnDoesNot()
+    {
+        await using var servers = await StartAsync();
+        var upstream = servers.Upstream;
+        upstream.AddFile("colorama", "colorama-0.4.6.tar.gz", Encoding.UTF8.GetBytes("the real colorama"));
+        upstream.AddFile("colorana", "colorana-1.0.tar.gz", Encoding.UTF8.GetBytes("an unlucky name"));
+        upstream.ProjectInfo["colorama"] = new JsonObject
+        {
+            ["summary"] = "Cross-platform colored terminal text.",
+            ["project_urls"] = new JsonObject { ["Homepage"] = "https://github.com/tartley/colorama", ["Issues"] = "https://github.com/" },
+        };
+        upstream.ProjectInfo[Lookalike] = new JsonObject
+        {
+            ["summary"] = " Cross-platform  colored terminal TEXT. ",
+            ["project_urls"] = new JsonObject { ["Source"] = "http://www.github.com/tartley/colorama.git", ["Bugs"] = "https://github.com" },
+        };
+        upstream.ProjectInfo["colorana"] = new JsonObject
+        {
+            ["summary"] = "Colour names for plotting.",
+            ["project_urls"] = new JsonObject { ["Source"] = "https://github.com/someone/colorana" },
+        };
+
+        using var session = await SignedInAsync(servers.Proxy);
+        var (_, copying, _) = await session.GetAsync($"ui/projects/{Lookalike}");
+        var (_, own, _) = await session.GetAsync("ui/projects/colorana");
+
+        var shared = copying.QuerySelectorAll("#typosquats .copied-from-imitated li").Select(li => li.TextContent.Trim()).ToList();
+        Assert.Equal(
+            [
+                "Shares with the imitated project: the same summary as 'colorama': \"Cross-platform  colored terminal TEXT.\"",
+                "Shares with the imitated project: its link 'Source' (http://www.github.com/tartley/colorama.git) is also a link of 'colorama'",
+            ],
+            shared);
+        Assert.Contains("colorama", Assert.Single(own.QuerySelectorAll("#typosquats .typosquat-finding")).TextContent, StringComparison.Ordinal);
+        Assert.Empty(own.QuerySelectorAll("#typosquats .copied-from-imitated li"));
     }
 
     [Fact]
