@@ -44,7 +44,8 @@ public sealed class UpstreamNameScreening(
         {
             var path = SnapshotPath();
             var previous = NameSnapshot.CountOf(path);
-            var (hashes, count) = await NameSnapshot.HashAllAsync(listing.NamesAsync(cancellationToken), previous < 0 ? 1024 : previous + (previous / 64) + 1024);
+            // Sized from the previous list so that the one array is allocated once (886,000 names: 7 MB).
+            var (hashes, count) = await NameSnapshot.HashAllAsync(listing.NamesAsync(cancellationToken), previous < 0 ? 1 << 20 : previous + (previous / 64) + 1024);
             if (previous < 0)
             {
                 NameSnapshot.Write(path, hashes.AsSpan(0, count));
