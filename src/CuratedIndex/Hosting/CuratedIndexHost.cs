@@ -100,6 +100,7 @@ public static class CuratedIndexHost
         builder.AddCuratedIndexJobs();
         builder.Services.AddArtifactScrubbing();
         builder.Services.AddUpstreamWatch();
+        builder.Services.AddUpstreamNameScreening();
 
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {

@@ -1,17 +1,40 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Typosquat;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Pages;
 
-/// <summary>Incidents a person must look at (dependency confusion, hash mismatches), newest first.</summary>
-internal sealed class AlertsModel(CuratedIndexDbContext db) : PageModel
+/// <summary>A typosquat finding for a name no one has asked for yet; <see cref="ImitatesOrganization"/> when it imitates an approved or internal name.</summary>
+internal sealed record LookalikeAlert(StoredTyposquatFinding Finding, bool ImitatesOrganization);
+
+/// <summary>
+/// Incidents a person must look at (dependency confusion, hash mismatches), newest first; and typosquat findings for names
+/// without a review request (new upstream names, requests in passthrough environments), those imitating the organization's
+/// own names first.
+/// </summary>
+internal sealed class AlertsModel(CuratedIndexDbContext db, CurationStore curations) : PageModel
 {
     public const int Limit = 200;
 
     public IReadOnlyList<Incident> Incidents { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+    public IReadOnlyList<LookalikeAlert> Lookalikes { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
         // By id: ids grow with time, and SQLite cannot order by a DateTimeOffset column.
         Incidents = await db.Incidents.AsNoTracking().OrderByDescending(i => i.Id).Take(Limit).ToListAsync(cancellationToken);
+        var findings = await db.TyposquatFindings.AsNoTracking()
+            .Where(f => !db.ReviewRequests.Any(r => r.Project == f.Project))
+            .OrderByDescending(f => f.Id)
+            .Take(Limit)
+            .ToListAsync(cancellationToken);
+        var curation = curations.Current;
+        Lookalikes = findings
+            .Select(f => new LookalikeAlert(f, TyposquatScreening.IsOrganizationName(curation, f.Imitated)))
+            .OrderByDescending(a => a.ImitatesOrganization)
+            .ToList();
+    }
 }

@@ -2,6 +2,7 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
@@ -32,7 +33,8 @@ public static class FileEndpoints
         IndexAccess access,
         ProjectPageCache pages,
         ArtifactFetcher fetcher,
-        IArtifactStore store)
+        IArtifactStore store,
+        TyposquatScreening typosquats)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
@@ -52,9 +54,13 @@ public static class FileEndpoints
         var isMetadata = filename.EndsWith(ArtifactRequest.MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^ArtifactRequest.MetadataSuffix.Length] : filename;
 
+        // Screened once per request, as on the simple pages; the finding is written once per name and imitated project.
         var curation = curations.Current;
-        if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None).Visible)
+        var typosquat = curation.Typosquat(normalized);
+        var signals = Curation.SignalsFor(environment, typosquat);
+        if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None, signals).Visible)
         {
+            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
             return PlainResults.NotFound();
         }
 
@@ -65,14 +71,20 @@ public static class FileEndpoints
             return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
         }
 
-        if (lookup.Value is not { } cached || !cached.FilesByName.TryGetValue(distribution, out var file))
+        if (lookup.Value is not { } cached)
+        {
+            return PlainResults.NotFound();
+        }
+
+        await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+        if (!cached.FilesByName.TryGetValue(distribution, out var file))
         {
             return PlainResults.NotFound();
         }
 
         var version = SimplePageRenderer.VersionOf(normalized, distribution);
         var facts = new UpstreamFacts(cached.Page.Status?.Status);
-        if (!curation.Decide(environment, new DecisionSubject(normalized, version, distribution), facts).Visible)
+        if (!curation.Decide(environment, new DecisionSubject(normalized, version, distribution), facts, signals).Visible)
         {
             return PlainResults.NotFound();
         }

@@ -2,6 +2,7 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
@@ -33,7 +34,8 @@ public static class ProvenanceEndpoints
         ProjectPageCache pages,
         FileHostGuard hostGuard,
         IHttpForwarder forwarder,
-        ProvenanceInvoker invoker)
+        ProvenanceInvoker invoker,
+        TyposquatScreening typosquats)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
@@ -46,9 +48,17 @@ public static class ProvenanceEndpoints
         }
 
         var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
+        var curation = curations.Current;
+        var typosquat = curation.Typosquat(normalized);
+        if (lookup.Value is not null)
+        {
+            // Screened once per request; the finding is written once per name and imitated project.
+            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+        }
+
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
             || SimplePageRenderer.VersionOf(normalized, file.Filename) != version
-            || !curations.Current.Decide(environment, new DecisionSubject(normalized, version, filename), new UpstreamFacts(lookup.Value.Page.Status?.Status)).Visible)
+            || !curation.Decide(environment, new DecisionSubject(normalized, version, filename), new UpstreamFacts(lookup.Value.Page.Status?.Status), Curation.SignalsFor(environment, typosquat)).Visible)
         {
             return Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
         }

@@ -4,6 +4,7 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
@@ -23,13 +24,13 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered) =>
-            ServeAsync(env, project, null, context, policies, curations, access, cache, rendered));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered) =>
-            ServeAsync(env, project, version, context, policies, curations, access, cache, rendered));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
+            ServeAsync(env, project, null, context, policies, curations, access, cache, rendered, typosquats));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
+            ServeAsync(env, project, version, context, policies, curations, access, cache, rendered, typosquats));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered)
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats)
     {
         if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
         {
@@ -52,9 +53,13 @@ public static class JsonApiEndpoints
             return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/pypi/{normalized}/{suffix}");
         }
 
+        // Screened once per request, as on the simple pages; the finding is written once per name and imitated project.
         var curation = curations.Current;
-        if (!curation.Decide(environment, new DecisionSubject(normalized, version), UpstreamFacts.None).Visible)
+        var typosquat = curation.Typosquat(normalized);
+        var signals = Curation.SignalsFor(environment, typosquat);
+        if (!curation.Decide(environment, new DecisionSubject(normalized, version), UpstreamFacts.None, signals).Visible)
         {
+            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
             return NotFound();
         }
 
@@ -68,9 +73,10 @@ public static class JsonApiEndpoints
                 return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
         }
 
+        await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
         var urls = ProxyUrls.For(context.Request);
         var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, curation, () =>
-            Filter(environment, curation, normalized, lookup.Value!.Body, urls, out var serial) is { } body
+            Filter(environment, curation, signals, normalized, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
         if (page is null)
@@ -84,15 +90,14 @@ public static class JsonApiEndpoints
 
     /// <summary>
     /// Drops releases the environment may not see, rewrites file URLs to the proxy, and returns null when
-    /// the described release itself is hidden.
+    /// the described release itself is hidden. <paramref name="signals"/> are the project's, computed once per request.
     /// </summary>
-    public static byte[]? Filter(EnvironmentPolicy environment, Curation curation, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
+    public static byte[]? Filter(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
     {
         var root = JsonNode.Parse(upstreamBody)!.AsObject();
         serial = root["last_serial"] is JsonValue serialValue && serialValue.TryGetValue<long>(out var s) ? s : null;
         var status = root["info"]?["project_status"]?["status"]?.GetValue<string>();
         var facts = new UpstreamFacts(status);
-        var signals = curation.SignalsFor(environment, project);
         bool Visible(string? version) =>
             curation.Decide(environment, new DecisionSubject(project, version), facts, signals).Visible;
 

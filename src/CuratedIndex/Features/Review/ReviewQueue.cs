@@ -1,6 +1,7 @@
 using CuratedIndex.Data;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Typosquat;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Review;
@@ -10,9 +11,10 @@ public sealed record DecisionResult(string Project, Verdict Verdict, long Decisi
 
 /// <summary>
 /// The review queue: demand recorded from index requests, and reviewer decisions (each one a new
-/// <see cref="ProjectDecision"/> row and an audit record, written together).
+/// <see cref="ProjectDecision"/> row and an audit record, written together). Every path that creates or decides a
+/// review request screens the name: its typosquat finding is recorded and sets the request's risk score.
 /// </summary>
-public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, CurationStore curation, TimeProvider clock, ILogger<ReviewQueue> logger)
+public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, CurationStore curation, TyposquatScreening typosquats, TimeProvider clock, ILogger<ReviewQueue> logger)
 {
     public const string Anonymous = "anonymous";
     public const int MaxReasonLength = 2000;
@@ -20,10 +22,13 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
     /// <summary>
     /// Counts one request for a project that is not approved, creating its review request on first sight.
     /// Returns the review request's id. Upserts in SQL so that concurrent requests on any node count exactly.
-    /// <paramref name="risk"/> (a typosquat finding's score) raises the request's risk score, never lowers it.
+    /// <paramref name="typosquat"/> is the caller's screening of the name against the current Curation (an index request
+    /// has it already): it is recorded, and its score raises the request's risk score, never lowers it.
     /// </summary>
-    public async Task<long> RecordDemandAsync(string project, string environment, string requester, CancellationToken cancellationToken, double risk = 0)
+    public async Task<long> RecordDemandAsync(string project, string environment, string requester, TyposquatSignal? typosquat, CancellationToken cancellationToken)
     {
+        await typosquats.TryRecordAsync(project, typosquat, cancellationToken);
+        var risk = typosquat?.Score ?? 0;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
@@ -56,6 +61,12 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
 
         var now = clock.GetUtcNow().UtcDateTime;
         var verdictText = VerdictText.Of(verdict);
+        // Screened against the names in force before this decision: approving a lookalike makes it an organization name.
+        var before = curation.Current;
+        var findings = projects.Distinct(StringComparer.Ordinal)
+            .Select(p => (Project: p, Finding: before.Typosquat(p)))
+            .Where(f => f.Finding is not null)
+            .ToDictionary(f => f.Project, f => f.Finding!, StringComparer.Ordinal);
         var results = await audit.WriteAsync(async db =>
         {
             var decisions = new List<ProjectDecision>();
@@ -74,6 +85,10 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
 
                 request.Status = verdictText;
                 request.DecidedAt = now;
+                if (findings.TryGetValue(project, out var finding) && finding.Score > request.RiskScore)
+                {
+                    request.RiskScore = finding.Score;
+                }
             }
 
             var action = verdict switch
@@ -89,6 +104,12 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
         foreach (var decision in results)
         {
             ReviewLog.Decided(logger, actor, verdictText, decision.Project, reason);
+        }
+
+        // After the decisions are written: recording a finding never fails a decision.
+        foreach (var (project, finding) in findings)
+        {
+            await typosquats.TryRecordAsync(project, finding, cancellationToken);
         }
 
         await curation.RefreshAsync(cancellationToken);

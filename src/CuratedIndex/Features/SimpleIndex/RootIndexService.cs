@@ -84,6 +84,65 @@ public sealed class RootIndexService(
         }
     }
 
+    /// <summary>
+    /// Revalidates the upstream root list now, whatever its age (a 304 costs no body), and opens the list in force for
+    /// reading its names; null with the failure when there is none. The listing keeps reading the same document even
+    /// when a later refresh replaces the file.
+    /// </summary>
+    internal async Task<(UpstreamListing? Listing, string? Failure)> RefreshListingAsync(CancellationToken cancellationToken)
+    {
+        UpstreamRoot? root;
+        string? failure;
+        await _upstreamGate.WaitAsync(cancellationToken);
+        try
+        {
+            var current = _current ?? await LoadFromDatabaseAsync(cancellationToken);
+            (root, failure) = await RefreshAsync(current);
+            if (root is not null)
+            {
+                _current = root;
+            }
+            else if (current is not null)
+            {
+                UpstreamLog.ServingStale(logger, "(root)", failure ?? "upstream failed");
+                root = current;
+            }
+        }
+        finally
+        {
+            _upstreamGate.Release();
+        }
+
+        if (root is null)
+        {
+            return (null, failure);
+        }
+
+        var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return (new UpstreamListing(input, root.IsJson, root.LastSerial), null);
+    }
+
+    /// <summary>One upstream root document, open for reading; every <see cref="NamesAsync"/> reads it from the start.</summary>
+    internal sealed class UpstreamListing(FileStream input, bool isJson, long? lastSerial) : IAsyncDisposable
+    {
+        public long? LastSerial { get; } = lastSerial;
+
+        /// <summary>The listed names, PEP 503 normalized; names that are not valid project names are skipped.</summary>
+        public async IAsyncEnumerable<string> NamesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            input.Seek(0, SeekOrigin.Begin);
+            await foreach (var entry in ReadEntries(input, isJson, cancellationToken))
+            {
+                if (Protocol.ProjectName.IsValid(entry.Name))
+                {
+                    yield return Protocol.ProjectName.Normalize(entry.Name);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync() => input.DisposeAsync();
+    }
+
     private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
     {
         var extension = format == SimpleFormat.Json ? "json" : "html";

@@ -106,11 +106,7 @@ public static class SimpleIndexEndpoints
         {
             // Denied, or blocked as a typosquat: answer without asking upstream, as a quarantined page so that a
             // client cannot fall through to another index (PROTOCOL.md H2).
-            if (typosquat is not null)
-            {
-                await RecordFindingAsync(typosquats, normalized, typosquat, logger, context.RequestAborted);
-            }
-
+            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
             page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
         }
         else
@@ -122,17 +118,14 @@ public static class SimpleIndexEndpoints
                 return PlainResults.NotFound();
             }
 
-            if (typosquat is not null)
-            {
-                await RecordFindingAsync(typosquats, normalized, typosquat, logger, context.RequestAborted);
-            }
+            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
 
             // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
             decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status), signals);
             if (decision.Rule == DecisionRule.NotApproved)
             {
                 // Not approved: the request is demand for a review, and the page names the review request.
-                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, typosquat?.Score ?? 0, logger, context.RequestAborted) };
+                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, typosquat, logger, context.RequestAborted) };
             }
 
             if (!decision.Visible)
@@ -155,30 +148,17 @@ public static class SimpleIndexEndpoints
     }
 
     // A failure to count demand must not turn a refusal into an error: the client still gets the quarantined page.
-    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, double risk, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, TyposquatSignal? typosquat, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
-            var requestId = await queue.RecordDemandAsync(project, env, caller, cancellationToken, risk);
+            var requestId = await queue.RecordDemandAsync(project, env, caller, typosquat, cancellationToken);
             return $"{reason}; review request #{requestId}";
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             ReviewLog.DemandFailed(logger, project, e);
             return reason;
-        }
-    }
-
-    // Like demand, a failure to record a finding must not change the answer.
-    private static async Task RecordFindingAsync(TyposquatScreening typosquats, string project, TyposquatSignal finding, ILogger logger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await typosquats.RecordAsync(project, finding, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            TyposquatLog.RecordFailed(logger, project, e);
         }
     }
 

@@ -61,6 +61,31 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
         TyposquatLog.Flagged(logger, project, finding.Imitated, finding.Score);
     }
 
+    /// <summary>
+    /// <see cref="RecordAsync"/> for callers whose answer must not depend on it (index requests, decisions, jobs): a null
+    /// finding does nothing, and a failure is logged, not thrown. Free after the first time per node.
+    /// </summary>
+    public async Task TryRecordAsync(string project, TyposquatSignal? finding, CancellationToken cancellationToken)
+    {
+        if (finding is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await RecordAsync(project, finding, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            TyposquatLog.RecordFailed(logger, project, e);
+        }
+    }
+
+    /// <summary>Whether <paramref name="imitated"/> is one of the organization's names (approved or internal) in <paramref name="curation"/>.</summary>
+    public static bool IsOrganizationName(Curation curation, string imitated) =>
+        DecisionFunction.IsInternal(curation.Policy, imitated) || curation.ApprovedProjects().Contains(imitated, StringComparer.Ordinal);
+
     // One detector per Curation, rebuilt when the Curation changes (compared by reference).
     private TyposquatDetector? DetectorFor(Curation curation)
     {

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Typosquat;
+using CuratedIndex.Tests.Features.Jobs;
 using CuratedIndex.Tests.Features.Review;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -23,9 +25,9 @@ public abstract class TyposquatIntegrationTests
 
     protected abstract DatabaseProvider Provider { get; }
 
-    private async Task<TestServers> StartAsync(string? policy = null)
+    private async Task<TestServers> StartAsync(string? policy = null, IDictionary<string, string>? settings = null)
     {
-        var servers = await TestServers.StartAsync(Provider, policy);
+        var servers = await TestServers.StartAsync(Provider, policy, settings);
         servers.Upstream.AddFile(Lookalike, LookalikeFile, Encoding.UTF8.GetBytes("not really an sdist"));
         servers.Upstream.AddFile("acme-tools", InternalFile, Encoding.UTF8.GetBytes("someone else's acme-tools"));
         return servers;
@@ -115,6 +117,92 @@ public abstract class TyposquatIntegrationTests
             shared);
         Assert.Contains("colorama", Assert.Single(own.QuerySelectorAll("#typosquats .typosquat-finding")).TextContent, StringComparison.Ordinal);
         Assert.Empty(own.QuerySelectorAll("#typosquats .copied-from-imitated li"));
+    }
+
+    [Fact]
+    public async Task Lookalike_RequestedOnlyThroughTheJsonApi_IsAFinding()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+
+        using var json = await proxy.Client.GetAsync($"dev/pypi/{Lookalike}/json");
+        using var again = await proxy.Client.GetAsync($"dev/pypi/{Lookalike}/json");
+        using var clean = await proxy.Client.GetAsync("dev/pypi/six/json");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (json.StatusCode, again.StatusCode, clean.StatusCode));
+        var finding = Assert.Single(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+        Assert.Equal((Lookalike, "colorama"), (finding.Project, finding.Imitated));
+        // Tier 1 asks for no review: the finding is on the Alerts page instead.
+        Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
+        using var session = await SignedInAsync(proxy);
+        var (_, alerts, _) = await session.GetAsync("ui/alerts");
+        var row = Assert.Single(alerts.QuerySelectorAll("#lookalikes-table .lookalike-row"));
+        Assert.Equal((Lookalike, "colorama", "normal"), (row.GetAttribute("data-project"), row.GetAttribute("data-imitated"), row.GetAttribute("data-severity")));
+    }
+
+    [Fact]
+    public async Task Lookalike_DecidedThroughTheApiBeforeAnyRequest_IsAFindingAndSetsTheRequestsRisk()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+
+        await proxy.PostJsonAsync($"api/v1/projects/{Lookalike}/approve", new { reason = "our own fork" });
+        await proxy.PostJsonAsync("api/v1/decisions", new { projects = new[] { "reqeusts", "six" }, verdict = "denied", reason = "not now" });
+
+        var findings = await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().OrderBy(f => f.Project).ToListAsync());
+        Assert.Equal([(Lookalike, "colorama"), ("reqeusts", "requests")], findings.Select(f => (f.Project, f.Imitated)));
+        var queue = await proxy.GetJsonAsync("api/v1/reviews?status=all&sort=risk");
+        var items = queue["items"]!.AsArray();
+        var risks = items.ToDictionary(i => i!["project"].Text(), i => i!["riskScore"]!.GetValue<double>());
+        Assert.Equal(findings[0].Score, risks[Lookalike]);
+        Assert.Equal(findings[1].Score, risks["reqeusts"]);
+        Assert.Equal(0, risks["six"]);
+        Assert.Equal("six", items[^1]!["project"].Text());
+    }
+
+    [Fact]
+    public async Task UpstreamNames_NewLookalikeBetweenTwoRuns_IsAFindingOnTheAlertsPageWhileTheBaselineRecordsNothing()
+    {
+        await using var servers = await StartAsync(
+            "approve: [frobnicator]\n",
+            new Dictionary<string, string>
+            {
+                ["Jobs:Enabled"] = "true",
+                ["Jobs:Scrub:Schedule"] = "manual",
+                ["Jobs:UpstreamWatch:Schedule"] = "manual",
+                ["Jobs:UpstreamNames:Schedule"] = "manual",
+            });
+        var proxy = servers.Proxy;
+
+        // The first list is the baseline: the lookalike already listed upstream (colourama) is not screened.
+        var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+        Assert.Equal(JobRunState.Succeeded, baseline.Status);
+        Assert.StartsWith("baseline: ", baseline.Message, StringComparison.Ordinal);
+        Assert.Empty(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+
+        servers.Upstream.AddFile("reqeusts", "reqeusts-1.0.tar.gz", Encoding.UTF8.GetBytes("a lookalike of a popular project"));
+        servers.Upstream.AddFile("frobnicatro", "frobnicatro-1.0.tar.gz", Encoding.UTF8.GetBytes("a lookalike of our own project"));
+        servers.Upstream.AddFile("quite-unrelated-name", "quite_unrelated_name-1.0.tar.gz", Encoding.UTF8.GetBytes("nothing to see"));
+        var second = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+        var third = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+        Assert.Equal(JobRunState.Succeeded, second.Status);
+        Assert.EndsWith(" names, 3 new, 2 flagged", second.Message, StringComparison.Ordinal);
+        Assert.EndsWith(" names, 0 new, 0 flagged", third.Message, StringComparison.Ordinal);
+        var findings = await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().OrderBy(f => f.Project).ToListAsync());
+        Assert.Equal([("frobnicatro", "frobnicator"), ("reqeusts", "requests")], findings.Select(f => (f.Project, f.Imitated)));
+        Assert.All(findings, f => Assert.Contains(f.Imitated, f.Reasons, StringComparison.Ordinal));
+        Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
+
+        using var session = await SignedInAsync(proxy);
+        var (_, alerts, _) = await session.GetAsync("ui/alerts");
+        var rows = alerts.QuerySelectorAll("#lookalikes-table .lookalike-row");
+        // The lookalike of the organization's own name comes first and stands out.
+        Assert.Equal([("frobnicatro", "high"), ("reqeusts", "normal")], rows.Select(r => (r.GetAttribute("data-project"), r.GetAttribute("data-severity"))));
+        Assert.NotNull(rows[0].QuerySelector(".organization-name"));
+        Assert.Null(rows[1].QuerySelector(".organization-name"));
+        Assert.Equal("/ui/projects/reqeusts", rows[1].QuerySelector("a")!.GetAttribute("href"));
+        Assert.Contains("requests", rows[1].TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
