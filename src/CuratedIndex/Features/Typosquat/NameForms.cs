@@ -109,7 +109,7 @@ internal static class NameForms
         withoutDigits = null;
         word = null;
         var separator = name.LastIndexOf('-');
-        if (separator <= 0 || Array.IndexOf(ReleaseWords, name[(separator + 1)..]) < 0)
+        if (separator <= 0 || !IsReleaseWord(name.AsSpan(separator + 1)))
         {
             return null;
         }
@@ -119,6 +119,19 @@ internal static class NameForms
         var trimmed = stripped.TrimEnd("0123456789".ToCharArray()).TrimEnd('-');
         withoutDigits = trimmed.Length > 0 && trimmed.Length != stripped.Length ? trimmed : null;
         return stripped;
+    }
+
+    private static bool IsReleaseWord(ReadOnlySpan<char> word)
+    {
+        foreach (var releaseWord in ReleaseWords)
+        {
+            if (word.SequenceEqual(releaseWord))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The words of a name with separators in sorted order, or null for a one-word name: "nmap-python" and "python-nmap" share it.</summary>

@@ -92,7 +92,7 @@ internal sealed class NameIndex
     public Target? Find(string normalizedName) => _exact.TryGetValue(normalizedName, out var id) ? Targets[id] : null;
 
     /// <summary>True when <paramref name="word"/> is a word of some target's name ("requests", "toolbelt", "django").</summary>
-    public bool IsKnownWord(string word) => _nameWords.Contains(word);
+    public bool IsKnownWord(ReadOnlySpan<char> word) => _nameWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
 
     /// <summary>Adds every target whose separator-free name is within edit distance 1 of <paramref name="word"/> (or equal to it).</summary>
     public void FindWithinOneEdit(string word, ref TargetSet set) => CollectWithDeletions(_deletions, word, ref set);

@@ -136,12 +136,15 @@ internal sealed class TyposquatDetector
         }
 
         Span<int> buffer = stackalloc int[16];
-        foreach (var part in name.Split('-'))
+        foreach (var range in name.AsSpan().Split('-'))
         {
-            if (part.Length < Weights.MisspelledWordMinimumLength || index.IsKnownWord(part))
+            var span = name.AsSpan(range);
+            if (span.Length < Weights.MisspelledWordMinimumLength || index.IsKnownWord(span))
             {
                 continue;
             }
+
+            var part = span.ToString();
 
             // Sixteen names within one edit of a nine-letter word is far more than any real corpus has; more are not scored.
             var targets = new TargetSet(buffer);
