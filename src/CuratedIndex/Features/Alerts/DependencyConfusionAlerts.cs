@@ -17,15 +17,21 @@ public sealed class DependencyConfusionAlerts(AuditLog audit, TimeProvider clock
 
     private readonly ConcurrentDictionary<string, byte> _raised = new(StringComparer.Ordinal);
 
-    /// <summary>Records the alert unless it exists; returns true when this call raised it.</summary>
-    public async Task<bool> RaiseAsync(string project, string environment, CancellationToken cancellationToken)
+    /// <summary>True when this node raised (or found) the alert for <paramref name="project"/>: no need to look upstream again.</summary>
+    public bool IsRaised(string project) => _raised.ContainsKey(project);
+
+    /// <summary>
+    /// Records the alert unless it exists; returns true when this call raised it. <paramref name="noticed"/> says where
+    /// ("on a request in 'ci'", "in the upstream project list").
+    /// </summary>
+    public async Task<bool> RaiseAsync(string project, string noticed, CancellationToken cancellationToken)
     {
         if (_raised.ContainsKey(project))
         {
             return false;
         }
 
-        var detail = $"the public upstream has a project named '{project}', which policy 'internal:' reserves for an internal project; it is never served from upstream (noticed on a request in '{environment}')";
+        var detail = $"the public upstream has a project named '{project}', which policy 'internal:' reserves for an internal project; it is never served from upstream (noticed {noticed})";
         var raised = await audit.WriteAsync(async db =>
         {
             if (await db.Incidents.AnyAsync(i => i.Kind == IncidentKind.DependencyConfusion && i.Project == project, cancellationToken))
@@ -52,7 +58,7 @@ public sealed class DependencyConfusionAlerts(AuditLog audit, TimeProvider clock
         _raised.TryAdd(project, 0);
         if (raised)
         {
-            AlertLog.DependencyConfusion(logger, project, environment);
+            AlertLog.DependencyConfusion(logger, project, noticed);
         }
 
         return raised;
@@ -61,8 +67,8 @@ public sealed class DependencyConfusionAlerts(AuditLog audit, TimeProvider clock
 
 internal static partial class AlertLog
 {
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Critical, Message = "Dependency confusion: the public upstream has a project named {Project}, an internal name (noticed in {Environment})")]
-    public static partial void DependencyConfusion(ILogger logger, string project, string environment);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Critical, Message = "Dependency confusion: the public upstream has a project named {Project}, an internal name (noticed {Noticed})")]
+    public static partial void DependencyConfusion(ILogger logger, string project, string noticed);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Checking upstream for the internal name {Project} failed")]
     public static partial void CheckFailed(ILogger logger, string project, Exception exception);

@@ -164,12 +164,18 @@ public static class SimpleIndexEndpoints
 
     private static async Task CheckInternalAsync(ProjectPageCache pages, DependencyConfusionAlerts alerts, string project, string env, ILogger logger, CancellationToken cancellationToken)
     {
+        if (alerts.IsRaised(project))
+        {
+            // Raised already: asking upstream again would change nothing.
+            return;
+        }
+
         try
         {
             var lookup = await pages.GetAsync(project, cancellationToken);
             if (lookup.Status == LookupStatus.Found)
             {
-                await alerts.RaiseAsync(project, env, cancellationToken);
+                await alerts.RaiseAsync(project, $"on a request in '{env}'", cancellationToken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

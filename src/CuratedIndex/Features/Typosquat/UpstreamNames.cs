@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.SimpleIndex;
@@ -8,11 +9,11 @@ using Quartz;
 namespace CuratedIndex.Features.Typosquat;
 
 /// <summary>What one run of the upstream-names screening saw.</summary>
-public sealed record UpstreamNamesResult(bool Baseline, long Listed, long Added, long Flagged)
+public sealed record UpstreamNamesResult(bool Baseline, long Listed, long Added, long Flagged, int Internal = 0)
 {
-    public string Describe() => Baseline
+    public string Describe() => (Baseline
         ? $"baseline: {Listed} names, none screened"
-        : $"{Listed} names, {Added} new, {Flagged} flagged";
+        : $"{Listed} names, {Added} new, {Flagged} flagged") + (Internal > 0 ? $"; {Internal} internal name(s) listed upstream (dependency-confusion alert)" : "");
 }
 
 /// <summary>
@@ -25,11 +26,13 @@ public sealed class UpstreamNameScreening(
     RootIndexService roots,
     CurationStore curations,
     TyposquatScreening typosquats,
+    DependencyConfusionAlerts alerts,
     IOptions<CacheOptions> cacheOptions,
     IHostEnvironment hostEnvironment,
     ILogger<UpstreamNameScreening> logger)
 {
     public const string SnapshotFile = "upstream-names.snapshot";
+    private const int MaxInternalAlertsPerRun = 1000;
 
     /// <summary>One run; <paramref name="progress"/> gets (done, total) while new names are screened. Throws when the list is unavailable.</summary>
     public async Task<UpstreamNamesResult> RunOnceAsync(Func<long, long, Task>? progress, CancellationToken cancellationToken)
@@ -44,19 +47,29 @@ public sealed class UpstreamNameScreening(
         {
             var path = SnapshotPath();
             var previous = NameSnapshot.CountOf(path);
+            var curation = curations.Current;
+            // Internal names are looked for in the whole list, baseline or not: one listed upstream is dependency
+            // confusion however long it has been there.
+            var internalNames = new List<string>();
             // Sized from the previous list so that the one array is allocated once (886,000 names: 7 MB).
-            var (hashes, count) = await NameSnapshot.HashAllAsync(listing.NamesAsync(cancellationToken), previous < 0 ? 1 << 20 : previous + (previous / 64) + 1024);
+            var (hashes, count) = await NameSnapshot.HashAllAsync(
+                NotingInternal(listing.NamesAsync(cancellationToken), curation, internalNames),
+                previous < 0 ? 1 << 20 : previous + (previous / 64) + 1024);
+            foreach (var name in internalNames)
+            {
+                await alerts.RaiseAsync(name, "in the upstream project list", cancellationToken);
+            }
+
             if (previous < 0)
             {
                 NameSnapshot.Write(path, hashes.AsSpan(0, count));
                 UpstreamNamesLog.Baseline(logger, count);
-                return new UpstreamNamesResult(true, count, 0, 0);
+                return new UpstreamNamesResult(true, count, 0, 0, internalNames.Count);
             }
 
             var added = NameSnapshot.NotIn(path, hashes.AsSpan(0, count));
             var total = added.Count;
             long screened = 0, flagged = 0;
-            var curation = curations.Current;
             if (total > 0)
             {
                 await foreach (var name in listing.NamesAsync(cancellationToken))
@@ -83,7 +96,22 @@ public sealed class UpstreamNameScreening(
 
             NameSnapshot.Write(path, hashes.AsSpan(0, count));
             UpstreamNamesLog.Screened(logger, count, screened, flagged);
-            return new UpstreamNamesResult(false, count, screened, flagged);
+            return new UpstreamNamesResult(false, count, screened, flagged, internalNames.Count);
+        }
+    }
+
+    private static async IAsyncEnumerable<string> NotingInternal(IAsyncEnumerable<string> names, Curation curation, List<string> internalNames)
+    {
+        var anyInternal = curation.Policy.InternalNames.Count > 0 || curation.Policy.InternalPrefixes.Count > 0;
+        await foreach (var name in names)
+        {
+            // Bounded: a prefix that matches thousands of public names is a policy mistake, not thousands of alerts.
+            if (anyInternal && internalNames.Count < MaxInternalAlertsPerRun && DecisionFunction.IsInternal(curation.Policy, name))
+            {
+                internalNames.Add(name);
+            }
+
+            yield return name;
         }
     }
 

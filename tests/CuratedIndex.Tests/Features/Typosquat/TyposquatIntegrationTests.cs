@@ -206,6 +206,36 @@ public abstract class TyposquatIntegrationTests
     }
 
     [Fact]
+    public async Task UpstreamNames_InternalNameListedUpstream_RaisesTheAlertOnTheBaselineRunAndOnlyOnce()
+    {
+        await using var servers = await StartAsync(
+            "internal: [acme-, acme_tools]\n",
+            new Dictionary<string, string>
+            {
+                ["Jobs:Enabled"] = "true",
+                ["Jobs:Scrub:Schedule"] = "manual",
+                ["Jobs:UpstreamWatch:Schedule"] = "manual",
+                ["Jobs:UpstreamNames:Schedule"] = "manual",
+            });
+        var proxy = servers.Proxy;
+
+        var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+        var again = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+        Assert.Equal((JobRunState.Succeeded, JobRunState.Succeeded), (baseline.Status, again.Status));
+        Assert.StartsWith("baseline: ", baseline.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; 1 internal name(s) listed upstream (dependency-confusion alert)", baseline.Message, StringComparison.Ordinal);
+        var incident = Assert.Single(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
+        Assert.Equal((IncidentKind.DependencyConfusion, "acme-tools", IncidentSeverity.High), (incident.Kind, incident.Project, incident.Severity));
+        Assert.EndsWith("(noticed in the upstream project list)", incident.Detail, StringComparison.Ordinal);
+        var audit = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertDependencyConfusion).ToListAsync()));
+        Assert.Equal("project:acme-tools", audit.Subject);
+        // Nobody asked for the name: the list alone raised the alert, and nothing of the project was fetched.
+        Assert.Equal(0, servers.Upstream.HitsOn($"/packages/{InternalFile}"));
+        Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
+    }
+
+    [Fact]
     public async Task Lookalike_InAnEnvironmentThatBlocksTyposquats_IsQuarantinedNamingTheImitatedProject()
     {
         await using var servers = await StartAsync("environments:\n  strict: { tier: 1, typosquat: block }\n");
@@ -251,7 +281,8 @@ public abstract class TyposquatIntegrationTests
     [Fact]
     public async Task InternalName_PublishedUpstream_IsNeverServedAndRaisesOneHighSeverityAlert()
     {
-        await using var servers = await StartAsync("internal: [acme-, acme_tools]\n");
+        // Pages are stale at once, so every lookup would ask upstream again: only the raised alert stops that.
+        await using var servers = await StartAsync("internal: [acme-, acme_tools]\n", new Dictionary<string, string> { ["Upstream:PageMaxAge"] = "00:00:00" });
         var proxy = servers.Proxy;
 
         foreach (var env in new[] { "dev", "ci", "prod", "dev", "ci", "prod" })
@@ -267,6 +298,8 @@ public abstract class TyposquatIntegrationTests
 
         Assert.Equal(0, servers.Upstream.HitsOn($"/packages/{InternalFile}"));
         Assert.Equal(0, servers.Upstream.HitsOn("/pypi/acme-tools/json"));
+        // Once the alert is raised the node stops asking upstream about the name.
+        Assert.Equal(1, servers.Upstream.HitsOn("/simple/acme-tools/"));
         var incident = Assert.Single(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
         Assert.Equal((IncidentKind.DependencyConfusion, "acme-tools", IncidentSeverity.High), (incident.Kind, incident.Project, incident.Severity));
         var audit = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertDependencyConfusion).ToListAsync()));
