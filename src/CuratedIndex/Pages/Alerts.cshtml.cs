@@ -26,15 +26,21 @@ internal sealed class AlertsModel(CuratedIndexDbContext db, CurationStore curati
     {
         // By id: ids grow with time, and SQLite cannot order by a DateTimeOffset column.
         Incidents = await db.Incidents.AsNoTracking().OrderByDescending(i => i.Id).Take(Limit).ToListAsync(cancellationToken);
-        var findings = await db.TyposquatFindings.AsNoTracking()
-            .Where(f => !db.ReviewRequests.Any(r => r.Project == f.Project))
+        // Lookalikes of the organization's own names are read first and apart, so that no volume of other findings can
+        // push them off the page. The detector compares with exact approved and internal names, so an IN list finds them.
+        var curation = curations.Current;
+        var organization = curation.ApprovedProjects().Concat(curation.Policy.InternalNames).Distinct(StringComparer.Ordinal).ToList();
+        var unrequested = db.TyposquatFindings.AsNoTracking().Where(f => !db.ReviewRequests.Any(r => r.Project == f.Project));
+        var ofOrganization = await unrequested.Where(f => organization.Contains(f.Imitated))
             .OrderByDescending(f => f.Id)
             .Take(Limit)
             .ToListAsync(cancellationToken);
-        var curation = curations.Current;
-        Lookalikes = findings
-            .Select(f => new LookalikeAlert(f, TyposquatScreening.IsOrganizationName(curation, f.Imitated)))
-            .OrderByDescending(a => a.ImitatesOrganization)
+        var others = await unrequested.Where(f => !organization.Contains(f.Imitated))
+            .OrderByDescending(f => f.Id)
+            .Take(Limit - ofOrganization.Count)
+            .ToListAsync(cancellationToken);
+        Lookalikes = ofOrganization.Select(f => new LookalikeAlert(f, true))
+            .Concat(others.Select(f => new LookalikeAlert(f, false)))
             .ToList();
     }
 }

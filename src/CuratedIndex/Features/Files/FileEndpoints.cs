@@ -60,7 +60,8 @@ public static class FileEndpoints
         var signals = Curation.SignalsFor(environment, typosquat);
         if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None, signals).Visible)
         {
-            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+            // Hidden without asking upstream: a finding is recorded only for names upstream has (the simple page, which
+            // clients ask first, records blocked ones), so made-up names cannot fill the findings.
             return PlainResults.NotFound();
         }
 

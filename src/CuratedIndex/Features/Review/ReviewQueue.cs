@@ -106,13 +106,15 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
             ReviewLog.Decided(logger, actor, verdictText, decision.Project, reason);
         }
 
-        // After the decisions are written: recording a finding never fails a decision.
+        // The decisions are committed: what follows must happen even if the caller has gone (a cancelled refresh
+        // would leave this node on the old decisions until the next refresh tick). Refresh first, so the decision
+        // takes effect before the bookkeeping; recording a finding never fails a decision.
+        await curation.RefreshAsync(CancellationToken.None);
         foreach (var (project, finding) in findings)
         {
-            await typosquats.TryRecordAsync(project, finding, cancellationToken);
+            await typosquats.TryRecordAsync(project, finding, CancellationToken.None);
         }
 
-        await curation.RefreshAsync(cancellationToken);
         return results.Select(d => new DecisionResult(d.Project, verdict, d.Id)).ToList();
     }
 }

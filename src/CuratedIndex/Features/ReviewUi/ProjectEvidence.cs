@@ -143,7 +143,8 @@ public sealed class EvidenceReader(JsonApiCache jsonApi, ProjectPageCache pages,
             var compared = new List<TyposquatFinding>(found.Count);
             foreach (var finding in found)
             {
-                if (compared.Count >= MaxComparedFindings
+                // An internal name's public document, if any, is someone else's project: nothing to compare with.
+                if (compared.Count >= MaxComparedFindings || finding.SimilarToInternal
                     || await Fetch(() => jsonApi.GetAsync(finding.SimilarTo, cancellationToken)) is not { Status: LookupStatus.Found, Value: { } imitatedDocument })
                 {
                     compared.Add(finding);

@@ -7,7 +7,7 @@ namespace CuratedIndex.Features.ReviewUi;
 /// One reason to suspect a project imitates another (e.g. an edit distance of 1 to a popular name). <see cref="Copied"/>
 /// says what the project's upstream metadata shares with the imitated project's (its summary, its repository link).
 /// </summary>
-public sealed record TyposquatFinding(string SimilarTo, string Kind, string Detail, IReadOnlyList<string>? Copied = null)
+public sealed record TyposquatFinding(string SimilarTo, string Kind, string Detail, IReadOnlyList<string>? Copied = null, bool SimilarToInternal = false)
 {
     public IReadOnlyList<string> CopiedFromImitated => Copied ?? [];
 }
@@ -18,11 +18,15 @@ public sealed record TyposquatFinding(string SimilarTo, string Kind, string Deta
 /// </summary>
 public sealed class TyposquatFindings(CurationStore curations, TyposquatScreening screening)
 {
-    public Task<IReadOnlyList<TyposquatFinding>> ForProjectAsync(string normalizedProject, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<TyposquatFinding>>(screening.CheckAll(curations.Current, normalizedProject)
+    public Task<IReadOnlyList<TyposquatFinding>> ForProjectAsync(string normalizedProject, CancellationToken cancellationToken)
+    {
+        var curation = curations.Current;
+        return Task.FromResult<IReadOnlyList<TyposquatFinding>>(screening.CheckAll(curation, normalizedProject)
             .Select(f => new TyposquatFinding(
                 f.Imitated,
                 TyposquatScreening.KindName(f.Kind),
-                $"score {f.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}: {string.Join("; ", f.Reasons)}"))
+                $"score {f.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}: {string.Join("; ", f.Reasons)}",
+                SimilarToInternal: DecisionFunction.IsInternal(curation.Policy, f.Imitated)))
             .ToList());
+    }
 }

@@ -85,41 +85,31 @@ public sealed class RootIndexService(
     }
 
     /// <summary>
-    /// Revalidates the upstream root list now, whatever its age (a 304 costs no body), and opens the list in force for
-    /// reading its names; null with the failure when there is none. The listing keeps reading the same document even
-    /// when a later refresh replaces the file.
+    /// Revalidates the upstream root list now, whatever its age (a 304 costs no body), and opens it for reading its
+    /// names; null with the failure when upstream could not be asked (a stale list is not offered: a screening run
+    /// over it would report success for a list nobody checked). The file is opened under the same lock that replaces
+    /// it, and the listing keeps reading that document even when a later refresh replaces the file.
     /// </summary>
     internal async Task<(UpstreamListing? Listing, string? Failure)> RefreshListingAsync(CancellationToken cancellationToken)
     {
-        UpstreamRoot? root;
-        string? failure;
         await _upstreamGate.WaitAsync(cancellationToken);
         try
         {
             var current = _current ?? await LoadFromDatabaseAsync(cancellationToken);
-            (root, failure) = await RefreshAsync(current);
-            if (root is not null)
+            var (root, failure) = await RefreshAsync(current);
+            if (root is null)
             {
-                _current = root;
+                return (null, failure ?? "upstream failed");
             }
-            else if (current is not null)
-            {
-                UpstreamLog.ServingStale(logger, "(root)", failure ?? "upstream failed");
-                root = current;
-            }
+
+            _current = root;
+            var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return (new UpstreamListing(input, root.IsJson, root.LastSerial), null);
         }
         finally
         {
             _upstreamGate.Release();
         }
-
-        if (root is null)
-        {
-            return (null, failure);
-        }
-
-        var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return (new UpstreamListing(input, root.IsJson, root.LastSerial), null);
     }
 
     /// <summary>One upstream root document, open for reading; every <see cref="NamesAsync"/> reads it from the start.</summary>

@@ -104,9 +104,15 @@ public static class SimpleIndexEndpoints
         }
         else if (decision.Rule is DecisionRule.Denied or DecisionRule.Typosquat)
         {
-            // Denied, or blocked as a typosquat: answer without asking upstream, as a quarantined page so that a
-            // client cannot fall through to another index (PROTOCOL.md H2).
-            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+            // Denied, or blocked as a typosquat: answer without upstream's page, as a quarantined page so that a
+            // client cannot fall through to another index (PROTOCOL.md H2). The finding is recorded only for a name
+            // upstream has (one cached lookup, once per name on this node), so made-up names cannot fill the findings.
+            if (typosquat is not null && !typosquats.IsRecorded(normalized, typosquat)
+                && await UpstreamHasAsync(pages, normalized, logger, context.RequestAborted))
+            {
+                await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+            }
+
             page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
         }
         else
@@ -159,6 +165,20 @@ public static class SimpleIndexEndpoints
         {
             ReviewLog.DemandFailed(logger, project, e);
             return reason;
+        }
+    }
+
+    // Best effort, like the other bookkeeping here: a failed lookup records nothing and changes no answer.
+    private static async Task<bool> UpstreamHasAsync(ProjectPageCache pages, string project, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await pages.GetAsync(project, cancellationToken)).Status == LookupStatus.Found;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            TyposquatLog.RecordFailed(logger, project, e);
+            return false;
         }
     }
 

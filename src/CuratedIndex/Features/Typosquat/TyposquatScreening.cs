@@ -23,6 +23,12 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
     public TyposquatSignal? Check(Curation curation, string project) =>
         CheckAll(curation, project) is [var best, ..] ? Signal(best) : null;
 
+    /// <summary>True when this node has written <paramref name="finding"/> for <paramref name="project"/> already.</summary>
+    public bool IsRecorded(string project, TyposquatSignal finding) => _recorded.ContainsKey((project, finding.Imitated));
+
+    /// <summary>True when the corpus is loaded, so that a null from <see cref="Check"/> means "looks like nothing".</summary>
+    public bool IsAvailable(Curation curation) => DetectorFor(curation) is not null;
+
     internal IReadOnlyList<TyposquatFinding> CheckAll(Curation curation, string project)
     {
         var detector = DetectorFor(curation);
@@ -81,10 +87,6 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
             TyposquatLog.RecordFailed(logger, project, e);
         }
     }
-
-    /// <summary>Whether <paramref name="imitated"/> is one of the organization's names (approved or internal) in <paramref name="curation"/>.</summary>
-    public static bool IsOrganizationName(Curation curation, string imitated) =>
-        DecisionFunction.IsInternal(curation.Policy, imitated) || curation.ApprovedProjects().Contains(imitated, StringComparer.Ordinal);
 
     // One detector per Curation, rebuilt when the Curation changes (compared by reference).
     private TyposquatDetector? DetectorFor(Curation curation)

@@ -33,6 +33,7 @@ public sealed class UpstreamNameScreening(
 {
     public const string SnapshotFile = "upstream-names.snapshot";
     private const int MaxInternalAlertsPerRun = 1000;
+    private const int MinNewNamesForRebaseline = 20_000;
 
     /// <summary>One run; <paramref name="progress"/> gets (done, total) while new names are screened. Throws when the list is unavailable.</summary>
     public async Task<UpstreamNamesResult> RunOnceAsync(Func<long, long, Task>? progress, CancellationToken cancellationToken)
@@ -69,6 +70,21 @@ public sealed class UpstreamNameScreening(
 
             var added = NameSnapshot.NotIn(path, hashes.AsSpan(0, count));
             var total = added.Count;
+            if (total > Math.Max(MinNewNamesForRebaseline, previous / 20))
+            {
+                // More than 5% of the list new at once is not publishing activity but another upstream (Upstream:Url
+                // changed) or a lost snapshot: screening it all would bury the real findings under established names.
+                NameSnapshot.Write(path, hashes.AsSpan(0, count));
+                UpstreamNamesLog.Rebaseline(logger, total, previous);
+                return new UpstreamNamesResult(true, count, 0, 0, internalNames.Count);
+            }
+
+            if (total > 0 && !typosquats.IsAvailable(curation))
+            {
+                // Without the corpus a null check means nothing: keep the snapshot so that the next run screens these names.
+                throw new InvalidOperationException($"the typosquat corpus is not loaded (see the log); {total} new upstream names were not screened and will be at the next run");
+            }
+
             long screened = 0, flagged = 0;
             if (total > 0)
             {
@@ -130,6 +146,7 @@ public sealed class UpstreamNameScreening(
 internal static class NameSnapshot
 {
     private const ulong Magic = 0x3130_534D_414E_4943; // "CINAMS01"
+    private const int MaxNames = 10_000_000;
 
     public static ulong Hash(string name)
     {
@@ -149,6 +166,12 @@ internal static class NameSnapshot
         var count = 0;
         await foreach (var name in names)
         {
+            if (count == MaxNames)
+            {
+                // PyPI lists under a million; a list far beyond that is not an index to diff (and 8 bytes a name adds up).
+                throw new InvalidDataException($"the upstream project list has more than {MaxNames} names; not screened");
+            }
+
             if (count == hashes.Length)
             {
                 Array.Resize(ref hashes, hashes.Length + Math.Max(hashes.Length / 4, 1024));
@@ -178,7 +201,7 @@ internal static class NameSnapshot
         {
             using var input = File.OpenRead(path);
             Span<ulong> header = stackalloc ulong[2];
-            return input.Length >= 16 && input.Read(MemoryMarshal.AsBytes(header)) == 16 && header[0] == Magic && input.Length == 16 + (8 * (long)header[1])
+            return input.Length >= 16 && input.ReadAtLeast(MemoryMarshal.AsBytes(header), 16, throwOnEndOfStream: false) == 16 && header[0] == Magic && input.Length == 16 + (8 * (long)header[1])
                 ? (long)header[1]
                 : -1;
         }
@@ -201,7 +224,8 @@ internal static class NameSnapshot
         {
             if (at == length)
             {
-                length = input.Read(MemoryMarshal.AsBytes(buffer)) / 8;
+                // ReadAtLeast: a short read (network file systems) must not split a hash.
+                length = input.ReadAtLeast(MemoryMarshal.AsBytes(buffer), MemoryMarshal.AsBytes(buffer).Length, throwOnEndOfStream: false) / 8;
                 at = 0;
                 if (length == 0)
                 {
@@ -288,6 +312,9 @@ public static class UpstreamNamesRegistration
 
 internal static partial class UpstreamNamesLog
 {
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "{Added} of the upstream list's names are new since the last run ({Previous} before): taken as a new baseline, none screened (a different upstream?)")]
+    public static partial void Rebaseline(ILogger logger, long added, long previous);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Upstream lists {Count} names; first list seen on this node, kept as the baseline (none screened)")]
     public static partial void Baseline(ILogger logger, long count);
 

@@ -141,6 +141,70 @@ public abstract class TyposquatIntegrationTests
     }
 
     [Fact]
+    public async Task MadeUpLookalikes_NotUpstream_AreNeverRecorded_WhileABlockedOneUpstreamHasIs()
+    {
+        await using var servers = await StartAsync("environments:\n  strict: { tier: 1, typosquat: block }\n");
+        var proxy = servers.Proxy;
+
+        // Hidden names answered without upstream's page: tier 2 (not approved) and a typosquat-blocking environment.
+        for (var i = 0; i < 5; i++)
+        {
+            using var json = await proxy.Client.GetAsync($"ci/pypi/matplotlb-x{i}/json");
+            using var file = await proxy.Client.GetAsync($"ci/files/sympy{i}-dev/sympy{i}_dev-1.0.tar.gz");
+            using var blocked = await proxy.Client.GetAsync($"strict/simple/requests{i}-dev/");
+            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.OK), (json.StatusCode, file.StatusCode, blocked.StatusCode));
+        }
+
+        Assert.Empty(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+
+        var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"strict/simple/{Lookalike}/");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("blocked as a typosquat", ReviewIntegrationTests.QuarantineReason(page), StringComparison.Ordinal);
+        var finding = Assert.Single(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+        Assert.Equal((Lookalike, "colorama"), (finding.Project, finding.Imitated));
+    }
+
+    [Fact]
+    public async Task UpstreamNames_CorpusNotLoaded_FailsTheRunAndScreensTheNamesOnceItIs()
+    {
+        var corpus = Path.Combine(Path.GetTempPath(), $"corpus-{Guid.NewGuid():N}.tsv");
+        await using var servers = await StartAsync(
+            null,
+            new Dictionary<string, string>
+            {
+                ["Jobs:Enabled"] = "true",
+                ["Jobs:Scrub:Schedule"] = "manual",
+                ["Jobs:UpstreamWatch:Schedule"] = "manual",
+                ["Jobs:UpstreamNames:Schedule"] = "manual",
+                ["Typosquat:CorpusPath"] = corpus,
+            });
+        var proxy = servers.Proxy;
+        try
+        {
+            var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+            servers.Upstream.AddFile("reqeusts", "reqeusts-1.0.tar.gz", Encoding.UTF8.GetBytes("a lookalike of a popular project"));
+            var failed = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+            Assert.Equal(JobRunState.Succeeded, baseline.Status);
+            Assert.Equal(JobRunState.Failed, failed.Status);
+            Assert.Contains("the typosquat corpus is not loaded", failed.Message, StringComparison.Ordinal);
+            Assert.Empty(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+
+            // The failed run kept the snapshot: once the corpus is there, the same new name is screened.
+            await File.WriteAllTextAsync(corpus, "rank\tname\n6\trequests\n");
+            var screened = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+            Assert.Equal(JobRunState.Succeeded, screened.Status);
+            Assert.EndsWith(" names, 1 new, 1 flagged", screened.Message, StringComparison.Ordinal);
+            var finding = Assert.Single(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+            Assert.Equal(("reqeusts", "requests"), (finding.Project, finding.Imitated));
+        }
+        finally
+        {
+            File.Delete(corpus);
+        }
+    }
+
+    [Fact]
     public async Task Lookalike_DecidedThroughTheApiBeforeAnyRequest_IsAFindingAndSetsTheRequestsRisk()
     {
         await using var servers = await StartAsync();
