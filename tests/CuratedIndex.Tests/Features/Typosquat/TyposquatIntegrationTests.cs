@@ -165,6 +165,41 @@ public abstract class TyposquatIntegrationTests
     }
 
     [Fact]
+    public async Task UpstreamNames_MostOfTheListNewAtOnce_IsANewBaselineNotThousandsOfFindings()
+    {
+        await using var servers = await StartAsync(
+            null,
+            new Dictionary<string, string>
+            {
+                ["Jobs:Enabled"] = "true",
+                ["Jobs:Scrub:Schedule"] = "manual",
+                ["Jobs:UpstreamWatch:Schedule"] = "manual",
+                ["Jobs:UpstreamNames:Schedule"] = "manual",
+            });
+        var proxy = servers.Proxy;
+        var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+        // As if Upstream:Url now pointed at a full mirror: 20,001 names the small list did not have, lookalikes among them.
+        var content = Encoding.UTF8.GetBytes("x");
+        servers.Upstream.AddFile("reqeusts", "reqeusts-1.0.tar.gz", content);
+        for (var i = 0; i < 20_000; i++)
+        {
+            servers.Upstream.AddFile($"mirror-project-{i}", $"mirror_project_{i}-1.0.tar.gz", content);
+        }
+
+        var rebaseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+        servers.Upstream.AddFile("colorana", "colorana-1.0.tar.gz", content);
+        var next = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+        Assert.StartsWith("baseline: ", baseline.Message, StringComparison.Ordinal);
+        Assert.Equal(JobRunState.Succeeded, rebaseline.Status);
+        Assert.StartsWith("baseline: ", rebaseline.Message, StringComparison.Ordinal);
+        Assert.EndsWith(" names, 1 new, 1 flagged", next.Message, StringComparison.Ordinal);
+        var finding = Assert.Single(await proxy.QueryAsync(db => db.TyposquatFindings.AsNoTracking().ToListAsync()));
+        Assert.Equal(("colorana", "colorama"), (finding.Project, finding.Imitated));
+    }
+
+    [Fact]
     public async Task UpstreamNames_CorpusNotLoaded_FailsTheRunAndScreensTheNamesOnceItIs()
     {
         var corpus = Path.Combine(Path.GetTempPath(), $"corpus-{Guid.NewGuid():N}.tsv");
