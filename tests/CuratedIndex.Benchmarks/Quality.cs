@@ -18,11 +18,11 @@ internal static class Quality
     {
         var clock = Stopwatch.StartNew();
         var corpus = TyposquatCorpus.Load(Paths.Corpus);
-        var detector = new TyposquatDetector(corpus);
-        Console.WriteLine($"corpus: {corpus.Projects.Count:N0} projects from {Paths.Corpus}, indexed in {clock.ElapsedMilliseconds} ms");
 
         // A detector that reports everything it scores, so one pass gives every threshold's figures.
         var everything = new TyposquatDetector(corpus, threshold: 0.0001);
+        const double defaultThreshold = TyposquatDetector.DefaultThreshold;
+        Console.WriteLine($"corpus: {corpus.Projects.Count:N0} projects from {Paths.Corpus}, indexed in {clock.ElapsedMilliseconds} ms");
 
         // 1. Recall: a pair counts when a finding names the imitated project.
         var pairs = File.ReadLines(labelledPath).Skip(1).Select(l => l.Split('\t')).Where(f => f.Length >= 2).ToList();
@@ -31,9 +31,9 @@ internal static class Quality
         {
             var hit = everything.CheckAll(pair[0]).FirstOrDefault(f => f.Imitated == pair[1]);
             labelledScores.Add(hit?.Score ?? 0);
-            if (verbose || hit is null || hit.Score < detector.Threshold)
+            if (verbose || hit is null || hit.Score < defaultThreshold)
             {
-                Console.WriteLine($"  {(hit is null || hit.Score < detector.Threshold ? "MISSED" : "found ")} {pair[0]} -> {pair[1]}: {hit?.ToTsv() ?? "no likeness found"}");
+                Console.WriteLine($"  {(hit is null || hit.Score < defaultThreshold ? "MISSED" : "found ")} {pair[0]} -> {pair[1]}: {hit?.ToTsv() ?? "no likeness found"}");
             }
         }
 
@@ -53,7 +53,7 @@ internal static class Quality
 
                 var finding = everything.Check(line);
                 tailScores.Add(finding?.Score ?? 0);
-                if (finding is not null && finding.Score >= detector.Threshold && samples.Count < 30 && tailScores.Count % 101 == 0)
+                if (finding is not null && finding.Score >= defaultThreshold && samples.Count < 30 && tailScores.Count % 101 == 0)
                 {
                     samples.Add(finding.ToTsv());
                 }
@@ -75,7 +75,7 @@ internal static class Quality
             var findings = everything.CheckAgainstOthers(project.Name);
             topScores.Add(findings.Count > 0 ? findings[0].Score : 0);
             upwardScores.Add(findings.Where(f => f.Rank < project.Rank).Select(f => f.Score).DefaultIfEmpty(0).Max());
-            if (findings.Count > 0 && findings[0].Score >= detector.Threshold)
+            if (findings.Count > 0 && findings[0].Score >= defaultThreshold)
             {
                 topFindings.Add(findings[0]);
             }
@@ -86,7 +86,7 @@ internal static class Quality
         Console.WriteLine("|---:|---:|---:|---:|---:|");
         foreach (var threshold in Thresholds)
         {
-            var mark = threshold == detector.Threshold ? " (default)" : "";
+            var mark = threshold == defaultThreshold ? " (default)" : "";
             Console.WriteLine($"| {threshold:0.00}{mark} | {Share(labelledScores, threshold)} | {Share(tailScores, threshold)} | {Share(topScores, threshold)} | {Share(upwardScores, threshold)} |");
         }
 

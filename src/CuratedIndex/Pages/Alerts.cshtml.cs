@@ -29,7 +29,7 @@ internal sealed class AlertsModel(CuratedIndexDbContext db, CurationStore curati
         // Lookalikes of the organization's own names are read first and apart, so that no volume of other findings can
         // push them off the page. The detector compares with exact approved and internal names, so an IN list finds them.
         var curation = curations.Current;
-        var organization = curation.ApprovedProjects().Concat(curation.Policy.InternalNames).Distinct(StringComparer.Ordinal).ToList();
+        var organization = curation.OrganizationNames();
         var unrequested = db.TyposquatFindings.AsNoTracking().Where(f => !db.ReviewRequests.Any(r => r.Project == f.Project));
         var ofOrganization = await unrequested.Where(f => organization.Contains(f.Imitated))
             .OrderByDescending(f => f.Id)

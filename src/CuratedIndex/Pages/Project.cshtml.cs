@@ -97,8 +97,9 @@ internal sealed class ProjectModel(
 
         var curation = curations.Current;
         var facts = new UpstreamFacts(Evidence.UpstreamStatus);
+        var typosquat = curation.Typosquat(Name); // once, not once per blocking environment
         Answers = curation.Policy.Environments.Values.OrderBy(e => e.Tier).ThenBy(e => e.Name, StringComparer.Ordinal)
-            .Select(e => (Environment: e, Decision: curation.Decide(e, new DecisionSubject(Name), facts)))
+            .Select(e => (Environment: e, Decision: curation.Decide(e, new DecisionSubject(Name), facts, Curation.SignalsFor(e, typosquat))))
             .Select(a => new EnvironmentAnswer(a.Environment.Name, (int)a.Environment.Tier, a.Decision.Visible, ExplainApi.RuleName(a.Decision.Rule), a.Decision.Reason))
             .ToList();
         PolicyNote = curation.Policy.Denied.TryGetValue(Name, out var denied) ? $"denied by a policy file: {denied}"

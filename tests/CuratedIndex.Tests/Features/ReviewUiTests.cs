@@ -23,15 +23,6 @@ public abstract class ReviewUiTests
     private Task<ProxyInstance> StartProxyAsync(FakePyPI upstream, IDictionary<string, string>? settings = null) =>
         ProxyInstance.StartAsync(upstream.BaseUrl, Provider, settings);
 
-    private static async Task<UiSession> SignedInAsync(ProxyInstance proxy, string userName, string role)
-    {
-        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync(userName, UiSession.Password, role, "test", CancellationToken.None);
-        var session = new UiSession(proxy.BaseUrl);
-        using var response = await session.SignInAsync(userName);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return session;
-    }
-
     private static async Task<T> QueryAsync<T>(ProxyInstance proxy, Func<CuratedIndexDbContext, Task<T>> query)
     {
         await using var scope = proxy.Services.CreateAsyncScope();
@@ -171,7 +162,7 @@ public abstract class ReviewUiTests
             await context.Response.WriteAsync(body.ToJsonString());
         };
         await using var proxy = await StartProxyAsync(upstream);
-        using var session = await SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         // A hostile reason from a reviewer is untrusted text too.
         await proxy.Services.GetRequiredService<ReviewQueue>().DecideAsync(["evil"], Verdict.Deferred, "<script>alert(6)</script>", "rita", CancellationToken.None);
 
@@ -205,7 +196,7 @@ public abstract class ReviewUiTests
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
-        using var session = await SignedInAsync(proxy, "vera", Roles.Viewer);
+        using var session = await UiSession.SignedInAsync(proxy, "vera", Roles.Viewer);
 
         var (missing, missingDocument, _) = await session.GetAsync("ui/projects/no-such-project");
         Assert.Equal(HttpStatusCode.OK, missing.StatusCode);
@@ -223,7 +214,7 @@ public abstract class ReviewUiTests
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
-        using var session = await SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         (await proxy.Client.GetAsync("ci/simple/six/")).Dispose();
         (await proxy.Client.GetAsync("ci/simple/six/")).Dispose();
 
@@ -252,7 +243,7 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         (await proxy.Client.GetAsync("ci/simple/six/")).Dispose();
-        using var session = await SignedInAsync(proxy, "vera", Roles.Viewer);
+        using var session = await UiSession.SignedInAsync(proxy, "vera", Roles.Viewer);
 
         var (_, project, _) = await session.GetAsync("ui/projects/six");
         Assert.Null(project.QuerySelector("#decision-form"));
@@ -288,7 +279,7 @@ public abstract class ReviewUiTests
             Assert.DoesNotContain("six-1.17.0", await blocked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        using var session = await SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
 
         // An empty reason is refused and changes nothing.
         using (var noReason = await session.SubmitAsync("ui/projects/six", "#decision-form", ("Verdict", "approve"), ("Reason", "  ")))
@@ -326,7 +317,7 @@ public abstract class ReviewUiTests
             (await proxy.Client.GetAsync($"ci/simple/{project}/")).Dispose();
         }
 
-        using var session = await SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, queue, _) = await session.GetAsync("ui/queue?sort=demand");
         Assert.Equal(["zipp", "six", "wheel"], queue.QuerySelectorAll("#queue-table tbody tr").Select(r => r.GetAttribute("data-project")!).ToArray());
 
@@ -373,7 +364,7 @@ public abstract class ReviewUiTests
         (await proxy.Client.GetAsync("dev/simple/six/")).Dispose();
         await proxy.Services.GetRequiredService<RequestCounter>().FlushAsync(CancellationToken.None);
         await proxy.Services.GetRequiredService<ReviewQueue>().DecideAsync(["zipp"], Verdict.Approved, "fine", "rita", CancellationToken.None);
-        using var session = await SignedInAsync(proxy, "vera", Roles.Viewer);
+        using var session = await UiSession.SignedInAsync(proxy, "vera", Roles.Viewer);
 
         var (response, document, _) = await session.GetAsync("ui/");
 
@@ -392,7 +383,7 @@ public abstract class ReviewUiTests
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
-        using var session = await SignedInAsync(proxy, "vera", Roles.Viewer);
+        using var session = await UiSession.SignedInAsync(proxy, "vera", Roles.Viewer);
 
         using var created = await session.SubmitAsync("ui/tokens", "#create-token-form", ("TokenName", "laptop"));
         var document = await UiSession.ParseAsync(await created.Content.ReadAsStringAsync());
@@ -421,8 +412,8 @@ public abstract class ReviewUiTests
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
-        using var admin = await SignedInAsync(proxy, "ada", Roles.Admin);
-        using var reviewer = await SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var admin = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
+        using var reviewer = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
 
         using (var denied = await reviewer.Client.GetAsync("ui/users"))
         {

@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Files;
+using CuratedIndex.Features.Typosquat;
+using CuratedIndex.Features.UpstreamWatch;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CuratedIndex.Tests.Infrastructure;
@@ -107,5 +110,25 @@ public sealed class TestServers(FakePyPI upstream, ProxyInstance proxy) : IAsync
     {
         await Proxy.DisposeAsync();
         await Upstream.DisposeAsync();
+    }
+}
+
+/// <summary>Configuration that runs the scheduler with every job on a manual schedule: a test triggers what it needs and nothing fires on its own.</summary>
+public static class ManualJobs
+{
+    public static Dictionary<string, string> Settings(IDictionary<string, string>? more = null)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["Jobs:Enabled"] = "true" };
+        foreach (var key in new[] { ArtifactScrubJob.Key, UpstreamWatchJob.Key, UpstreamNamesJob.Key })
+        {
+            settings[$"Jobs:{key}:Schedule"] = "manual";
+        }
+
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using AngleSharp;
 using AngleSharp.Dom;
+using CuratedIndex.Features.Accounts;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CuratedIndex.Tests.Infrastructure;
 
@@ -23,6 +25,16 @@ public sealed class UiSession : IDisposable
     }
 
     public Uri BaseUrl { get; }
+
+    /// <summary>Creates <paramref name="userName"/> with <paramref name="role"/> and signs in through the real form.</summary>
+    public static async Task<UiSession> SignedInAsync(ProxyInstance proxy, string userName, string role)
+    {
+        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync(userName, Password, role, "test", CancellationToken.None);
+        var session = new UiSession(proxy.BaseUrl);
+        using var response = await session.SignInAsync(userName);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return session;
+    }
 
     public CookieContainer Cookies { get; } = new();
 

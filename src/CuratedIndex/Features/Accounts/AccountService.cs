@@ -123,7 +123,7 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
     {
         name = name.Trim();
         Require(name.Length is >= 1 and <= 100 ? null : "token names are 1 to 100 characters");
-        var secret = TokenPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var secret = TokenPrefix + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var prefix = secret[..(TokenPrefix.Length + 6)];
         return await audit.WriteAsync(async db =>
         {
@@ -144,7 +144,7 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
         }, cancellationToken);
     }
 
-    /// <summary>Revokes a token; only its owner or an admin may (<paramref name="ownerId"/> null means an admin asks).</summary>
+    /// <summary>Revokes a token; with <paramref name="ownerId"/> only its owner's (the Tokens page); null skips that check (no page or endpoint offers that to admins yet).</summary>
     public async Task RevokeTokenAsync(long tokenId, long? ownerId, string actor, CancellationToken cancellationToken)
     {
         await audit.WriteAsync(async db =>
@@ -171,6 +171,4 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
     }
 
     private static string NewStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

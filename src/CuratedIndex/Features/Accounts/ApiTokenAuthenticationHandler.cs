@@ -31,7 +31,7 @@ public sealed class ApiTokenAuthenticationHandler(
         var identity = await tokens.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         return identity is null
             ? AuthenticateResult.Fail("the token is not valid")
-            : AuthenticateResult.Success(new AuthenticationTicket(Principal(identity, SchemeName), SchemeName));
+            : AuthenticateResult.Success(new AuthenticationTicket(Principal(identity), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -47,7 +47,7 @@ public sealed class ApiTokenAuthenticationHandler(
         await Response.WriteAsJsonAsync(new { message = "your role does not allow this" }, Context.RequestAborted);
     }
 
-    public static ClaimsPrincipal Principal(TokenIdentity identity, string scheme)
+    private static ClaimsPrincipal Principal(TokenIdentity identity)
     {
         var claims = new List<Claim> { new(ClaimTypes.Name, identity.UserName), new(ClaimTypes.Role, identity.Role) };
         if (identity.UserId is { } id)
@@ -55,6 +55,6 @@ public sealed class ApiTokenAuthenticationHandler(
             claims.Add(new Claim(ClaimTypes.NameIdentifier, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
     }
 }

@@ -32,6 +32,10 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
             .Order(StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>The organization's own names, which lookalikes are compared with: approved (policy or reviewer) and internal, each once.</summary>
+    public IReadOnlyList<string> OrganizationNames() =>
+        ApprovedProjects().Concat(Policy.InternalNames).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary>The typosquat finding for a project (normalized) against the corpus and this Curation's names, or null.</summary>
     public TyposquatSignal? Typosquat(string project) => Screening?.Check(this, project);
 

@@ -40,8 +40,8 @@ public static class ExplainApi
         var lookup = await pages.GetAsync(normalized, cancellationToken);
         var facts = new UpstreamFacts(lookup.Value?.Page.Status?.Status);
         var curation = curations.Current;
-        var decision = curation.Decide(environment, new DecisionSubject(normalized, version), facts);
         var typosquat = curation.Typosquat(normalized);
+        var decision = curation.Decide(environment, new DecisionSubject(normalized, version), facts, Curation.SignalsFor(environment, typosquat));
         return Results.Ok(new
         {
             environment = environment.Name,

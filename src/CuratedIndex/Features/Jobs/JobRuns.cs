@@ -48,7 +48,8 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
         }
     }
 
-    public async Task FinishAsync(string fireInstanceId, Exception? failure, CancellationToken cancellationToken)
+    /// <summary>Ends a run: succeeded with <paramref name="result"/> (what the job set with <see cref="SetResult"/>), or failed.</summary>
+    public async Task FinishAsync(string fireInstanceId, Exception? failure, string? result, CancellationToken cancellationToken)
     {
         if (!_running.TryRemove(fireInstanceId, out var state))
         {
@@ -62,7 +63,7 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
             var run = await db.JobRuns.SingleAsync(r => r.Id == state.RunId, cancellationToken);
             run.FinishedAt = clock.GetUtcNow().UtcDateTime;
             run.Status = failure is null ? JobRunState.Succeeded : JobRunState.Failed;
-            var message = failure is null ? state.Message : Describe(failure);
+            var message = failure is null ? result : Describe(failure);
             run.Message = message is { Length: > 2000 } ? message[..2000] : message;
             if (failure is null && run.Progress is not null)
             {
@@ -79,14 +80,6 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
 
     /// <summary>Sets the message a successful run ends with (a summary such as "12 verified, 1 re-fetched").</summary>
     public static void SetResult(IJobExecutionContext context, string message) => context.Result = message;
-
-    internal void Summarize(string fireInstanceId, string? message)
-    {
-        if (_running.TryGetValue(fireInstanceId, out var state))
-        {
-            state.Message = message;
-        }
-    }
 
     public async Task ReportAsync(IJobExecutionContext context, long done, long total, CancellationToken cancellationToken)
     {
@@ -131,8 +124,6 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
         public string JobKey { get; } = jobKey;
 
         public DateTimeOffset LastWrite { get; set; } = DateTimeOffset.MinValue;
-
-        public string? Message { get; set; }
     }
 }
 
@@ -156,12 +147,8 @@ internal sealed class JobRunListener(JobRunRecorder recorder, ILogger<JobRunList
         {
             JobsLog.JobFailed(logger, context.JobDetail.Key.Name, jobException.InnerException ?? jobException);
         }
-        else
-        {
-            recorder.Summarize(context.FireInstanceId, context.Result as string);
-        }
 
-        await recorder.FinishAsync(context.FireInstanceId, jobException, CancellationToken.None);
+        await recorder.FinishAsync(context.FireInstanceId, jobException, context.Result as string, CancellationToken.None);
     }
 
     public ValueTask JobProgressChanged(IJobExecutionContext context, Quartz.Extensibility.FireInstanceProgress progress, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;

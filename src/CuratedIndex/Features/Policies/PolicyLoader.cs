@@ -16,27 +16,26 @@ public static class PolicyLoader
     private static readonly FrozenSet<string> KnownKeys =
         new[] { "environments", "approve", "deny", "vet", "publishers", "internal" }.ToFrozenSet();
 
-    public static PolicySnapshot LoadDirectory(string directory)
+    public static PolicySnapshot LoadDirectory(string directory) => Parse(ReadDirectory(directory));
+
+    /// <summary>Every <c>*.yaml</c> file under <paramref name="directory"/>, sorted by relative name, read once.</summary>
+    public static IReadOnlyList<PolicyFile> ReadDirectory(string directory)
     {
         if (!Directory.Exists(directory))
         {
             throw new PolicyFileException(directory, 0, "policy directory does not exist");
         }
 
-        var files = Directory.GetFiles(directory, "*.yaml", SearchOption.AllDirectories)
+        return Directory.GetFiles(directory, "*.yaml", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
-            .ToArray();
-        var builder = new Builder();
-        foreach (var file in files)
-        {
-            var displayName = Path.GetRelativePath(directory, file);
-            builder.Add(displayName, File.ReadAllText(file));
-        }
-
-        return builder.Build();
+            .Select(file => new PolicyFile(Path.GetRelativePath(directory, file), File.ReadAllBytes(file)))
+            .ToList();
     }
 
-    /// <summary>Parses policy text; <paramref name="files"/> maps a display name to its YAML content.</summary>
+    /// <summary>Parses files read by <see cref="ReadDirectory"/> (the bytes that are parsed are the bytes a caller hashes).</summary>
+    public static PolicySnapshot Parse(IReadOnlyList<PolicyFile> files) =>
+        Parse(files.Select(f => (f.Name, f.Text)).ToArray());
+
     public static PolicySnapshot Parse(params (string Name, string Yaml)[] files)
     {
         var builder = new Builder();
@@ -288,5 +287,19 @@ public static class PolicyLoader
             'd' => TimeSpan.FromDays(amount),
             _ => null,
         };
+    }
+}
+
+/// <summary>A policy file's name relative to the policy directory, and its bytes.</summary>
+public sealed record PolicyFile(string Name, byte[] Bytes)
+{
+    /// <summary>The bytes decoded as <see cref="File.ReadAllText(string)"/> would (UTF-8, a byte-order mark honoured).</summary>
+    public string Text
+    {
+        get
+        {
+            using var reader = new StreamReader(new MemoryStream(Bytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
     }
 }

@@ -23,17 +23,17 @@ public sealed class PolicyStore(IOptions<PolicyOptions> options, IHostEnvironmen
 
     public PolicySnapshot Load()
     {
-        var path = Directory;
-        var snapshot = PolicyLoader.LoadDirectory(path);
-        var files = System.IO.Directory.GetFiles(path, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        // Read once: the digest covers exactly the bytes that were parsed.
+        var files = PolicyLoader.ReadDirectory(Directory);
+        var snapshot = PolicyLoader.Parse(files);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(System.IO.Path.GetRelativePath(path, file) + "\n"));
-            hash.AppendData(File.ReadAllBytes(file));
+            hash.AppendData(Encoding.UTF8.GetBytes(file.Name + "\n"));
+            hash.AppendData(file.Bytes);
         }
 
-        Files = files.Select(f => System.IO.Path.GetRelativePath(path, f)).ToArray();
+        Files = files.Select(f => f.Name).ToArray();
         Digest = Convert.ToHexStringLower(hash.GetHashAndReset());
         _current = snapshot;
         return snapshot;

@@ -16,7 +16,6 @@ public sealed record DecisionResult(string Project, Verdict Verdict, long Decisi
 /// </summary>
 public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, CurationStore curation, TyposquatScreening typosquats, TimeProvider clock, ILogger<ReviewQueue> logger)
 {
-    public const string Anonymous = "anonymous";
     public const int MaxReasonLength = 2000;
 
     /// <summary>

@@ -105,7 +105,7 @@ public sealed class EvidenceReader(JsonApiCache jsonApi, ProjectPageCache pages,
         IReadOnlyList<TyposquatFinding> findings;
         try
         {
-            findings = await typosquats.ForProjectAsync(project, cancellationToken);
+            findings = typosquats.ForProject(project);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

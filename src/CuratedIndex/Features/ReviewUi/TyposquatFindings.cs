@@ -18,15 +18,15 @@ public sealed record TyposquatFinding(string SimilarTo, string Kind, string Deta
 /// </summary>
 public sealed class TyposquatFindings(CurationStore curations, TyposquatScreening screening)
 {
-    public Task<IReadOnlyList<TyposquatFinding>> ForProjectAsync(string normalizedProject, CancellationToken cancellationToken)
+    public IReadOnlyList<TyposquatFinding> ForProject(string normalizedProject)
     {
         var curation = curations.Current;
-        return Task.FromResult<IReadOnlyList<TyposquatFinding>>(screening.CheckAll(curation, normalizedProject)
+        return screening.CheckAll(curation, normalizedProject)
             .Select(f => new TyposquatFinding(
                 f.Imitated,
                 TyposquatScreening.KindName(f.Kind),
                 $"score {f.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}: {string.Join("; ", f.Reasons)}",
                 SimilarToInternal: DecisionFunction.IsInternal(curation.Policy, f.Imitated)))
-            .ToList());
+            .ToList();
     }
 }

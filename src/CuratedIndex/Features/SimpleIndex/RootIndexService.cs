@@ -39,7 +39,8 @@ public sealed class RootIndexService(
     private UpstreamRoot? _current;
     private long _stamp;
 
-    private string Directory => EnsureDirectory(Path.IsPathRooted(cacheOptions.Value.Path)
+    /// <summary><c>Cache:Path</c> (relative to the content root), created if missing: the working files of the root list and of the jobs that read it.</summary>
+    internal string CacheDirectory => EnsureDirectory(Path.IsPathRooted(cacheOptions.Value.Path)
         ? cacheOptions.Value.Path
         : Path.Combine(hostEnvironment.ContentRootPath, cacheOptions.Value.Path));
 
@@ -104,7 +105,7 @@ public sealed class RootIndexService(
 
             _current = root;
             var input = new FileStream(root.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return (new UpstreamListing(input, root.IsJson, root.LastSerial), null);
+            return (new UpstreamListing(input, root.IsJson), null);
         }
         finally
         {
@@ -113,10 +114,8 @@ public sealed class RootIndexService(
     }
 
     /// <summary>One upstream root document, open for reading; every <see cref="NamesAsync"/> reads it from the start.</summary>
-    internal sealed class UpstreamListing(FileStream input, bool isJson, long? lastSerial) : IAsyncDisposable
+    internal sealed class UpstreamListing(FileStream input, bool isJson) : IAsyncDisposable
     {
-        public long? LastSerial { get; } = lastSerial;
-
         /// <summary>The listed names, PEP 503 normalized; names that are not valid project names are skipped.</summary>
         public async IAsyncEnumerable<string> NamesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -136,7 +135,7 @@ public sealed class RootIndexService(
     private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
     {
         var extension = format == SimpleFormat.Json ? "json" : "html";
-        var final = Path.Combine(Directory, $"root-{environment.Name}-{extension}-{root.Stamp}-{Guid.NewGuid():N}.{extension}");
+        var final = Path.Combine(CacheDirectory, $"root-{environment.Name}-{extension}-{root.Stamp}-{Guid.NewGuid():N}.{extension}");
         var temporary = final + ".partial";
         try
         {
@@ -174,7 +173,16 @@ public sealed class RootIndexService(
         await foreach (var entry in ReadEntries(input, root.IsJson, cancellationToken))
         {
             var name = Protocol.ProjectName.IsValid(entry.Name) ? Protocol.ProjectName.Normalize(entry.Name) : null;
-            if (name is not null && curation.Decide(environment, new DecisionSubject(name), UpstreamFacts.None).Visible)
+            if (name is null)
+            {
+                continue;
+            }
+
+            // The typosquat signal can only hide a name: decide without it first, so that in tiers 2 and 3 only the
+            // approved names (not all ~886,000) pay for a detector check in a blocking environment.
+            var subject = new DecisionSubject(name);
+            if (curation.Decide(environment, subject, UpstreamFacts.None, DecisionSignals.None).Visible
+                && (environment.Typosquat != TyposquatMode.Block || curation.Decide(environment, subject, UpstreamFacts.None).Visible))
             {
                 yield return entry;
             }
@@ -340,7 +348,7 @@ public sealed class RootIndexService(
     private static bool IsJsonType(string? mediaType) =>
         string.Equals(mediaType?.Split(';')[0].Trim(), SimpleMediaTypes.Json, StringComparison.OrdinalIgnoreCase);
 
-    private string UpstreamRootPath() => Path.Combine(Directory, "upstream-root");
+    private string UpstreamRootPath() => Path.Combine(CacheDirectory, "upstream-root");
 
     private static string EnsureDirectory(string path)
     {

@@ -144,7 +144,7 @@ public static class SimpleIndexEndpoints
             }
             else
             {
-                page = renderer.Render(environment, curation, lookup.Value!, lookup.Stamp, format, urls);
+                page = renderer.Render(environment, curation, signals, lookup.Value!, lookup.Stamp, format, urls);
             }
         }
 

@@ -18,12 +18,13 @@ public sealed record RenderedPage(byte[] Body, string ETag, long? LastSerial);
 /// </summary>
 public sealed class SimplePageRenderer(RenderCache cache)
 {
-    public RenderedPage Render(EnvironmentPolicy environment, Curation curation, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
+    /// <summary>The page as <paramref name="environment"/> sees it; <paramref name="signals"/> are the caller's (one typosquat check per request).</summary>
+    public RenderedPage Render(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
         cache.GetOrRender(
             new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html", urls.Origin),
             stamp,
             curation,
-            () => Write(Filter(environment, curation, project.Page), format, urls, environment.Name))!;
+            () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name))!;
 
     /// <summary>The page a client gets for a project it may not see: no files, status quarantined, the reason.</summary>
     public static RenderedPage RenderBlocked(string project, Decision decision, SimpleFormat format, ProxyUrls urls, string environment)
@@ -38,11 +39,9 @@ public sealed class SimplePageRenderer(RenderCache cache)
     }
 
     /// <summary>Applies the decision function to every file and rebuilds <c>versions</c> to match (PROTOCOL.md M1).</summary>
-    public static ProjectPage Filter(EnvironmentPolicy environment, Curation curation, ProjectPage page)
+    public static ProjectPage Filter(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, ProjectPage page)
     {
         var facts = new UpstreamFacts(page.Status?.Status);
-        // One typosquat check per page, not one per file.
-        var signals = curation.SignalsFor(environment, page.Name);
         var projectDecision = curation.Decide(environment, new DecisionSubject(page.Name), facts, signals);
         if (!projectDecision.Visible)
         {

@@ -55,13 +55,6 @@ internal static class TyposquatCheck
             .Build();
         var options = configuration.GetSection(TyposquatOptions.Section).Get<TyposquatOptions>() ?? new TyposquatOptions();
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
-        if (Path.IsPathRooted(options.CorpusPath))
-        {
-            return options.CorpusPath;
-        }
-
-        var fromContentRoot = Path.Combine(contentRoot, options.CorpusPath);
-        var beside = Path.Combine(AppContext.BaseDirectory, options.CorpusPath);
-        return File.Exists(fromContentRoot) || !File.Exists(beside) ? fromContentRoot : beside;
+        return options.ResolveCorpusPath(contentRoot);
     }
 }

@@ -12,11 +12,7 @@ internal static class TyposquatRegistration
     public static IServiceCollection AddTyposquatDetection(this IServiceCollection services, string contentRoot)
     {
         services.AddOptions<TyposquatOptions>().BindConfiguration(TyposquatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp =>
-        {
-            var path = sp.GetRequiredService<IOptions<TyposquatOptions>>().Value.CorpusPath;
-            return TyposquatCorpus.Load(Path.IsPathRooted(path) ? path : Path.Combine(contentRoot, path));
-        });
+        services.AddSingleton(sp => TyposquatCorpus.Load(sp.GetRequiredService<IOptions<TyposquatOptions>>().Value.ResolveCorpusPath(contentRoot)));
         services.AddSingleton(sp => new TyposquatDetector(sp.GetRequiredService<TyposquatCorpus>()));
         services.AddSingleton<TyposquatScreening>();
         return services;

@@ -112,13 +112,10 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
             return null;
         }
 
-        var detector = corpus.WithOrganizationNames(OrganizationNames(curation));
+        var detector = corpus.WithOrganizationNames(curation.OrganizationNames());
         _snapshot = new Snapshot(curation, detector);
         return detector;
     }
-
-    private static IEnumerable<string> OrganizationNames(Curation curation) =>
-        curation.ApprovedProjects().Concat(curation.Policy.InternalNames);
 
     private static TyposquatSignal Signal(TyposquatFinding finding) =>
         new(finding.Imitated, finding.Score, KindName(finding.Kind), string.Join("; ", finding.Reasons));

@@ -3,7 +3,6 @@ using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.SimpleIndex;
-using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace CuratedIndex.Features.Typosquat;
@@ -27,8 +26,6 @@ public sealed class UpstreamNameScreening(
     CurationStore curations,
     TyposquatScreening typosquats,
     DependencyConfusionAlerts alerts,
-    IOptions<CacheOptions> cacheOptions,
-    IHostEnvironment hostEnvironment,
     ILogger<UpstreamNameScreening> logger)
 {
     public const string SnapshotFile = "upstream-names.snapshot";
@@ -46,7 +43,7 @@ public sealed class UpstreamNameScreening(
 
         await using (listing)
         {
-            var path = SnapshotPath();
+            var path = Path.Combine(roots.CacheDirectory, SnapshotFile);
             var previous = NameSnapshot.CountOf(path);
             var curation = curations.Current;
             // Internal names are looked for in the whole list, baseline or not: one listed upstream is dependency
@@ -129,13 +126,6 @@ public sealed class UpstreamNameScreening(
 
             yield return name;
         }
-    }
-
-    private string SnapshotPath()
-    {
-        var directory = Path.IsPathRooted(cacheOptions.Value.Path) ? cacheOptions.Value.Path : Path.Combine(hostEnvironment.ContentRootPath, cacheOptions.Value.Path);
-        Directory.CreateDirectory(directory);
-        return Path.Combine(directory, SnapshotFile);
     }
 }
 

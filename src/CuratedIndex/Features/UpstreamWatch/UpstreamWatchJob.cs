@@ -10,6 +10,8 @@ namespace CuratedIndex.Features.UpstreamWatch;
 [DisallowConcurrentExecution]
 public sealed class UpstreamWatchJob(UpstreamWatcher watcher) : IJob
 {
+    public const string Key = "UpstreamWatch";
+
     /// <summary>Every 15 minutes (Quartz cron), when <c>Jobs:UpstreamWatch:Schedule</c> is not set.</summary>
     public const string DefaultSchedule = "0 */15 * * * ?";
 
@@ -24,7 +26,7 @@ public static class UpstreamWatchRegistration
     {
         services.AddSingleton<UpstreamWatcher>();
         services.AddCuratedIndexJob<UpstreamWatchJob>(
-            "UpstreamWatch",
+            UpstreamWatchJob.Key,
             "Revalidates every approved project upstream: new, removed and yanked files, PEP 792 status.",
             UpstreamWatchJob.DefaultSchedule);
         return services;

@@ -37,14 +37,8 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // The UI matrix signs in through the real form more often than the default per-address limit allows.
-        _servers = await TestServers.StartAsync(Provider, settings: new Dictionary<string, string>
-        {
-            ["Auth:SignInAttemptsPerMinute"] = "1000",
-            // The scheduler runs so that "Run now" can be exercised; no job fires on its own during the matrix.
-            ["Jobs:Enabled"] = "true",
-            ["Jobs:Scrub:Schedule"] = "manual",
-            ["Jobs:UpstreamWatch:Schedule"] = "manual",
-        });
+        // The scheduler runs so that "Run now" can be exercised; no job fires on its own during the matrix.
+        _servers = await TestServers.StartAsync(Provider, settings: ManualJobs.Settings(new Dictionary<string, string> { ["Auth:SignInAttemptsPerMinute"] = "1000" }));
         foreach (var role in Roles.All)
         {
             Tokens[role] = await Proxy.CreateUserWithTokenAsync($"matrix-{role}", role);

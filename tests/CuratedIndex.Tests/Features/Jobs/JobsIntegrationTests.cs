@@ -23,10 +23,7 @@ public abstract class JobsIntegrationTests
         ProxyInstance.StartAsync(
             upstream.BaseUrl,
             Provider,
-            new Dictionary<string, string> { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "manual" }
-                .Concat(settings ?? new Dictionary<string, string>())
-                .GroupBy(p => p.Key)
-                .ToDictionary(g => g.Key, g => g.Last().Value),
+            ManualJobs.Settings(settings),
             configure: b =>
             {
                 if (clock is not null)
@@ -37,16 +34,10 @@ public abstract class JobsIntegrationTests
                 b.Services.AddCuratedIndexJob<FailingJob>("Failing", "Always fails.", "manual");
             });
 
-    private static async Task<T> QueryAsync<T>(ProxyInstance proxy, Func<CuratedIndexDbContext, Task<T>> query)
-    {
-        await using var scope = proxy.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>());
-    }
-
     /// <summary>Triggers <paramref name="job"/> through Quartz and waits for its run to be recorded as finished.</summary>
     internal static async Task<JobRun> RunAsync(ProxyInstance proxy, string job)
     {
-        var before = await QueryAsync(proxy, db => db.JobRuns.Select(r => (long?)r.Id).MaxAsync()) ?? 0;
+        var before = await proxy.QueryAsync(db => db.JobRuns.Select(r => (long?)r.Id).MaxAsync()) ?? 0;
         var scheduler = await proxy.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         await scheduler.TriggerJob(new JobKey(job, JobCatalog.Group));
         return await WaitForRunAsync(proxy, job, before);
@@ -57,7 +48,7 @@ public abstract class JobsIntegrationTests
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            var run = await QueryAsync(proxy, db => db.JobRuns.AsNoTracking().Where(r => r.JobKey == job && r.Id > after && r.Status != JobRunState.Running).OrderBy(r => r.Id).FirstOrDefaultAsync());
+            var run = await proxy.QueryAsync(db => db.JobRuns.AsNoTracking().Where(r => r.JobKey == job && r.Id > after && r.Status != JobRunState.Running).OrderBy(r => r.Id).FirstOrDefaultAsync());
             if (run is not null)
             {
                 return run;
@@ -97,11 +88,11 @@ public abstract class JobsIntegrationTests
         Assert.Equal("0 verified, 1 mismatched, 1 re-fetched", run.Message);
         Assert.Equal(Start.UtcDateTime, run.StartedAt);
         Assert.Equal(1.0, run.Progress);
-        var incident = await QueryAsync(proxy, db => db.Incidents.SingleAsync(i => i.Kind == IncidentKind.ScrubMismatch));
+        var incident = await proxy.QueryAsync(db => db.Incidents.SingleAsync(i => i.Kind == IncidentKind.ScrubMismatch));
         Assert.Equal(Six, incident.Filename);
         Assert.Contains("re-fetched from upstream and verified", incident.Detail, StringComparison.Ordinal);
         Assert.Equal(good.Content, await File.ReadAllBytesAsync(path));
-        var artifact = await QueryAsync(proxy, db => db.StoredArtifacts.SingleAsync(a => a.Filename == Six));
+        var artifact = await proxy.QueryAsync(db => db.StoredArtifacts.SingleAsync(a => a.Filename == Six));
         Assert.Equal(Start.UtcDateTime, artifact.VerifiedAt);
         using var served = await proxy.Client.GetAsync($"dev/files/six/{Six}");
         Assert.Equal(good.Content, await served.Content.ReadAsByteArrayAsync());
@@ -111,7 +102,7 @@ public abstract class JobsIntegrationTests
         Assert.Equal("0 verified, 0 mismatched, 0 re-fetched", (await RunAsync(proxy, "Scrub")).Message);
         clock.Advance(TimeSpan.FromDays(8));
         Assert.Equal("1 verified, 0 mismatched, 0 re-fetched", (await RunAsync(proxy, "Scrub")).Message);
-        Assert.Equal(1, await QueryAsync(proxy, db => db.Incidents.CountAsync(i => i.Kind == IncidentKind.ScrubMismatch)));
+        Assert.Equal(1, await proxy.QueryAsync(db => db.Incidents.CountAsync(i => i.Kind == IncidentKind.ScrubMismatch)));
     }
 
     [Fact]
@@ -129,10 +120,10 @@ public abstract class JobsIntegrationTests
 
         Assert.Equal(JobRunState.Succeeded, run.Status);
         Assert.Equal("0 verified, 1 mismatched, 0 re-fetched", run.Message);
-        var incident = await QueryAsync(proxy, db => db.Incidents.SingleAsync(i => i.Kind == IncidentKind.ScrubMismatch));
+        var incident = await proxy.QueryAsync(db => db.Incidents.SingleAsync(i => i.Kind == IncidentKind.ScrubMismatch));
         Assert.Contains("left missing", incident.Detail, StringComparison.Ordinal);
         Assert.False(File.Exists(path));
-        Assert.False(await QueryAsync(proxy, db => db.StoredArtifacts.AnyAsync(a => a.Filename == Six)));
+        Assert.False(await proxy.QueryAsync(db => db.StoredArtifacts.AnyAsync(a => a.Filename == Six)));
     }
 
     [Fact]
@@ -237,12 +228,7 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
     {
         await using var upstream = await FakePyPI.StartAsync();
         await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: new Dictionary<string, string> { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "0 0 3 * * ?" });
-        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("ada", UiSession.Password, Roles.Admin, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
-        using (var signIn = await session.SignInAsync("ada"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        }
+        using var session = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
 
         var (page, document, _) = await session.GetAsync("ui/jobs");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -268,12 +254,7 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
     {
         await using var upstream = await FakePyPI.StartAsync();
         await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: new Dictionary<string, string> { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "manual" });
-        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("vic", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
-        using (var signIn = await session.SignInAsync("vic"))
-        {
-            Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        }
+        using var session = await UiSession.SignedInAsync(proxy, "vic", Roles.Reviewer);
 
         var (page, document, _) = await session.GetAsync("ui/jobs");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -286,13 +267,7 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
         Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
         Assert.StartsWith("/ui/denied", posted.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
         await Task.Delay(500);
-        Assert.False(await QueryRunsAsync(proxy));
-    }
-
-    private static async Task<bool> QueryRunsAsync(ProxyInstance proxy)
-    {
-        await using var scope = proxy.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>().JobRuns.AnyAsync();
+        Assert.False(await proxy.QueryAsync(db => db.JobRuns.AnyAsync()));
     }
 }
 

@@ -33,15 +33,6 @@ public abstract class TyposquatIntegrationTests
         return servers;
     }
 
-    private static async Task<UiSession> SignedInAsync(ProxyInstance proxy)
-    {
-        await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        var session = new UiSession(proxy.BaseUrl);
-        using var response = await session.SignInAsync("rita");
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return session;
-    }
-
     [Fact]
     public async Task Lookalike_RequestedInCi_IsAFindingFirstInTheRiskOrderedQueueAndOnTheProjectPage()
     {
@@ -70,7 +61,7 @@ public abstract class TyposquatIntegrationTests
         Assert.Equal("colorama", explain["typosquat"]!["imitated"].Text());
         Assert.Equal("warn", explain["typosquat"]!["policy"].Text());
 
-        using var session = await SignedInAsync(proxy);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, document, _) = await session.GetAsync($"ui/projects/{Lookalike}");
         var shown = Assert.Single(document.QuerySelectorAll("#typosquats .typosquat-finding"));
         Assert.Contains("colorama", shown.TextContent, StringComparison.Ordinal);
@@ -104,7 +95,7 @@ public abstract class TyposquatIntegrationTests
             ["project_urls"] = new JsonObject { ["Source"] = "https://github.com/someone/colorana" },
         };
 
-        using var session = await SignedInAsync(servers.Proxy);
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
         var (_, copying, _) = await session.GetAsync($"ui/projects/{Lookalike}");
         var (_, own, _) = await session.GetAsync("ui/projects/colorana");
 
@@ -134,7 +125,7 @@ public abstract class TyposquatIntegrationTests
         Assert.Equal((Lookalike, "colorama"), (finding.Project, finding.Imitated));
         // Tier 1 asks for no review: the finding is on the Alerts page instead.
         Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
-        using var session = await SignedInAsync(proxy);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, alerts, _) = await session.GetAsync("ui/alerts");
         var row = Assert.Single(alerts.QuerySelectorAll("#lookalikes-table .lookalike-row"));
         Assert.Equal((Lookalike, "colorama", "normal"), (row.GetAttribute("data-project"), row.GetAttribute("data-imitated"), row.GetAttribute("data-severity")));
@@ -169,13 +160,7 @@ public abstract class TyposquatIntegrationTests
     {
         await using var servers = await StartAsync(
             null,
-            new Dictionary<string, string>
-            {
-                ["Jobs:Enabled"] = "true",
-                ["Jobs:Scrub:Schedule"] = "manual",
-                ["Jobs:UpstreamWatch:Schedule"] = "manual",
-                ["Jobs:UpstreamNames:Schedule"] = "manual",
-            });
+            ManualJobs.Settings());
         var proxy = servers.Proxy;
         var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
 
@@ -205,14 +190,7 @@ public abstract class TyposquatIntegrationTests
         var corpus = Path.Combine(Path.GetTempPath(), $"corpus-{Guid.NewGuid():N}.tsv");
         await using var servers = await StartAsync(
             null,
-            new Dictionary<string, string>
-            {
-                ["Jobs:Enabled"] = "true",
-                ["Jobs:Scrub:Schedule"] = "manual",
-                ["Jobs:UpstreamWatch:Schedule"] = "manual",
-                ["Jobs:UpstreamNames:Schedule"] = "manual",
-                ["Typosquat:CorpusPath"] = corpus,
-            });
+            ManualJobs.Settings(new Dictionary<string, string> { ["Typosquat:CorpusPath"] = corpus }));
         var proxy = servers.Proxy;
         try
         {
@@ -264,13 +242,7 @@ public abstract class TyposquatIntegrationTests
     {
         await using var servers = await StartAsync(
             "approve: [frobnicator]\n",
-            new Dictionary<string, string>
-            {
-                ["Jobs:Enabled"] = "true",
-                ["Jobs:Scrub:Schedule"] = "manual",
-                ["Jobs:UpstreamWatch:Schedule"] = "manual",
-                ["Jobs:UpstreamNames:Schedule"] = "manual",
-            });
+            ManualJobs.Settings());
         var proxy = servers.Proxy;
 
         // The first list is the baseline: the lookalike already listed upstream (colourama) is not screened.
@@ -293,7 +265,7 @@ public abstract class TyposquatIntegrationTests
         Assert.All(findings, f => Assert.Contains(f.Imitated, f.Reasons, StringComparison.Ordinal));
         Assert.Empty(await proxy.QueryAsync(db => db.ReviewRequests.AsNoTracking().ToListAsync()));
 
-        using var session = await SignedInAsync(proxy);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, alerts, _) = await session.GetAsync("ui/alerts");
         var rows = alerts.QuerySelectorAll("#lookalikes-table .lookalike-row");
         // The lookalike of the organization's own name comes first and stands out.
@@ -309,13 +281,7 @@ public abstract class TyposquatIntegrationTests
     {
         await using var servers = await StartAsync(
             "internal: [acme-, acme_tools]\n",
-            new Dictionary<string, string>
-            {
-                ["Jobs:Enabled"] = "true",
-                ["Jobs:Scrub:Schedule"] = "manual",
-                ["Jobs:UpstreamWatch:Schedule"] = "manual",
-                ["Jobs:UpstreamNames:Schedule"] = "manual",
-            });
+            ManualJobs.Settings());
         var proxy = servers.Proxy;
 
         var baseline = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
@@ -408,7 +374,7 @@ public abstract class TyposquatIntegrationTests
         var explain = await proxy.GetJsonAsync("api/v1/explain?env=dev&project=acme-tools");
         Assert.Equal(("internal", false), (explain["rule"].Text(), explain["visible"]!.GetValue<bool>()));
 
-        using var session = await SignedInAsync(proxy);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, alerts, _) = await session.GetAsync("ui/alerts");
         var row = Assert.Single(alerts.QuerySelectorAll("#alerts-table .alert-row"));
         Assert.Equal(("acme-tools", "high"), (row.GetAttribute("data-project"), row.GetAttribute("data-severity")));
@@ -431,7 +397,7 @@ public abstract class TyposquatIntegrationTests
         Assert.Empty(await proxy.QueryAsync(db => db.Incidents.AsNoTracking().ToListAsync()));
         Assert.Empty(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertDependencyConfusion).ToListAsync()));
 
-        using var session = await SignedInAsync(proxy);
+        using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
         var (_, dashboard, _) = await session.GetAsync("ui/");
         Assert.Null(dashboard.QuerySelector("#high-alerts-banner"));
         var (_, alerts, _) = await session.GetAsync("ui/alerts");
