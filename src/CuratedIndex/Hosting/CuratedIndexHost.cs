@@ -94,6 +94,7 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<JsonApiCache>();
         builder.Services.AddSingleton<RenderCache>();
         builder.Services.AddSingleton<SimplePageRenderer>();
+        builder.Services.AddSingleton<IndexRequests>();
         builder.Services.AddSingleton<RootIndexService>();
         builder.Services.AddSingleton<ArtifactFetcher>();
         builder.Services.AddSingleton<ProvenanceInvoker>();
@@ -109,7 +110,8 @@ public static class CuratedIndexHost
 
         var app = builder.Build();
 
-        // Middleware order matters: refuse hostile paths before anything reads them.
+        // Middleware order matters: security headers first so every answer carries them; refuse hostile paths before anything reads them.
+        app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseForwardedHeaders();
         app.UseAuthentication();

@@ -19,6 +19,10 @@ public static class PlainResults
     /// <summary>301 to a path on this server; the Location is path-only so it never names another origin.</summary>
     public static IResult MovedPermanently(string path) => Results.Redirect(path, permanent: true);
 
+    /// <summary>A rendered index document as a result: <see cref="WriteIndexDocumentAsync"/> when executed.</summary>
+    public static IResult IndexDocument(RenderedPage page, string contentType, string cacheControl, bool negotiated) =>
+        new IndexDocumentResult(page, contentType, cacheControl, negotiated);
+
     /// <summary>Sends a rendered index document with PyPI's caching headers, answering If-None-Match with 304.</summary>
     public static async Task WriteIndexDocumentAsync(HttpContext context, RenderedPage page, string contentType, string cacheControl, bool negotiated)
     {
@@ -114,5 +118,10 @@ public static class PlainResults
         response.Headers.AccessControlAllowMethods = "GET";
         response.Headers.AccessControlMaxAge = "86400";
         response.Headers.AccessControlExposeHeaders = "X-PyPI-Last-Serial";
+    }
+
+    private sealed record IndexDocumentResult(RenderedPage Page, string ContentType, string CacheControl, bool Negotiated) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => WriteIndexDocumentAsync(httpContext, Page, ContentType, CacheControl, Negotiated);
     }
 }

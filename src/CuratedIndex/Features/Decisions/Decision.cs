@@ -38,9 +38,15 @@ public enum DecisionRule
     NotVetted,
 }
 
-/// <summary>Visible or hidden, and why (one sentence a client or reviewer can read).</summary>
-public sealed record Decision(bool Visible, DecisionRule Rule, string Reason)
+/// <summary>
+/// Visible or hidden, and why: <paramref name="Reason"/> for reviewers, explain and the UI (it may name the reviewer who
+/// decided); <paramref name="ClientReason"/>, when set, the same sentence for index clients without any reviewer's name.
+/// </summary>
+public sealed record Decision(bool Visible, DecisionRule Rule, string Reason, string? ClientReason = null)
 {
-    public static Decision Allow(string reason) => new(true, DecisionRule.Allowed, reason);
-    public static Decision Hide(DecisionRule rule, string reason) => new(false, rule, reason);
+    public static Decision Allow(string reason, string? clientReason = null) => new(true, DecisionRule.Allowed, reason, clientReason);
+    public static Decision Hide(DecisionRule rule, string reason, string? clientReason = null) => new(false, rule, reason, clientReason);
+
+    /// <summary>This decision as an index client may read it: why a project is hidden, never who decided it.</summary>
+    public Decision ForIndexClients() => ClientReason is null ? this : this with { Reason = ClientReason, ClientReason = null };
 }

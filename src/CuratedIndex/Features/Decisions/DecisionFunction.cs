@@ -22,7 +22,8 @@ public static class DecisionFunction
         var review = reviews.For(subject.Project);
         if (review is { Verdict: Verdict.Denied })
         {
-            return Decision.Hide(DecisionRule.Denied, $"denied by reviewer {review.Actor}: {review.Reason}");
+            // Index clients read why, not who: the reviewer's name stays in explain, the UI and the audit log.
+            return Decision.Hide(DecisionRule.Denied, $"denied by reviewer {review.Actor}: {review.Reason}", $"denied by a reviewer: {review.Reason}");
         }
 
         // Dependency confusion: an internal name is never served from the public upstream, in any tier.
@@ -54,6 +55,7 @@ public static class DecisionFunction
 
         // Tiers 2 and 3 show approved projects only: approved as code in a policy file, or by a reviewer.
         string approval;
+        string? clientApproval = null;
         if (policy.Approved.Contains(subject.Project))
         {
             approval = "approved by policy";
@@ -61,6 +63,7 @@ public static class DecisionFunction
         else if (review is { Verdict: Verdict.Approved })
         {
             approval = $"approved by reviewer {review.Actor}: {review.Reason}";
+            clientApproval = $"approved by a reviewer: {review.Reason}";
         }
         else
         {
@@ -70,12 +73,12 @@ public static class DecisionFunction
 
         if (environment.Tier == Tier.Reviewed)
         {
-            return Decision.Allow(approval);
+            return Decision.Allow(approval, clientApproval);
         }
 
         // Release vetting arrives with the tier 3 issue; until then tier 3 shows no release.
         return subject.Version is null
-            ? Decision.Allow(approval)
+            ? Decision.Allow(approval, clientApproval)
             : Decision.Hide(DecisionRule.NotVetted, $"release {subject.Version} of '{subject.Project}' is not vetted for environment '{environment.Name}' (tier 3)");
     }
 

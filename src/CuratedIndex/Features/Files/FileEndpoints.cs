@@ -1,4 +1,3 @@
-using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
@@ -28,45 +27,37 @@ public static class FileEndpoints
         string project,
         string filename,
         HttpContext context,
-        PolicyStore policies,
-        CurationStore curations,
-        IndexAccess access,
+        IndexRequests requests,
         ProjectPageCache pages,
         ArtifactFetcher fetcher,
+        FileHostGuard hostGuard,
         IArtifactStore store,
         TyposquatScreening typosquats)
     {
-        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
-        {
-            return refusal;
-        }
-
-        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
-        {
-            return unauthorized;
-        }
-
         if (!DistributionFilename.IsSafe(filename))
         {
+            // Checked first, as the route's own input: it says nothing about the project.
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid filename");
+        }
+
+        // Hidden projects (denied, internal, blocked, not approved) answer exactly as unknown ones, without asking upstream.
+        // No finding is recorded for them: the simple page, which clients ask first, records those upstream has.
+        var (index, answer) = await requests.OpenAsync(context, env, project, new IndexAnswers(NotFound: () => PlainResults.NotFound(), Hidden: _ => PlainResults.NotFound()));
+        if (index is null)
+        {
+            return answer!;
+        }
+
+        if (!index.Decision.Visible)
+        {
+            return PlainResults.NotFound();
         }
 
         var isMetadata = filename.EndsWith(ArtifactRequest.MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^ArtifactRequest.MetadataSuffix.Length] : filename;
 
-        // Screened once per request, as on the simple pages; the finding is written once per name and imitated project.
-        var curation = curations.Current;
-        var typosquat = curation.Typosquat(normalized);
-        var signals = Curation.SignalsFor(environment, typosquat);
-        if (!curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None, signals).Visible)
-        {
-            // Hidden without asking upstream: a finding is recorded only for names upstream has (the simple page, which
-            // clients ask first, records blocked ones), so made-up names cannot fill the findings.
-            return PlainResults.NotFound();
-        }
-
         // File bytes are immutable and hash-checked, so any cached page, however old, can locate them.
-        var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
+        var lookup = await pages.GetAnyAgeAsync(index.Project, context.RequestAborted);
         if (lookup.Status == LookupStatus.Failed)
         {
             return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
@@ -77,20 +68,19 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+        await typosquats.TryRecordAsync(index.Project, index.Typosquat, context.RequestAborted);
         if (!cached.FilesByName.TryGetValue(distribution, out var file))
         {
             return PlainResults.NotFound();
         }
 
-        var version = SimplePageRenderer.VersionOf(normalized, distribution);
-        var facts = new UpstreamFacts(cached.Page.Status?.Status);
-        if (!curation.Decide(environment, new DecisionSubject(normalized, version, distribution), facts, signals).Visible)
+        var version = SimplePageRenderer.VersionOf(index.Project, distribution);
+        if (!index.Decide(new UpstreamFacts(cached.Page.Status?.Status), version, distribution).Visible)
         {
             return PlainResults.NotFound();
         }
 
-        var request = isMetadata ? ArtifactRequest.ForMetadata(normalized, file) : ArtifactRequest.ForFile(normalized, file);
+        var request = isMetadata ? ArtifactRequest.ForMetadata(index.Project, file) : ArtifactRequest.ForFile(index.Project, file);
         if (request is null)
         {
             return PlainResults.NotFound();
@@ -99,6 +89,12 @@ public static class FileEndpoints
         if (await ServeStoredAsync(store, request, context.Response) is { } stored)
         {
             return stored;
+        }
+
+        if (hostGuard.Refusal(request.Source) is { } refused)
+        {
+            // A stored file was verified by its hash; a download is checked here as well as in the fetcher, so that the client reads the exact reason (a host or a scheme).
+            return PlainResults.BadGateway($"the index points '{filename}' at {refused}");
         }
 
         // Stream to this client only for a plain GET; HEAD and Range requests wait for the verified file.

@@ -1,6 +1,4 @@
-using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
-using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
@@ -19,6 +17,9 @@ public static class ProvenanceEndpoints
     // PyPI's value: provenance can gain attestations later.
     private const string ProvenanceCacheControl = "max-age=600, public";
 
+    /// <summary>PEP 740's media type for a provenance object, the only Content-Type this endpoint sends with one.</summary>
+    public const string ProvenanceMediaType = "application/vnd.pypi.integrity.v1+json";
+
     public static void MapProvenance(this IEndpointRouteBuilder app) =>
         app.MapGet("/{env}/integrity/{project}/{version}/{filename}/provenance", ProvenanceAsync);
 
@@ -28,70 +29,94 @@ public static class ProvenanceEndpoints
         string version,
         string filename,
         HttpContext context,
-        PolicyStore policies,
-        CurationStore curations,
-        IndexAccess access,
+        IndexRequests requests,
         ProjectPageCache pages,
         FileHostGuard hostGuard,
         IHttpForwarder forwarder,
         ProvenanceInvoker invoker,
         TyposquatScreening typosquats)
     {
-        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
+        IResult NoProvenance() => Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
+
+        // Hidden projects (denied, internal, blocked, not approved) answer exactly as unknown ones, without asking upstream.
+        var (request, answer) = await requests.OpenAsync(context, env, project, new IndexAnswers(NotFound: NoProvenance, Hidden: _ => NoProvenance()));
+        if (request is null)
         {
-            return refusal;
+            return answer!;
         }
 
-        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
+        if (!request.Decide(UpstreamFacts.None, version, filename).Visible)
         {
-            return unauthorized;
+            return NoProvenance();
         }
 
-        var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
-        var curation = curations.Current;
-        var typosquat = curation.Typosquat(normalized);
+        var lookup = await pages.GetAnyAgeAsync(request.Project, context.RequestAborted);
         if (lookup.Value is not null)
         {
             // Screened once per request; the finding is written once per name and imitated project.
-            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+            await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
         }
 
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
-            || SimplePageRenderer.VersionOf(normalized, file.Filename) != version
-            || !curation.Decide(environment, new DecisionSubject(normalized, version, filename), new UpstreamFacts(lookup.Value.Page.Status?.Status), Curation.SignalsFor(environment, typosquat)).Visible)
+            || SimplePageRenderer.VersionOf(request.Project, file.Filename) != version
+            || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status), version, filename).Visible)
         {
-            return Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
+            return NoProvenance();
         }
 
         var source = new Uri(provenance);
-        if (!hostGuard.IsAllowed(source))
+        if (hostGuard.Refusal(source) is { } refused)
         {
-            return PlainResults.BadGateway($"provenance of '{filename}' points at a host that is not allowed ({source.Authority})");
+            return PlainResults.BadGateway($"provenance of '{filename}' points at {refused}");
         }
 
         context.Response.Headers.CacheControl = ProvenanceCacheControl;
         context.Response.Headers.Vary = "Accept";
-        var error = await forwarder.SendAsync(context, $"{source.Scheme}://{source.Authority}", invoker.Invoker, ForwarderRequestConfig.Empty, new ProvenanceTransformer(source));
-        return error == ForwarderError.None || context.Response.HasStarted
-            ? Results.Empty
-            : PlainResults.BadGateway($"provenance of '{filename}' could not be fetched ({error})");
+        var transformer = new ProvenanceTransformer(source);
+        var error = await forwarder.SendAsync(context, $"{source.Scheme}://{source.Authority}", invoker.Invoker, ForwarderRequestConfig.Empty, transformer);
+        if (context.Response.HasStarted)
+        {
+            return Results.Empty;
+        }
+
+        return error != ForwarderError.None
+            ? PlainResults.BadGateway($"provenance of '{filename}' could not be fetched ({error})")
+            : transformer.UpstreamStatus switch
+            {
+                StatusCodes.Status200OK => Results.Empty,
+                StatusCodes.Status404NotFound => NoProvenance(),
+                var status => PlainResults.BadGateway($"provenance of '{filename}' could not be fetched (upstream answered {status})"),
+            };
     }
 
-    /// <summary>Only the Accept header travels upstream; the path is the one the upstream page named.</summary>
+    /// <summary>
+    /// Only the Accept header travels upstream; the path is the one the upstream page named. Only a 200 body is passed on,
+    /// always as the PEP 740 media type: upstream's Content-Type (text/html, say) never reaches the client.
+    /// </summary>
     private sealed class ProvenanceTransformer(Uri source) : HttpTransformer
     {
+        public int? UpstreamStatus { get; private set; }
+
         public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
             proxyRequest.Method = HttpMethod.Get;
             proxyRequest.RequestUri = source;
             var accept = httpContext.Request.Headers.Accept.ToString();
-            proxyRequest.Headers.TryAddWithoutValidation("Accept", accept.Length == 0 ? "application/vnd.pypi.integrity.v1+json" : accept);
+            proxyRequest.Headers.TryAddWithoutValidation("Accept", accept.Length == 0 ? ProvenanceMediaType : accept);
             return ValueTask.CompletedTask;
         }
 
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
+            UpstreamStatus = proxyResponse is null ? null : (int)proxyResponse.StatusCode;
+            if (UpstreamStatus != StatusCodes.Status200OK)
+            {
+                // The handler answers instead (404 as PyPI words it, or 502); nothing of upstream's answer is copied.
+                return false;
+            }
+
             var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            httpContext.Response.ContentType = ProvenanceMediaType;
             httpContext.Response.Headers.CacheControl = ProvenanceCacheControl;
             httpContext.Response.Headers.Remove("Set-Cookie");
             return copy;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
@@ -24,47 +23,38 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
-            ServeAsync(env, project, null, context, policies, curations, access, cache, rendered, typosquats));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
-            ServeAsync(env, project, version, context, policies, curations, access, cache, rendered, typosquats));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
+            ServeAsync(env, project, null, context, requests, cache, rendered, typosquats));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
+            ServeAsync(env, project, version, context, requests, cache, rendered, typosquats));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats)
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats)
     {
-        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
-        {
-            return refusal;
-        }
-
-        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
-        {
-            return unauthorized;
-        }
-
         if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
         {
+            // Checked first, as the route's own input: it says nothing about the project.
             return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid version");
         }
 
-        if (normalized != project)
+        var suffix = version is null ? "json" : $"{Uri.EscapeDataString(version)}/json";
+        var (request, answer) = await requests.OpenAsync(context, env, project, new IndexAnswers(
+            NotFound: NotFound,
+            Hidden: _ => NotFound(),
+            Canonical: normalized => normalized != project ? $"{context.Request.PathBase}/{env}/pypi/{normalized}/{suffix}" : null));
+        if (request is null)
         {
-            var suffix = version is null ? "json" : $"{Uri.EscapeDataString(version)}/json";
-            return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/pypi/{normalized}/{suffix}");
+            return answer!;
         }
 
-        // Screened once per request, as on the simple pages; the finding is written once per name and imitated project.
-        var curation = curations.Current;
-        var typosquat = curation.Typosquat(normalized);
-        var signals = Curation.SignalsFor(environment, typosquat);
-        if (!curation.Decide(environment, new DecisionSubject(normalized, version), UpstreamFacts.None, signals).Visible)
+        if (!request.Decide(UpstreamFacts.None, version).Visible)
         {
-            // Hidden without asking upstream: a finding is recorded only for names upstream has (the simple page, which
-            // clients ask first, records blocked ones), so made-up names cannot fill the findings.
+            // Not approved or not vetted: hidden without asking upstream, as for an unknown name. No finding is recorded (the
+            // simple page, which clients ask first, records them for names upstream has), so made-up names cannot fill the findings.
             return NotFound();
         }
 
-        var key = version is null ? normalized : $"{normalized}/{version}";
+        var key = version is null ? request.Project : $"{request.Project}/{version}";
         var lookup = await cache.GetAsync(key, context.RequestAborted);
         switch (lookup.Status)
         {
@@ -74,19 +64,13 @@ public static class JsonApiEndpoints
                 return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
         }
 
-        await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
+        await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
         var urls = ProxyUrls.For(context.Request);
-        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, curation, () =>
-            Filter(environment, curation, signals, normalized, lookup.Value!.Body, urls, out var serial) is { } body
+        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, "", urls.Origin), lookup.Stamp, request.Curation, () =>
+            Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
-        if (page is null)
-        {
-            return NotFound();
-        }
-
-        await PlainResults.WriteIndexDocumentAsync(context, page, "application/json", CacheControl, negotiated: false);
-        return Results.Empty;
+        return page is null ? NotFound() : PlainResults.IndexDocument(page, "application/json", CacheControl, negotiated: false);
     }
 
     /// <summary>

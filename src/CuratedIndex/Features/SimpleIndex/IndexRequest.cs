@@ -1,40 +1,208 @@
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Alerts;
+using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
-/// <summary>The checks every <c>/{env}/…/{project}/…</c> endpoint makes first, with their one-line refusals.</summary>
-public static class IndexRequest
+/// <summary>
+/// One request to an index endpoint (<c>/{env}/…</c>), resolved and decided before anything asks upstream: the environment,
+/// the caller admitted by <see cref="IndexAccess"/>, the normalized project name, the <see cref="Curation"/> in force, the
+/// project's typosquat finding and the project-level decision. Handlers keep only what is theirs (formats, files, bodies).
+/// </summary>
+public sealed class IndexRequest
 {
-    /// <summary>
-    /// Finds the environment and validates and normalizes the project name. Returns the refusal to send,
-    /// or null when <paramref name="environment"/> and <paramref name="normalized"/> are set.
-    /// </summary>
-    public static IResult? Resolve(PolicyStore policies, string env, string project, out EnvironmentPolicy environment, out string normalized)
+    private IndexRequest(EnvironmentPolicy environment, string caller, string project, Curation curation, TyposquatSignal? typosquat)
     {
-        environment = null!;
-        normalized = "";
-        if (policies.FindEnvironment(env) is not { } found)
+        Environment = environment;
+        Caller = caller;
+        Project = project;
+        Curation = curation;
+        Typosquat = typosquat;
+        Signals = Curation.SignalsFor(environment, typosquat);
+        Decision = project.Length == 0
+            ? Decision.Allow("the root list")
+            : curation.Decide(environment, new DecisionSubject(project), UpstreamFacts.None, Signals);
+    }
+
+    public EnvironmentPolicy Environment { get; }
+
+    /// <summary>The account whose token was presented, or <see cref="IndexAccess.Anonymous"/> in an open environment.</summary>
+    public string Caller { get; }
+
+    /// <summary>The normalized project name; empty for the root list.</summary>
+    public string Project { get; }
+
+    public Curation Curation { get; }
+
+    /// <summary>The project's typosquat finding (in every environment; only <c>typosquat: block</c> ones decide with it).</summary>
+    public TyposquatSignal? Typosquat { get; }
+
+    /// <summary>The signals this environment decides with, computed once per request.</summary>
+    public DecisionSignals Signals { get; }
+
+    /// <summary>The project-level decision without upstream's facts, made before any upstream request.</summary>
+    public Decision Decision { get; }
+
+    /// <summary>The decision for a release or file of the project, with upstream's facts once they are known.</summary>
+    public Decision Decide(UpstreamFacts facts, string? version = null, string? filename = null) =>
+        Curation.Decide(Environment, new DecisionSubject(Project, version, filename), facts, Signals);
+
+    /// <summary>
+    /// Rules that never ask upstream: a denied, internal or typosquat-blocked project is answered from our own decision.
+    /// The other hidden rules (not approved, not vetted) may ask: a page shows only projects upstream has, and a not-approved
+    /// request is demand for a review.
+    /// </summary>
+    public static bool DecidedWithoutUpstream(DecisionRule rule) => rule is DecisionRule.Denied or DecisionRule.Internal or DecisionRule.Typosquat;
+
+    public static IResult UnknownEnvironment(string env) =>
+        PlainResults.NotFound(Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
+
+    /// <summary>The checks that need no project name: environment and access (the root list).</summary>
+    internal static async Task<(IndexRequest? Request, IResult? Refusal)> OpenRootAsync(HttpContext context, string env, IndexRequests services)
+    {
+        if (services.Policies.FindEnvironment(env) is not { } environment)
         {
-            return UnknownEnvironment(env);
+            return (null, UnknownEnvironment(env));
+        }
+
+        KeepPrivate(context, environment);
+        var (caller, unauthorized) = await services.Access.CheckAsync(context, environment);
+        return unauthorized is not null ? (null, unauthorized) : (new IndexRequest(environment, caller!, "", services.Curations.Current, null), null);
+    }
+
+    /// <summary>
+    /// Environment, access, project name, curation, typosquat signal and project-level decision, in that order, before any
+    /// upstream request. Returns the request, or the answer to send instead: a refusal (404 unknown environment, 401,
+    /// 400 bad name), the handler's <see cref="IndexAnswers.Canonical"/> redirect, <see cref="IndexAnswers.NotFound"/> for
+    /// an internal name (byte for byte what an unknown name gets, so internal names cannot be probed), or
+    /// <see cref="IndexAnswers.Hidden"/> for a denied or typosquat-blocked one.
+    /// </summary>
+    internal static async Task<(IndexRequest? Request, IResult? Answer)> OpenAsync(HttpContext context, string env, string project, IndexAnswers answers, IndexRequests services)
+    {
+        if (services.Policies.FindEnvironment(env) is not { } environment)
+        {
+            return (null, UnknownEnvironment(env));
+        }
+
+        KeepPrivate(context, environment);
+        var (caller, unauthorized) = await services.Access.CheckAsync(context, environment);
+        if (unauthorized is not null)
+        {
+            return (null, unauthorized);
         }
 
         if (project.Length > ProjectName.MaxLength)
         {
-            return PlainResults.Text(StatusCodes.Status400BadRequest, $"invalid project name: longer than {ProjectName.MaxLength} characters");
+            return (null, PlainResults.Text(StatusCodes.Status400BadRequest, $"invalid project name: longer than {ProjectName.MaxLength} characters"));
         }
 
         if (!ProjectName.IsValid(project))
         {
-            return PlainResults.Text(StatusCodes.Status400BadRequest, "invalid project name: use letters, digits, '.', '-' and '_', starting and ending with a letter or digit");
+            return (null, PlainResults.Text(StatusCodes.Status400BadRequest, "invalid project name: use letters, digits, '.', '-' and '_', starting and ending with a letter or digit"));
         }
 
-        environment = found;
-        normalized = ProjectName.Normalize(project);
-        return null;
+        var normalized = ProjectName.Normalize(project);
+        if (answers.Canonical?.Invoke(normalized) is { } location)
+        {
+            return (null, PlainResults.MovedPermanently(location));
+        }
+
+        // The typosquat check is a few dictionary lookups, made once per request.
+        var curation = services.Curations.Current;
+        var request = new IndexRequest(environment, caller!, normalized, curation, curation.Typosquat(normalized));
+        switch (request.Decision.Rule)
+        {
+            case DecisionRule.Internal:
+                // Asking upstream whether it has an internal name is the one deliberate upstream lookup for a hidden name:
+                // it raises the dependency-confusion alert. Its outcome never changes the answer.
+                await services.CheckInternalAsync(normalized, env, context.RequestAborted);
+                return (null, answers.NotFound());
+            case var rule when DecidedWithoutUpstream(rule):
+                return (null, answers.Hidden(request));
+            default:
+                return (request, null);
+        }
     }
 
-    public static IResult UnknownEnvironment(string env) =>
-        PlainResults.NotFound(Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
+    // A token-protected environment's answers are the caller's own: no shared cache may keep them for another caller.
+    // Handlers (and the artifact fetcher) set PyPI's public values; this turns them private just before the headers go out.
+    private static void KeepPrivate(HttpContext context, EnvironmentPolicy environment)
+    {
+        if (environment.Access != IndexAccessMode.Token)
+        {
+            return;
+        }
+
+        var response = context.Response;
+        response.OnStarting(() =>
+        {
+            response.Headers.CacheControl = PrivateCacheControl(response.Headers.CacheControl.ToString());
+            response.Headers.Vary = response.Headers.Vary.Count == 0 ? "Authorization" : $"{response.Headers.Vary}, Authorization";
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary><paramref name="cacheControl"/> with <c>public</c> replaced by <c>private</c> (and <c>private</c> when empty).</summary>
+    internal static string PrivateCacheControl(string cacheControl)
+    {
+        var directives = cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(d => !d.Equals("public", StringComparison.OrdinalIgnoreCase) && !d.Equals("private", StringComparison.OrdinalIgnoreCase))
+            .Append("private");
+        return string.Join(", ", directives);
+    }
+}
+
+/// <summary>How one endpoint answers before it asks upstream.</summary>
+/// <param name="NotFound">The endpoint's answer for a name it does not know; an internal name gets exactly this.</param>
+/// <param name="Hidden">The answer for a denied or typosquat-blocked project.</param>
+/// <param name="Canonical">The path to redirect to for a request that is not in canonical form (given the normalized name), or null.</param>
+internal sealed record IndexAnswers(Func<IResult> NotFound, Func<IndexRequest, IResult> Hidden, Func<string, string?>? Canonical = null);
+
+/// <summary>What <see cref="IndexRequest"/> resolves with; one singleton, injected into the index handlers.</summary>
+internal sealed class IndexRequests(
+    PolicyStore policies,
+    CurationStore curations,
+    IndexAccess access,
+    ProjectPageCache pages,
+    DependencyConfusionAlerts alerts,
+    ILogger<IndexRequests> logger)
+{
+    public PolicyStore Policies => policies;
+
+    public CurationStore Curations => curations;
+
+    public IndexAccess Access => access;
+
+    public Task<(IndexRequest? Request, IResult? Answer)> OpenAsync(HttpContext context, string env, string project, IndexAnswers answers) =>
+        IndexRequest.OpenAsync(context, env, project, answers, this);
+
+    public Task<(IndexRequest? Request, IResult? Refusal)> OpenRootAsync(HttpContext context, string env) =>
+        IndexRequest.OpenRootAsync(context, env, this);
+
+    /// <summary>Raises the dependency-confusion alert when upstream has <paramref name="project"/>; best effort, never throws.</summary>
+    public async Task CheckInternalAsync(string project, string env, CancellationToken cancellationToken)
+    {
+        if (alerts.IsRaised(project))
+        {
+            // Raised already: asking upstream again would change nothing.
+            return;
+        }
+
+        try
+        {
+            var lookup = await pages.GetAsync(project, cancellationToken);
+            if (lookup.Status == LookupStatus.Found)
+            {
+                await alerts.RaiseAsync(project, $"on a request in '{env}'", cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            AlertLog.CheckFailed(logger, project, e);
+        }
+    }
 }

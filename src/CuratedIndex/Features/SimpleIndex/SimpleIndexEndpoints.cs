@@ -27,16 +27,12 @@ public static class SimpleIndexEndpoints
         app.MapMethods("/{env}/simple/{project}", GetAndHead, ProjectAsync);
     }
 
-    private static async Task<IResult> RootAsync(string env, HttpContext context, PolicyStore policies, CurationStore curations, IndexAccess access, RootIndexService roots)
+    private static async Task<IResult> RootAsync(string env, HttpContext context, IndexRequests requests, RootIndexService roots)
     {
-        if (policies.FindEnvironment(env) is not { } environment)
+        var (request, refusal) = await requests.OpenRootAsync(context, env);
+        if (request is null)
         {
-            return IndexRequest.UnknownEnvironment(env);
-        }
-
-        if ((await access.CheckAsync(context, environment)).Refusal is { } unauthorized)
-        {
-            return unauthorized;
+            return refusal!;
         }
 
         if (!context.Request.Path.Value!.EndsWith('/'))
@@ -45,7 +41,7 @@ public static class SimpleIndexEndpoints
         }
 
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
-        var (root, failure) = await roots.GetAsync(environment, curations.Current, format, ProxyUrls.For(context.Request), context.RequestAborted);
+        var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, ProxyUrls.For(context.Request), context.RequestAborted);
         if (root is null)
         {
             return PlainResults.BadGateway(failure ?? "the project list is unavailable");
@@ -59,98 +55,68 @@ public static class SimpleIndexEndpoints
         string env,
         string project,
         HttpContext context,
-        PolicyStore policies,
-        CurationStore curations,
-        IndexAccess access,
+        IndexRequests requests,
         ProjectPageCache pages,
         SimplePageRenderer renderer,
         ReviewQueue queue,
         RequestCounter counter,
         TyposquatScreening typosquats,
-        DependencyConfusionAlerts alerts,
         ILogger<ReviewQueue> logger)
     {
-        if (IndexRequest.Resolve(policies, env, project, out var environment, out var normalized) is { } refusal)
-        {
-            return refusal;
-        }
-
-        var (caller, unauthorized) = await access.CheckAsync(context, environment);
-        if (unauthorized is not null)
-        {
-            return unauthorized;
-        }
-
-        if (normalized != project || !context.Request.Path.Value!.EndsWith('/'))
-        {
-            return PlainResults.MovedPermanently($"{context.Request.PathBase}/{env}/simple/{normalized}/");
-        }
-
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
         var urls = ProxyUrls.For(context.Request);
-        var curation = curations.Current;
-
-        // The typosquat check is a few dictionary lookups; its finding is written once per name and imitated project.
-        var typosquat = curation.Typosquat(normalized);
-        var signals = Curation.SignalsFor(environment, typosquat);
-        var decision = curation.Decide(environment, new DecisionSubject(normalized), UpstreamFacts.None, signals);
-        RenderedPage page;
-        if (decision.Rule == DecisionRule.Internal)
+        var (request, answer) = await requests.OpenAsync(context, env, project, new IndexAnswers(
+            NotFound: () => PlainResults.NotFound(),
+            // Denied, or blocked as a typosquat: a quarantined page, so that a client cannot fall through to another index
+            // (PROTOCOL.md H2). No finding is recorded here: that would need upstream's word that the name exists, and a
+            // blocked name never causes an upstream request (the UpstreamNames job records lookalikes upstream lists).
+            Hidden: hidden => Blocked(counter, env, SimplePageRenderer.RenderBlocked(hidden.Project, hidden.Decision.ForIndexClients(), format, urls, env), format),
+            Canonical: normalized => normalized != project || !context.Request.Path.Value!.EndsWith('/') ? $"{context.Request.PathBase}/{env}/simple/{normalized}/" : null));
+        if (request is null)
         {
-            // An internal name: never from the public upstream. The cached page lookup only tells whether upstream has
-            // a project under that name, which is a dependency-confusion alert.
-            await CheckInternalAsync(pages, alerts, normalized, env, logger, context.RequestAborted);
-            page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
+            return answer!;
         }
-        else if (decision.Rule is DecisionRule.Denied or DecisionRule.Typosquat)
-        {
-            // Denied, or blocked as a typosquat: answer without upstream's page, as a quarantined page so that a
-            // client cannot fall through to another index (PROTOCOL.md H2). The finding is recorded only for a name
-            // upstream has (one cached lookup, once per name on this node), so made-up names cannot fill the findings.
-            if (typosquat is not null && !typosquats.IsRecorded(normalized, typosquat)
-                && await UpstreamHasAsync(pages, normalized, logger, context.RequestAborted))
-            {
-                await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
-            }
 
-            page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
+        var lookup = await pages.GetAsync(request.Project, context.RequestAborted);
+        if (lookup.Status == LookupStatus.NotFound)
+        {
+            // Not upstream: nothing to review, and PyPI's answer is a 404.
+            return PlainResults.NotFound();
+        }
+
+        // Written once per name and imitated project, and only for names upstream has, so made-up names cannot fill the findings.
+        await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
+
+        // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
+        var decision = request.Decide(new UpstreamFacts(lookup.Value?.Page.Status?.Status));
+        if (decision.Rule == DecisionRule.NotApproved)
+        {
+            // Not approved: the request is demand for a review, and the page names the review request.
+            decision = decision with { Reason = await DemandAsync(queue, request.Project, env, request.Caller, decision.Reason, request.Typosquat, logger, context.RequestAborted) };
+        }
+
+        RenderedPage page;
+        if (!decision.Visible)
+        {
+            page = SimplePageRenderer.RenderBlocked(request.Project, decision.ForIndexClients(), format, urls, env);
+        }
+        else if (lookup.Status == LookupStatus.Failed)
+        {
+            return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
         }
         else
         {
-            var lookup = await pages.GetAsync(normalized, context.RequestAborted);
-            if (lookup.Status == LookupStatus.NotFound)
-            {
-                // Not upstream: nothing to review, and PyPI's answer is a 404.
-                return PlainResults.NotFound();
-            }
-
-            await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
-
-            // Upstream's facts (PEP 792 status) are known now: decide again with them, as explain does.
-            decision = curation.Decide(environment, new DecisionSubject(normalized), new UpstreamFacts(lookup.Value?.Page.Status?.Status), signals);
-            if (decision.Rule == DecisionRule.NotApproved)
-            {
-                // Not approved: the request is demand for a review, and the page names the review request.
-                decision = decision with { Reason = await DemandAsync(queue, normalized, env, caller!, decision.Reason, typosquat, logger, context.RequestAborted) };
-            }
-
-            if (!decision.Visible)
-            {
-                page = SimplePageRenderer.RenderBlocked(normalized, decision, format, urls, env);
-            }
-            else if (lookup.Status == LookupStatus.Failed)
-            {
-                return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
-            }
-            else
-            {
-                page = renderer.Render(environment, curation, signals, lookup.Value!, lookup.Stamp, format, urls);
-            }
+            page = renderer.Render(request.Environment, request.Curation, request.Signals, lookup.Value!, lookup.Stamp, format, urls);
         }
 
         counter.Count(env, decision.Visible ? RequestOutcome.Served : RequestOutcome.Blocked);
-        await PlainResults.WriteIndexDocumentAsync(context, page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
-        return Results.Empty;
+        return PlainResults.IndexDocument(page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
+    }
+
+    private static IResult Blocked(RequestCounter counter, string env, RenderedPage page, SimpleFormat format)
+    {
+        counter.Count(env, RequestOutcome.Blocked);
+        return PlainResults.IndexDocument(page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
     }
 
     // A failure to count demand must not turn a refusal into an error: the client still gets the quarantined page.
@@ -165,42 +131,6 @@ public static class SimpleIndexEndpoints
         {
             ReviewLog.DemandFailed(logger, project, e);
             return reason;
-        }
-    }
-
-    // Best effort, like the other bookkeeping here: a failed lookup records nothing and changes no answer.
-    private static async Task<bool> UpstreamHasAsync(ProjectPageCache pages, string project, ILogger logger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await pages.GetAsync(project, cancellationToken)).Status == LookupStatus.Found;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            TyposquatLog.RecordFailed(logger, project, e);
-            return false;
-        }
-    }
-
-    private static async Task CheckInternalAsync(ProjectPageCache pages, DependencyConfusionAlerts alerts, string project, string env, ILogger logger, CancellationToken cancellationToken)
-    {
-        if (alerts.IsRaised(project))
-        {
-            // Raised already: asking upstream again would change nothing.
-            return;
-        }
-
-        try
-        {
-            var lookup = await pages.GetAsync(project, cancellationToken);
-            if (lookup.Status == LookupStatus.Found)
-            {
-                await alerts.RaiseAsync(project, $"on a request in '{env}'", cancellationToken);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            AlertLog.CheckFailed(logger, project, e);
         }
     }
 }
