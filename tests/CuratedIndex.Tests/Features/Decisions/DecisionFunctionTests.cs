@@ -99,7 +99,7 @@ public sealed class DecisionFunctionTests
     {
         var decision = Decide("ci", "flask", Reviews(("flask", Verdict.Approved, "widely used")));
 
-        Assert.Equal(Decision.Allow("approved by reviewer rita: widely used"), decision);
+        Assert.Equal(Decision.Allow("approved by reviewer rita: widely used", "approved by a reviewer: widely used"), decision);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class DecisionFunctionTests
     {
         var decision = Decide("ci", "requests", Reviews(("requests", Verdict.Denied, "compromised")));
 
-        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: compromised"), decision);
+        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: compromised", "denied by a reviewer: compromised"), decision);
     }
 
     [Fact]
@@ -153,7 +153,9 @@ public sealed class DecisionFunctionTests
     {
         var decision = Decide(environment, "flask", Reviews(("flask", Verdict.Denied, "malware")));
 
-        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: malware"), decision);
+        // Index clients read why, not who (issue 9, hole 5).
+        Assert.Equal(Decision.Hide(DecisionRule.Denied, "denied by reviewer rita: malware", "denied by a reviewer: malware"), decision);
+        Assert.Equal("denied by a reviewer: malware", decision.ForIndexClients().Reason);
     }
 
     [Fact]

@@ -21,19 +21,20 @@ public abstract class ExplainIntegrationTests
         await proxy.PostJsonAsync("api/v1/projects/editables/deny", new { reason = "not ours" });
         await proxy.PostJsonAsync("api/v1/projects/wheel/defer", new { reason = "later" });
 
-        (string Env, string Project, bool Visible, string Rule, string Reason)[] cases =
+        // Served: the reason as index clients read it, without the reviewer's name (issue 9, hole 5).
+        (string Env, string Project, bool Visible, string Rule, string Reason, string Served)[] cases =
         [
-            ("ci", "six", true, "allowed", "approved by policy"),
-            ("ci", "zipp", true, "allowed", "approved by reviewer bootstrap-admin: reviewed"),
-            ("ci", "jmespath", false, "not-approved", "'jmespath' is not approved for environment 'ci' (tier 2)"),
-            ("ci", "wheel", false, "not-approved", "'wheel' is deferred by a reviewer for environment 'ci' (tier 2)"),
-            ("ci", "first", false, "denied", "denied by policy: typosquat"),
-            ("ci", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours"),
-            ("dev", "jmespath", true, "allowed", "environment 'dev' is tier 1 (passthrough)"),
-            ("dev", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours"),
-            ("dev", "first", false, "denied", "denied by policy: typosquat"),
+            ("ci", "six", true, "allowed", "approved by policy", ""),
+            ("ci", "zipp", true, "allowed", "approved by reviewer bootstrap-admin: reviewed", ""),
+            ("ci", "jmespath", false, "not-approved", "'jmespath' is not approved for environment 'ci' (tier 2)", "'jmespath' is not approved for environment 'ci' (tier 2)"),
+            ("ci", "wheel", false, "not-approved", "'wheel' is deferred by a reviewer for environment 'ci' (tier 2)", "'wheel' is deferred by a reviewer for environment 'ci' (tier 2)"),
+            ("ci", "first", false, "denied", "denied by policy: typosquat", "denied by policy: typosquat"),
+            ("ci", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours", "denied by a reviewer: not ours"),
+            ("dev", "jmespath", true, "allowed", "environment 'dev' is tier 1 (passthrough)", ""),
+            ("dev", "editables", false, "denied", "denied by reviewer bootstrap-admin: not ours", "denied by a reviewer: not ours"),
+            ("dev", "first", false, "denied", "denied by policy: typosquat", "denied by policy: typosquat"),
         ];
-        foreach (var (env, project, visible, rule, reason) in cases)
+        foreach (var (env, project, visible, rule, reason, servedReason) in cases)
         {
             var explain = await proxy.GetJsonAsync($"api/v1/explain?env={env}&project={project}");
             var (status, page) = await ReviewIntegrationTests.PageAsync(proxy, $"{env}/simple/{project}/");
@@ -49,8 +50,8 @@ public abstract class ExplainIntegrationTests
             Assert.True(visible == page["files"]!.AsArray().Count > 0, what);
             if (!visible)
             {
-                // The page says the same, plus the review request where one was made.
-                Assert.StartsWith(reason, served, StringComparison.Ordinal);
+                // The page says the same (but who decided), plus the review request where one was made.
+                Assert.StartsWith(servedReason, served, StringComparison.Ordinal);
             }
         }
     }
