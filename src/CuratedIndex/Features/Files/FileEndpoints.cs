@@ -19,8 +19,20 @@ public static class FileEndpoints
 {
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
-    public static void MapFiles(this IEndpointRouteBuilder app) =>
+    /// <summary>Downloads (shared, hash-verified, into the store), the provenance passthrough and the scrub job.</summary>
+    public static void AddFiles(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ArtifactFetcher>();
+        builder.Services.AddSingleton<ProvenanceInvoker>();
+        builder.Services.AddArtifactScrubbing();
+    }
+
+    /// <summary>Files and their <c>.metadata</c>, and PEP 740 provenance.</summary>
+    public static void MapFiles(this IEndpointRouteBuilder app)
+    {
         app.MapMethods("/{env}/files/{project}/{filename}", GetAndHead, FileAsync);
+        app.MapProvenance();
+    }
 
     private static async Task<IResult> FileAsync(
         string env,

@@ -20,6 +20,9 @@ public static class JsonApiEndpoints
     public const string CacheControl = "max-age=900, public";
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
+    public static void AddJsonApi(this WebApplicationBuilder builder) =>
+        builder.Services.AddSingleton<JsonApiCache>();
+
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.

@@ -12,6 +12,12 @@ public static class ReviewUiRegistration
         builder.Services.AddSingleton<TyposquatFindings>();
         builder.Services.AddSingleton<EvidenceReader>();
         builder.Services.AddScoped<DashboardQueries>();
+        builder.Services.AddRazorPages(o =>
+        {
+            // Every page needs a signed-in account but the sign-in page; pages that change things ask for more.
+            o.Conventions.AuthorizeFolder("/", Accounts.AccessPolicies.UiView);
+            o.Conventions.AllowAnonymousToPage("/Login");
+        });
         // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
         builder.Services.Configure<MvcOptions>(o => o.Filters.Add(new UiSecurityHeaders()));
         // MVC looks for pages in the entry assembly, which is the test host when tests build the app in-process.
@@ -27,4 +33,7 @@ public static class ReviewUiRegistration
             }
         });
     }
+
+    /// <summary>The pages under <c>/ui/</c> (each page names its route).</summary>
+    public static void MapReviewUi(this WebApplication app) => app.MapRazorPages();
 }

@@ -20,6 +20,20 @@ public static class SimpleIndexEndpoints
 
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
+    /// <summary>
+    /// The one request path (<see cref="IndexRequests"/>) every index endpoint opens with, the upstream page and document
+    /// caches the endpoints share, the renderer and the root list.
+    /// </summary>
+    public static void AddSimpleIndex(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IndexRequests>();
+        builder.Services.AddSingleton<ProjectPageCache>();
+        builder.Services.AddSingleton<RenderCache>();
+        builder.Services.AddSingleton<SimplePageRenderer>();
+        builder.Services.AddSingleton<RootIndexService>();
+    }
+
     public static void MapSimpleIndex(this IEndpointRouteBuilder app)
     {
         // Routing treats "/x" and "/x/" alike, so each handler checks the trailing slash itself (PROTOCOL.md A2).

@@ -4,6 +4,13 @@ namespace CuratedIndex.Features.Typosquat;
 
 internal static class TyposquatRegistration
 {
+    /// <summary>Typosquat detection for requests and jobs, and the job that screens new upstream names.</summary>
+    public static void AddTyposquat(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddTyposquatDetection(builder.Environment.ContentRootPath);
+        builder.Services.AddUpstreamNameScreening();
+    }
+
     /// <summary>
     /// The seam for request handling and jobs: <see cref="TyposquatOptions"/> and a singleton
     /// <see cref="TyposquatDetector"/> over the configured corpus, built on first use. Callers that know the
