@@ -183,6 +183,14 @@ public sealed class IndexRequestPathTests
         Assert.DoesNotContain("Authorization", open.Headers.Vary);
     }
 
+    [Theory]
+    [InlineData("max-age=600, public", "max-age=600, private")]
+    [InlineData("max-age=365000000, immutable, public", "max-age=365000000, immutable, private")]
+    [InlineData("", "private")]
+    [InlineData("Public,max-age=900", "max-age=900, private")]
+    public void PrivateCacheControl_TurnsPublicIntoPrivate_KeepingTheRest(string cacheControl, string expected) =>
+        Assert.Equal(expected, CuratedIndex.Features.SimpleIndex.IndexRequest.PrivateCacheControl(cacheControl));
+
     [Fact]
     public async Task Provenance_IsAlwaysThePep740MediaType_WhateverUpstreamSays()
     {

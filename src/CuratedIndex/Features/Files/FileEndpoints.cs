@@ -1,5 +1,4 @@
 using CuratedIndex.Features.Decisions;
-using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;

@@ -3,7 +3,6 @@ using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
-using CuratedIndex.Protocol;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace CuratedIndex.Features.Files;

@@ -23,8 +23,9 @@ public sealed class IndexRequest
         Curation = curation;
         Typosquat = typosquat;
         Signals = Curation.SignalsFor(environment, typosquat);
+        // The root list has no one project to decide: its renderer decides each name as it writes the list.
         Decision = project.Length == 0
-            ? Decision.Allow("the root list")
+            ? Decision.Allow("the root list: each name is decided as the list is rendered")
             : curation.Decide(environment, new DecisionSubject(project), UpstreamFacts.None, Signals);
     }
 

@@ -1,7 +1,4 @@
-using CuratedIndex.Features.Accounts;
-using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
-using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
