@@ -11,11 +11,12 @@ namespace CuratedIndex.Features.SimpleIndex;
 /// <summary>
 /// One request to an index endpoint (<c>/{env}/…</c>), resolved and decided before anything asks upstream: the environment,
 /// the caller admitted by <see cref="IndexAccess"/>, the normalized project name, the <see cref="Curation"/> in force, the
-/// project's typosquat finding and the project-level decision. Handlers keep only what is theirs (formats, files, bodies).
+/// project's typosquat finding and the project-level decision. Opened by <see cref="IndexRequests"/>; handlers keep only
+/// what is theirs (formats, files, bodies).
 /// </summary>
 public sealed class IndexRequest
 {
-    private IndexRequest(EnvironmentPolicy environment, string caller, string project, Curation curation, TyposquatSignal? typosquat)
+    internal IndexRequest(EnvironmentPolicy environment, string caller, string project, Curation curation, TyposquatSignal? typosquat)
     {
         Environment = environment;
         Caller = caller;
@@ -48,7 +49,7 @@ public sealed class IndexRequest
     /// <summary>The project-level decision without upstream's facts, made before any upstream request.</summary>
     public Decision Decision { get; }
 
-    /// <summary>The decision for a release or file of the project, with upstream's facts once they are known.</summary>
+    /// <summary>The decision for the project, a release or a file of it, with upstream's facts once they are known.</summary>
     public Decision Decide(UpstreamFacts facts, string? version = null, string? filename = null) =>
         Curation.Decide(Environment, new DecisionSubject(Project, version, filename), facts, Signals);
 
@@ -62,17 +63,42 @@ public sealed class IndexRequest
     public static IResult UnknownEnvironment(string env) =>
         PlainResults.NotFound(Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment");
 
-    /// <summary>The checks that need no project name: environment and access (the root list).</summary>
-    internal static async Task<(IndexRequest? Request, IResult? Refusal)> OpenRootAsync(HttpContext context, string env, IndexRequests services)
+    /// <summary><paramref name="cacheControl"/> with <c>public</c> replaced by <c>private</c> (and <c>private</c> when empty).</summary>
+    internal static string PrivateCacheControl(string cacheControl)
     {
-        if (services.Policies.FindEnvironment(env) is not { } environment)
+        var directives = cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(d => !d.Equals("public", StringComparison.OrdinalIgnoreCase) && !d.Equals("private", StringComparison.OrdinalIgnoreCase))
+            .Append("private");
+        return string.Join(", ", directives);
+    }
+}
+
+/// <summary>How one endpoint answers before it asks upstream.</summary>
+/// <param name="NotFound">The endpoint's answer for a name it does not know; an internal name gets exactly this.</param>
+/// <param name="Hidden">The answer for a denied or typosquat-blocked project.</param>
+/// <param name="Canonical">The path to redirect to for a request that is not in canonical form (given the normalized name), or null.</param>
+internal sealed record IndexAnswers(Func<IResult> NotFound, Func<IndexRequest, IResult> Hidden, Func<string, string?>? Canonical = null);
+
+/// <summary>Opens <see cref="IndexRequest"/>s: the one request path of every index endpoint.</summary>
+internal sealed class IndexRequests(
+    PolicyStore policies,
+    CurationStore curations,
+    IndexAccess access,
+    ProjectPageCache pages,
+    DependencyConfusionAlerts alerts,
+    ILogger<IndexRequests> logger)
+{
+    /// <summary>The checks that need no project name: environment and access (the root list).</summary>
+    public async Task<(IndexRequest? Request, IResult? Refusal)> OpenRootAsync(HttpContext context, string env)
+    {
+        if (policies.FindEnvironment(env) is not { } environment)
         {
-            return (null, UnknownEnvironment(env));
+            return (null, IndexRequest.UnknownEnvironment(env));
         }
 
         KeepPrivate(context, environment);
-        var (caller, unauthorized) = await services.Access.CheckAsync(context, environment);
-        return unauthorized is not null ? (null, unauthorized) : (new IndexRequest(environment, caller!, "", services.Curations.Current, null), null);
+        var (caller, unauthorized) = await access.CheckAsync(context, environment);
+        return unauthorized is not null ? (null, unauthorized) : (new IndexRequest(environment, caller!, "", curations.Current, null), null);
     }
 
     /// <summary>
@@ -82,15 +108,15 @@ public sealed class IndexRequest
     /// an internal name (byte for byte what an unknown name gets, so internal names cannot be probed), or
     /// <see cref="IndexAnswers.Hidden"/> for a denied or typosquat-blocked one.
     /// </summary>
-    internal static async Task<(IndexRequest? Request, IResult? Answer)> OpenAsync(HttpContext context, string env, string project, IndexAnswers answers, IndexRequests services)
+    public async Task<(IndexRequest? Request, IResult? Answer)> OpenAsync(HttpContext context, string env, string project, IndexAnswers answers)
     {
-        if (services.Policies.FindEnvironment(env) is not { } environment)
+        if (policies.FindEnvironment(env) is not { } environment)
         {
-            return (null, UnknownEnvironment(env));
+            return (null, IndexRequest.UnknownEnvironment(env));
         }
 
         KeepPrivate(context, environment);
-        var (caller, unauthorized) = await services.Access.CheckAsync(context, environment);
+        var (caller, unauthorized) = await access.CheckAsync(context, environment);
         if (unauthorized is not null)
         {
             return (null, unauthorized);
@@ -113,16 +139,16 @@ public sealed class IndexRequest
         }
 
         // The typosquat check is a few dictionary lookups, made once per request.
-        var curation = services.Curations.Current;
+        var curation = curations.Current;
         var request = new IndexRequest(environment, caller!, normalized, curation, curation.Typosquat(normalized));
         switch (request.Decision.Rule)
         {
             case DecisionRule.Internal:
                 // Asking upstream whether it has an internal name is the one deliberate upstream lookup for a hidden name:
                 // it raises the dependency-confusion alert. Its outcome never changes the answer.
-                await services.CheckInternalAsync(normalized, env, context.RequestAborted);
+                await CheckInternalAsync(normalized, env, context.RequestAborted);
                 return (null, answers.NotFound());
-            case var rule when DecidedWithoutUpstream(rule):
+            case var rule when IndexRequest.DecidedWithoutUpstream(rule):
                 return (null, answers.Hidden(request));
             default:
                 return (request, null);
@@ -141,51 +167,14 @@ public sealed class IndexRequest
         var response = context.Response;
         response.OnStarting(() =>
         {
-            response.Headers.CacheControl = PrivateCacheControl(response.Headers.CacheControl.ToString());
+            response.Headers.CacheControl = IndexRequest.PrivateCacheControl(response.Headers.CacheControl.ToString());
             response.Headers.Vary = response.Headers.Vary.Count == 0 ? "Authorization" : $"{response.Headers.Vary}, Authorization";
             return Task.CompletedTask;
         });
     }
 
-    /// <summary><paramref name="cacheControl"/> with <c>public</c> replaced by <c>private</c> (and <c>private</c> when empty).</summary>
-    internal static string PrivateCacheControl(string cacheControl)
-    {
-        var directives = cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(d => !d.Equals("public", StringComparison.OrdinalIgnoreCase) && !d.Equals("private", StringComparison.OrdinalIgnoreCase))
-            .Append("private");
-        return string.Join(", ", directives);
-    }
-}
-
-/// <summary>How one endpoint answers before it asks upstream.</summary>
-/// <param name="NotFound">The endpoint's answer for a name it does not know; an internal name gets exactly this.</param>
-/// <param name="Hidden">The answer for a denied or typosquat-blocked project.</param>
-/// <param name="Canonical">The path to redirect to for a request that is not in canonical form (given the normalized name), or null.</param>
-internal sealed record IndexAnswers(Func<IResult> NotFound, Func<IndexRequest, IResult> Hidden, Func<string, string?>? Canonical = null);
-
-/// <summary>What <see cref="IndexRequest"/> resolves with; one singleton, injected into the index handlers.</summary>
-internal sealed class IndexRequests(
-    PolicyStore policies,
-    CurationStore curations,
-    IndexAccess access,
-    ProjectPageCache pages,
-    DependencyConfusionAlerts alerts,
-    ILogger<IndexRequests> logger)
-{
-    public PolicyStore Policies => policies;
-
-    public CurationStore Curations => curations;
-
-    public IndexAccess Access => access;
-
-    public Task<(IndexRequest? Request, IResult? Answer)> OpenAsync(HttpContext context, string env, string project, IndexAnswers answers) =>
-        IndexRequest.OpenAsync(context, env, project, answers, this);
-
-    public Task<(IndexRequest? Request, IResult? Refusal)> OpenRootAsync(HttpContext context, string env) =>
-        IndexRequest.OpenRootAsync(context, env, this);
-
-    /// <summary>Raises the dependency-confusion alert when upstream has <paramref name="project"/>; best effort, never throws.</summary>
-    public async Task CheckInternalAsync(string project, string env, CancellationToken cancellationToken)
+    // Raises the dependency-confusion alert when upstream has the internal name; best effort, never throws.
+    private async Task CheckInternalAsync(string project, string env, CancellationToken cancellationToken)
     {
         if (alerts.IsRaised(project))
         {
