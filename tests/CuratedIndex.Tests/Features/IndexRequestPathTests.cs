@@ -221,6 +221,7 @@ public sealed class IndexRequestPathTests
         Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
         Assert.Equal("text/plain", failed.Content.Headers.ContentType!.MediaType);
         Assert.DoesNotContain("oops", await failed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(failed.Headers.CacheControl);
     }
 
     [Fact]

@@ -78,6 +78,13 @@ public static class ProvenanceEndpoints
             return Results.Empty;
         }
 
+        if (error != ForwarderError.None || transformer.UpstreamStatus != StatusCodes.Status200OK)
+        {
+            // Our own answer follows: PyPI's caching was for the provenance object, not for an error.
+            context.Response.Headers.CacheControl = default;
+            context.Response.Headers.Vary = default;
+        }
+
         return error != ForwarderError.None
             ? PlainResults.BadGateway($"provenance of '{filename}' could not be fetched ({error})")
             : transformer.UpstreamStatus switch
