@@ -102,6 +102,8 @@ public static class CuratedIndexHost
         builder.Services.AddUpstreamWatch();
         builder.Services.AddUpstreamNameScreening();
 
+        // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
@@ -111,6 +113,7 @@ public static class CuratedIndexHost
 
         // Middleware order matters: refuse hostile paths before anything reads them.
         app.UseMiddleware<PathGuardMiddleware>();
+        app.UseMiddleware<BadRequestMiddleware>();
         app.UseForwardedHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
