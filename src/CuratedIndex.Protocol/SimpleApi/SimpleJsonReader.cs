@@ -25,6 +25,12 @@ public static class SimpleJsonReader
             throw new ArgumentException("The page URL must be absolute.", nameof(pageUrl));
         }
 
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when one is read: refuse the page up front.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new SimplePageFormatException("upstream JSON page is not valid UTF-8");
+        }
+
         JsonDocument document;
         try
         {

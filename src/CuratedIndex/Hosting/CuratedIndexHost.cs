@@ -43,6 +43,8 @@ public static class CuratedIndexHost
         builder.AddCuratedIndexJobs();
         builder.Services.AddUpstreamWatch();
 
+        // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
@@ -53,6 +55,7 @@ public static class CuratedIndexHost
         // Middleware order matters: security headers first so every answer carries them; refuse hostile paths before anything reads them.
         app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();
+        app.UseMiddleware<BadRequestMiddleware>();
         app.UseForwardedHeaders();
         app.UseAuthentication();
         app.UseAuthorization();

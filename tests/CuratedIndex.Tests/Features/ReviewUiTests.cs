@@ -21,7 +21,7 @@ public abstract class ReviewUiTests
     private static async Task<FakePyPI> StartUpstreamAsync() => (await FakePyPI.StartAsync()).WithFixtureDists();
 
     private Task<ProxyInstance> StartProxyAsync(FakePyPI upstream, IDictionary<string, string>? settings = null) =>
-        ProxyInstance.StartAsync(upstream.BaseUrl, Provider, settings);
+        ProxyInstance.StartInProcessAsync(upstream.BaseUrl, Provider, settings);
 
     private static async Task<T> QueryAsync<T>(ProxyInstance proxy, Func<CuratedIndexDbContext, Task<T>> query)
     {
@@ -35,7 +35,7 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
+        using var session = new UiSession(proxy);
 
         using var anonymous = await session.Client.GetAsync("ui/queue");
         Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
@@ -82,7 +82,7 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
+        using var session = new UiSession(proxy);
 
         using var response = await session.SignInAsync("rita", path: "ui/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
 
@@ -96,7 +96,7 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
+        using var session = new UiSession(proxy);
 
         using var response = await session.SignInAsync("rita", "not the password at all");
 
@@ -112,14 +112,14 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var anonymous = new UiSession(proxy.BaseUrl);
+        using var anonymous = new UiSession(proxy);
         await anonymous.GetAsync("ui/login"); // the antiforgery cookie alone is not enough
 
         using var login = await anonymous.PostAsync("ui/login", [new("UserName", "rita"), new("Password", UiSession.Password)]);
         Assert.Equal(HttpStatusCode.BadRequest, login.StatusCode);
         Assert.DoesNotContain(anonymous.Cookies.GetCookies(proxy.BaseUrl), c => c.Name == "curated-index-session");
 
-        using var session = new UiSession(proxy.BaseUrl);
+        using var session = new UiSession(proxy);
         using (var signIn = await session.SignInAsync("rita"))
         {
             Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
@@ -339,7 +339,7 @@ public abstract class ReviewUiTests
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream, new Dictionary<string, string> { ["Auth:SignInAttemptsPerMinute"] = "3" });
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync("rita", UiSession.Password, Roles.Reviewer, "test", CancellationToken.None);
-        using var session = new UiSession(proxy.BaseUrl);
+        using var session = new UiSession(proxy);
 
         for (var i = 0; i < 3; i++)
         {
@@ -435,7 +435,7 @@ public abstract class ReviewUiTests
             Assert.StartsWith("/ui/login", ended.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
         }
 
-        using var newbie = new UiSession(proxy.BaseUrl);
+        using var newbie = new UiSession(proxy);
         using var signIn = await newbie.SignInAsync("newbie");
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         var (_, viewerPage, _) = await newbie.GetAsync("ui/");

@@ -92,12 +92,19 @@ public sealed class TestServers(FakePyPI upstream, ProxyInstance proxy) : IAsync
 
     public ProxyInstance Proxy { get; } = proxy;
 
-    public static async Task<TestServers> StartAsync(DatabaseProvider provider, string? policyYaml = null, IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// The fake upstream and a proxy in front of it; with <paramref name="inProcess"/> the proxy runs through
+    /// WebApplicationFactory (no socket; <paramref name="configure"/> is not available then).
+    /// </summary>
+    public static async Task<TestServers> StartAsync(DatabaseProvider provider, string? policyYaml = null, IDictionary<string, string>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null, bool inProcess = false)
     {
         var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
         try
         {
-            return new TestServers(upstream, await ProxyInstance.StartAsync(upstream.BaseUrl, provider, ApiTestKit.Settings(settings), policyYaml, configure));
+            var proxy = inProcess
+                ? await ProxyInstance.StartInProcessAsync(upstream.BaseUrl, provider, ApiTestKit.Settings(settings), policyYaml)
+                : await ProxyInstance.StartAsync(upstream.BaseUrl, provider, ApiTestKit.Settings(settings), policyYaml, configure);
+            return new TestServers(upstream, proxy);
         }
         catch
         {

@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace CuratedIndex.Tests.Infrastructure;
@@ -16,19 +19,24 @@ public sealed class ProxyInstance : IAsyncDisposable
 {
     public const string PostgresVariable = "CURATED_INDEX_TEST_POSTGRES";
 
-    private readonly WebApplication _app;
+    private readonly WebApplication? _app;
+    private readonly InProcessFactory? _factory;
     private readonly string? _postgresDatabase;
 
-    private ProxyInstance(WebApplication app, string root, string? postgresDatabase, Uri baseUrl, DatabaseProvider provider, string connectionString)
+    private ProxyInstance(WebApplication? app, InProcessFactory? factory, string root, string? postgresDatabase, Uri baseUrl, DatabaseProvider provider, string connectionString)
     {
         _app = app;
+        _factory = factory;
         Provider = provider;
         ConnectionString = connectionString;
         Root = root;
         _postgresDatabase = postgresDatabase;
         BaseUrl = baseUrl;
-        Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Client = new HttpClient(CreateHandler()) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
     }
+
+    /// <summary>True when the instance runs in this process on a TestServer (no socket): only HTTP clients made with <see cref="CreateHandler"/> reach it.</summary>
+    public bool InProcess => _factory is not null;
 
     public Uri BaseUrl { get; }
 
@@ -42,14 +50,39 @@ public sealed class ProxyInstance : IAsyncDisposable
     /// <summary>The database's connection string, for tools run beside the instance (the CLI) and direct SQL.</summary>
     public string ConnectionString { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _app?.Services ?? _factory!.Services;
 
-    public static async Task<ProxyInstance> StartAsync(
+    /// <summary>A handler that reaches this instance without redirects or cookies: a socket, or the in-process TestServer.</summary>
+    public HttpMessageHandler CreateHandler() =>
+        _factory is not null ? _factory.Server.CreateHandler() : new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false };
+
+    /// <summary>
+    /// Starts the proxy in this process through <see cref="WebApplicationFactory{TEntryPoint}"/>: the real entry point
+    /// (<c>Program</c>, which prepares the database and policies as <c>serve</c> does) on a TestServer instead of Kestrel.
+    /// For tests of the API, the UI and the authorization matrix, which need no socket and no external client.
+    /// </summary>
+    public static Task<ProxyInstance> StartInProcessAsync(
+        Uri upstream,
+        DatabaseProvider provider = DatabaseProvider.Sqlite,
+        IDictionary<string, string>? settings = null,
+        string? policyYaml = null) =>
+        StartCoreAsync(upstream, provider, settings, policyYaml, configure: null, inProcess: true);
+
+    public static Task<ProxyInstance> StartAsync(
         Uri upstream,
         DatabaseProvider provider = DatabaseProvider.Sqlite,
         IDictionary<string, string>? settings = null,
         string? policyYaml = null,
-        Action<WebApplicationBuilder>? configure = null)
+        Action<WebApplicationBuilder>? configure = null) =>
+        StartCoreAsync(upstream, provider, settings, policyYaml, configure, inProcess: false);
+
+    private static async Task<ProxyInstance> StartCoreAsync(
+        Uri upstream,
+        DatabaseProvider provider,
+        IDictionary<string, string>? settings,
+        string? policyYaml,
+        Action<WebApplicationBuilder>? configure,
+        bool inProcess)
     {
         var root = Directory.CreateTempSubdirectory("curated-index-test-").FullName;
         var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
@@ -97,11 +130,18 @@ public sealed class ProxyInstance : IAsyncDisposable
             args.Add($"--{key}={value}");
         }
 
+        if (inProcess)
+        {
+            var factory = new InProcessFactory(args);
+            _ = factory.Server; // starts the entry point: migrations, policies, then the host
+            return new ProxyInstance(null, factory, root, database, new Uri("http://localhost/"), provider, connectionString);
+        }
+
         var app = CuratedIndexHost.Build(args.ToArray(), configure);
         await CuratedIndexHost.PrepareAsync(app, CancellationToken.None);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ProxyInstance(app, root, database, new Uri(address + "/"), provider, connectionString);
+        return new ProxyInstance(app, null, root, database, new Uri(address + "/"), provider, connectionString);
     }
 
     public static string PostgresAdminConnection() =>
@@ -124,8 +164,17 @@ public sealed class ProxyInstance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
         if (_postgresDatabase is not null)
         {
             await using var connection = new NpgsqlConnection(PostgresAdminConnection());
@@ -142,5 +191,25 @@ public sealed class ProxyInstance : IAsyncDisposable
         {
             // A file still open by a closing handle; the temp directory is cleaned by the OS later.
         }
+    }
+}
+
+/// <summary>
+/// The real entry point in this process. Settings travel as the command line the entry point receives (the factory turns
+/// host configuration into <c>--key=value</c> arguments), so they are in place before the host reads them.
+/// </summary>
+internal sealed class InProcessFactory(IReadOnlyList<string> args) : WebApplicationFactory<Program>
+{
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        // A key given twice keeps its later value, as on a command line.
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in args.Select(a => a.TrimStart('-').Split('=', 2)))
+        {
+            settings[pair[0]] = pair[1];
+        }
+
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(settings));
+        return base.CreateHost(builder);
     }
 }

@@ -24,13 +24,23 @@ public sealed class UiSession : IDisposable
         };
     }
 
+    /// <summary>A session with <paramref name="proxy"/> however it runs: over a socket, or in process (no socket).</summary>
+    public UiSession(ProxyInstance proxy)
+    {
+        BaseUrl = proxy.BaseUrl;
+        HttpMessageHandler handler = proxy.InProcess
+            ? new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(Cookies) { InnerHandler = proxy.CreateHandler() }
+            : new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = Cookies };
+        Client = new HttpClient(handler) { BaseAddress = proxy.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
     public Uri BaseUrl { get; }
 
     /// <summary>Creates <paramref name="userName"/> with <paramref name="role"/> and signs in through the real form.</summary>
     public static async Task<UiSession> SignedInAsync(ProxyInstance proxy, string userName, string role)
     {
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync(userName, Password, role, "test", CancellationToken.None);
-        var session = new UiSession(proxy.BaseUrl);
+        var session = new UiSession(proxy);
         using var response = await session.SignInAsync(userName);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return session;

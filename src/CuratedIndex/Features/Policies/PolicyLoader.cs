@@ -59,6 +59,16 @@ public static class PolicyLoader
 
         public void Add(string file, string yaml)
         {
+            // A NUL or escape sequence in a policy file means a binary or tampered file, not a policy.
+            for (var i = 0; i < yaml.Length; i++)
+            {
+                if (char.IsControl(yaml[i]) && yaml[i] is not ('\t' or '\n' or '\r'))
+                {
+                    var line = yaml.AsSpan(0, i).Count('\n') + 1;
+                    throw new PolicyFileException(file, line, $"the file contains the control character U+{(int)yaml[i]:X4}");
+                }
+            }
+
             var stream = new YamlStream();
             try
             {

@@ -19,7 +19,11 @@ public static class ReviewUiRegistration
             o.Conventions.AllowAnonymousToPage("/Login");
         });
         // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
-        builder.Services.Configure<MvcOptions>(o => o.Filters.Add(new UiSecurityHeaders()));
+        builder.Services.Configure<MvcOptions>(o =>
+        {
+            o.Filters.Add(new UiSecurityHeaders());
+            o.Filters.Add(new AntiforgeryFailureMessage());
+        });
         // MVC looks for pages in the entry assembly, which is the test host when tests build the app in-process.
         builder.Services.AddRazorPages().ConfigureApplicationPartManager(manager =>
         {

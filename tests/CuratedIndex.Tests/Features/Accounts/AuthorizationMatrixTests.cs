@@ -38,7 +38,8 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
     {
         // The UI matrix signs in through the real form more often than the default per-address limit allows.
         // The scheduler runs so that "Run now" can be exercised; no job fires on its own during the matrix.
-        _servers = await TestServers.StartAsync(Provider, settings: ManualJobs.Settings(new Dictionary<string, string> { ["Auth:SignInAttemptsPerMinute"] = "1000" }));
+        // In process (WebApplicationFactory, no socket): the matrix needs no external client.
+        _servers = await TestServers.StartAsync(Provider, settings: ManualJobs.Settings(new Dictionary<string, string> { ["Auth:SignInAttemptsPerMinute"] = "1000" }), inProcess: true);
         foreach (var role in Roles.All)
         {
             Tokens[role] = await Proxy.CreateUserWithTokenAsync($"matrix-{role}", role);
@@ -58,7 +59,7 @@ public abstract class AuthorizationMatrixFixture : IAsyncLifetime
     /// <summary>A new session signed in as <c>matrix-{role}</c> through the login form (the caller disposes it).</summary>
     public async Task<UiSession> SignedInSessionAsync(string role)
     {
-        var session = new UiSession(Proxy.BaseUrl);
+        var session = new UiSession(Proxy);
         using var response = await session.SignInAsync($"matrix-{role}");
         Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"signing in as matrix-{role} answered {(int)response.StatusCode}");
         return session;
@@ -296,9 +297,9 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
 
         // Signing in and out replaces the session's cookie: those POSTs get a session of their own.
         var ownSession = method == "POST" && endpoint.Template is ("/ui/login" or "/ui/logout");
-        using var fresh = !ownSession ? null : caller == None ? new UiSession(fixture.Proxy.BaseUrl) : await fixture.SignedInSessionAsync(caller);
+        using var fresh = !ownSession ? null : caller == None ? new UiSession(fixture.Proxy) : await fixture.SignedInSessionAsync(caller);
         var session = fresh ?? (caller == None ? null : fixture.UiSessions[caller]);
-        using var anonymous = session is null ? new UiSession(fixture.Proxy.BaseUrl) : null;
+        using var anonymous = session is null ? new UiSession(fixture.Proxy) : null;
         session ??= anonymous!;
 
         HttpResponseMessage response;

@@ -15,7 +15,7 @@ public abstract class AuditIntegrationTests
 {
     protected abstract DatabaseProvider Provider { get; }
 
-    private Task<TestServers> StartAsync() => TestServers.StartAsync(Provider);
+    private Task<TestServers> StartAsync() => TestServers.StartAsync(Provider, inProcess: true);
 
     /// <summary>Records 2 to 5 after the startup policy record (1): approve six, deny zipp, defer jmespath, create user bob.</summary>
     private static async Task MakeFourRecordsAsync(ProxyInstance proxy)

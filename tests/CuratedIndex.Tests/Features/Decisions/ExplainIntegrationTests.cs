@@ -15,7 +15,7 @@ public abstract class ExplainIntegrationTests
     [Fact]
     public async Task Explain_AgreesWithWhatTheIndexServes()
     {
-        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\ndeny:\n  first: typosquat\n");
+        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\ndeny:\n  first: typosquat\n", inProcess: true);
         var proxy = servers.Proxy;
         await proxy.PostJsonAsync("api/v1/projects/zipp/approve", new { reason = "reviewed" });
         await proxy.PostJsonAsync("api/v1/projects/editables/deny", new { reason = "not ours" });
@@ -59,7 +59,7 @@ public abstract class ExplainIntegrationTests
     [Fact]
     public async Task Explain_UpstreamQuarantinedProject_AgreesWithTheIndexAndMakesNoReviewRequest()
     {
-        await using var servers = await TestServers.StartAsync(Provider);
+        await using var servers = await TestServers.StartAsync(Provider, inProcess: true);
         servers.Upstream.Override["/simple/evil/"] = async context =>
         {
             context.Response.ContentType = "application/vnd.pypi.simple.v1+json";
@@ -77,7 +77,7 @@ public abstract class ExplainIntegrationTests
     [Fact]
     public async Task Explain_Tier3Release_IsNotVetted()
     {
-        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\n");
+        await using var servers = await TestServers.StartAsync(Provider, "approve: [six]\n", inProcess: true);
 
         var explain = await servers.Proxy.GetJsonAsync("api/v1/explain?env=prod&project=Six&version=1.17.0");
 
@@ -89,7 +89,7 @@ public abstract class ExplainIntegrationTests
     [Fact]
     public async Task Explain_BadInput_IsRefusedWithAMessage()
     {
-        await using var servers = await TestServers.StartAsync(Provider);
+        await using var servers = await TestServers.StartAsync(Provider, inProcess: true);
         (string Path, int Status, string Message)[] cases =
         [
             ("api/v1/explain?env=nope&project=six", 404, "unknown environment 'nope'"),
