@@ -55,6 +55,7 @@ public static class CuratedIndexHost
         AddOptions<PolicyOptions>(builder, PolicyOptions.Section);
         AddOptions<CacheOptions>(builder, CacheOptions.Section);
         AddOptions<ReviewOptions>(builder, ReviewOptions.Section);
+        AddOptions<ServerOptions>(builder, ServerOptions.Section);
 
         builder.Services.AddSingleton<PolicyStore>();
         builder.Services.AddSingleton<CurationStore>();
@@ -90,6 +91,8 @@ public static class CuratedIndexHost
         builder.Services.AddSingleton<UpstreamCluster>();
         builder.Services.AddSingleton<FileHostGuard>();
         UpstreamPageClient.Configure(builder.Services);
+        builder.Services.AddSingleton<CacheMemory>();
+        builder.Services.AddSingleton<ProxyUrls>();
         builder.Services.AddSingleton<ProjectPageCache>();
         builder.Services.AddSingleton<JsonApiCache>();
         builder.Services.AddSingleton<RenderCache>();

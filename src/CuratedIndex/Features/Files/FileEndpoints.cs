@@ -65,8 +65,8 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        // File bytes are immutable and hash-checked, so any cached page, however old, can locate them.
-        var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
+        // Which files exist comes from a page no older than Upstream:PageMaxAge (an older one only while upstream fails).
+        var lookup = await pages.GetAsync(normalized, context.RequestAborted);
         if (lookup.Status == LookupStatus.Failed)
         {
             return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");

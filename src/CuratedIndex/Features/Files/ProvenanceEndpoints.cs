@@ -47,7 +47,7 @@ public static class ProvenanceEndpoints
             return unauthorized;
         }
 
-        var lookup = await pages.GetAnyAgeAsync(normalized, context.RequestAborted);
+        var lookup = await pages.GetAsync(normalized, context.RequestAborted);
         var curation = curations.Current;
         var typosquat = curation.Typosquat(normalized);
         if (lookup.Value is not null)

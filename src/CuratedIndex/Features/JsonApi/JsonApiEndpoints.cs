@@ -76,7 +76,7 @@ public static class JsonApiEndpoints
 
         await typosquats.TryRecordAsync(normalized, typosquat, context.RequestAborted);
         var urls = ProxyUrls.For(context.Request);
-        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, "", urls.Origin), lookup.Stamp, curation, () =>
+        var page = rendered.GetOrRender(new RenderKey("json-api", environment.Name, key, ""), lookup.Stamp, curation, () =>
             Filter(environment, curation, signals, normalized, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
@@ -142,7 +142,7 @@ public static class JsonApiEndpoints
                 continue;
             }
 
-            file["url"] = urls.Origin + urls.File(environment, project, filename);
+            file["url"] = urls.PublicFile(environment, project, filename);
         }
     }
 
