@@ -1,5 +1,8 @@
 using System.Net;
+using Xunit.Abstractions;
+using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CuratedIndex.Tests.Features.Hardening;
 
@@ -15,7 +18,7 @@ public sealed class MemoryMeasurementCollection
 /// so requests with made-up Host values or project names grew the process without limit.
 /// </summary>
 [Collection(MemoryMeasurementCollection.Name)]
-public sealed class CacheBoundsTests
+public sealed class CacheBoundsTests(ITestOutputHelper output)
 {
     private const long MemoryLimit = 16L * 1024 * 1024;
 
@@ -76,7 +79,11 @@ public sealed class CacheBoundsTests
             await SendAsync($"dev/simple/cachebound-{i:D5}/", accepts[i % 2], $"p{i}.clients.example"));
 
         var after = LiveHeap();
+        var cached = proxy.Services.GetRequiredService<CacheMemory>().Bytes;
         var grown = after - before;
+        output.WriteLine($"managed heap {before / 1024} KB -> {after / 1024} KB ({grown / 1024} KB)");
+        // The requests filled the budget (so eviction was exercised) without going past it.
+        Assert.InRange(cached, MemoryLimit / 2, MemoryLimit);
         Assert.True(grown <= MemoryLimit + Margin, $"the managed heap grew by {grown / 1024 / 1024} MB ({before / 1024 / 1024} MB -> {after / 1024 / 1024} MB); Cache:MemoryLimit is {MemoryLimit / 1024 / 1024} MB, margin {Margin / 1024 / 1024} MB");
     }
 
