@@ -14,7 +14,7 @@ public sealed class CacheMemory(IOptions<CacheOptions> options)
     internal const long EntryOverhead = 128;
 
     private readonly LinkedList<Slot> _recency = new();
-    private readonly long _limit = options.Value.MemoryLimitBytes;
+    private readonly long _limit = options.Value.MemoryLimitBytes();
 
     internal Lock Gate { get; } = new();
 

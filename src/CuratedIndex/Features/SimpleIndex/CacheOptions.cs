@@ -21,7 +21,7 @@ public sealed class CacheOptions : IValidatableObject
     public string MemoryLimit { get; set; } = "256MB";
 
     /// <summary><see cref="MemoryLimit"/> in bytes (validated at startup).</summary>
-    public long MemoryLimitBytes => TryParseSize(MemoryLimit, out var bytes) ? bytes : throw new InvalidOperationException($"Cache:MemoryLimit '{MemoryLimit}' is not a size.");
+    public long MemoryLimitBytes() => TryParseSize(MemoryLimit, out var bytes) ? bytes : throw new InvalidOperationException($"Cache:MemoryLimit '{MemoryLimit}' is not a size.");
 
     /// <summary>The working directory, relative paths taken from <paramref name="contentRoot"/>; created if missing.</summary>
     public string DirectoryUnder(string contentRoot)
