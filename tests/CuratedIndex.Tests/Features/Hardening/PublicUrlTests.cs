@@ -37,9 +37,13 @@ public sealed class PublicUrlTests
         var html = await GetAsync(proxy, "dev/simple/jmespath/", "text/html", "evil.example");
         var api = await GetAsync(proxy, "dev/pypi/jmespath/json", "application/json", "evil.example");
         var apiOther = await GetAsync(proxy, "dev/pypi/jmespath/json", "application/json", "other.example");
+        var root = await GetAsync(proxy, "dev/simple/", "text/html", "evil.example");
+        var rootOther = await GetAsync(proxy, "dev/simple/", "text/html", "other.example");
 
         Assert.Equal(first, second);
         Assert.Equal(api, apiOther);
+        Assert.Equal(root, rootOther);
+        Assert.Contains("<a href=\"/dev/simple/jmespath/\">", System.Text.Encoding.UTF8.GetString(root), StringComparison.Ordinal);
         var file = JsonNode.Parse(first)!["files"]![0]!;
         Assert.Equal($"/dev/files/jmespath/{Jmespath}", file["url"]!.GetValue<string>());
         Assert.Null(file["provenance"]); // PEP 740 allows only an absolute URL, and there is no configured one
