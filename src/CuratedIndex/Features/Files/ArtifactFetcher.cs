@@ -216,14 +216,14 @@ public sealed class ArtifactFetcher(
             return new FetchOutcome(FetchStatus.Failed, failure);
         }
 
-        // Verified: the readers get the last bytes while the store commits.
-        download.Verified();
+        // Verified: committed first, so that a client holding the whole file finds it in the store (HEAD, Range, scrub).
         if (write is not null)
         {
             await write.CommitAsync(CancellationToken.None);
             await RecordStoredAsync(request, tee.BytesWritten);
         }
 
+        download.Verified();
         return new FetchOutcome(FetchStatus.Stored);
     }
 

@@ -158,7 +158,7 @@ public abstract class UpstreamDocumentCache<T>(
                 }
 
                 // Remembered briefly, so that a name upstream lacks does not cost an upstream request per client request.
-                return Remember(key, new Entry(null, 0, null, now + options.Value.NotFoundMaxAge, NotFound));
+                return Remember(key, new Entry(null, 0, null, now, now + options.Value.NotFoundMaxAge, NotFound));
 
             default:
                 return await StaleAsync(db, key, current, document.Reason ?? "upstream failed", cancellationToken);
@@ -166,7 +166,7 @@ public abstract class UpstreamDocumentCache<T>(
     }
 
     private Entry Validated(T value, long stamp, string? etag, DateTimeOffset validatedAt) =>
-        new(value, stamp, etag, validatedAt + options.Value.PageMaxAge, new DocumentLookup<T>(LookupStatus.Found, value, stamp, ValidatedAt: validatedAt));
+        new(value, stamp, etag, validatedAt, validatedAt + options.Value.PageMaxAge, new DocumentLookup<T>(LookupStatus.Found, value, stamp, ValidatedAt: validatedAt));
 
     private DocumentLookup<T> Remember(string key, Entry entry)
     {
@@ -182,8 +182,9 @@ public abstract class UpstreamDocumentCache<T>(
         }
 
         UpstreamLog.ServingStale(logger, key, reason);
-        var stale = current.Lookup;
-        if (!IsFresh(stale.ValidatedAt))
+        // From the document itself, not from what an earlier stale round served: what the watch recorded may have changed since.
+        var stale = new DocumentLookup<T>(LookupStatus.Found, current.Value, current.Stamp, ValidatedAt: current.ValidatedAt);
+        if (!IsFresh(current.ValidatedAt))
         {
             stale = await OverruleStaleAsync(db, key, stale, cancellationToken) ?? stale;
         }
@@ -205,8 +206,8 @@ public abstract class UpstreamDocumentCache<T>(
     }
 
     /// <summary>
-    /// What memory holds for a key: a document (<see cref="Value"/>, with the <see cref="ETag"/> to revalidate it) or a
-    /// remembered 404 (no value), served as <see cref="Lookup"/> until <see cref="FreshUntil"/>.
+    /// What memory holds for a key: a document (<see cref="Value"/>, with the <see cref="ETag"/> to revalidate it and
+    /// when upstream last confirmed it) or a remembered 404 (no value), served as <see cref="Lookup"/> until <see cref="FreshUntil"/>.
     /// </summary>
-    private sealed record Entry(T? Value, long Stamp, string? ETag, DateTimeOffset FreshUntil, DocumentLookup<T> Lookup);
+    private sealed record Entry(T? Value, long Stamp, string? ETag, DateTimeOffset ValidatedAt, DateTimeOffset FreshUntil, DocumentLookup<T> Lookup);
 }
