@@ -532,7 +532,8 @@ public abstract class ProxyIntegrationTests
 
         Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal(1000, json["last_serial"]!.GetValue<long>());
-        Assert.Equal($"{proxy.BaseUrl}dev/files/zipp/zipp-3.7.0-py3-none-any.whl", json["urls"]![0]!["url"]!.GetValue<string>());
+        // Path-only without Server:PublicUrl: never taken from the request's Host (PublicUrlTests covers the absolute form).
+        Assert.Equal("/dev/files/zipp/zipp-3.7.0-py3-none-any.whl", json["urls"]![0]!["url"]!.GetValue<string>());
         Assert.Equal(2, json["releases"]!.AsObject().Count);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("Not Found", JsonNode.Parse(await missing.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using CuratedIndex.Data;
+using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol.SimpleApi;
 using CuratedIndex.Storage;
@@ -53,9 +54,11 @@ public enum FetchStatus
 public sealed record FetchOutcome(FetchStatus Status, string? Reason = null, bool ClientStarted = false);
 
 /// <summary>
-/// Cache-miss downloads through YARP's forwarder. The body streams to the client while its sha256 is computed;
-/// the file is committed to the store only when the digest matches the index; on mismatch the response is
-/// aborted, nothing is stored and an incident is recorded. Concurrent misses for one file share one download.
+/// Cache-miss downloads through YARP's forwarder. Concurrent misses for one file share one download, which runs at
+/// upstream's speed into a temporary file under <c>Cache:Path</c> while its sha256 is computed; every client, the
+/// first included, reads that file as it grows, so a slow or stalled client never holds the download (or the other
+/// clients) back. The file is committed to the store only when size and digest match the index; on a mismatch every
+/// reader fails (a response already under way is aborted), nothing is stored and an incident is recorded.
 /// </summary>
 public sealed class ArtifactFetcher(
     IHttpForwarder forwarder,
@@ -63,10 +66,13 @@ public sealed class ArtifactFetcher(
     FileHostGuard hostGuard,
     IServiceScopeFactory scopes,
     IOptions<UpstreamOptions> options,
+    IOptions<CacheOptions> cacheOptions,
+    IHostEnvironment hostEnvironment,
     TimeProvider clock,
     ILogger<ArtifactFetcher> logger) : IDisposable
 {
     public const string ImmutableCacheControl = "max-age=365000000, immutable, public";
+    private const int ReadChunk = 64 * 1024;
 
     private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
     {
@@ -78,11 +84,12 @@ public sealed class ArtifactFetcher(
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     });
 
-    private readonly ConcurrentDictionary<string, Task<FetchOutcome>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedDownload> _inFlight = new(StringComparer.Ordinal);
+    private string? _downloadDirectory;
 
     /// <summary>
-    /// Fetches <paramref name="request"/>. When <paramref name="client"/> is given and this call leads the
-    /// download, the file streams to it; otherwise the caller serves the stored file afterwards.
+    /// Fetches <paramref name="request"/>, joining the download in progress if there is one. When <paramref name="client"/>
+    /// is given the file streams to it as it arrives; otherwise the caller serves the stored file afterwards.
     /// </summary>
     public async Task<FetchOutcome> FetchAsync(ArtifactRequest request, HttpContext? client, CancellationToken cancellationToken)
     {
@@ -92,33 +99,83 @@ public sealed class ArtifactFetcher(
             return new FetchOutcome(FetchStatus.Failed, $"the index points '{request.Filename}' at a host that is not allowed ({request.Source.Authority})");
         }
 
-        var leader = new TaskCompletionSource<FetchOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var existing = _inFlight.GetOrAdd(request.StoreKey, leader.Task);
-        if (existing != leader.Task)
+        if (Join(request) is not { } download)
         {
-            var outcome = await existing.WaitAsync(cancellationToken);
-            return outcome.Status == FetchStatus.Failed ? outcome with { ClientStarted = false } : new FetchOutcome(FetchStatus.Stored);
+            return new FetchOutcome(FetchStatus.Stored);
         }
 
         try
         {
-            var outcome = await DownloadAsync(request, client);
-            leader.SetResult(outcome);
-            return outcome;
-        }
-        catch (Exception e)
-        {
-            leader.SetException(e);
-            throw;
+            if (client is null)
+            {
+                var outcome = await download.Completion.Task.WaitAsync(cancellationToken);
+                return outcome.Status == FetchStatus.Failed ? outcome : new FetchOutcome(FetchStatus.Stored);
+            }
+
+            return await ReadAlongAsync(download, client, cancellationToken);
         }
         finally
         {
-            _inFlight.TryRemove(new KeyValuePair<string, Task<FetchOutcome>>(request.StoreKey, leader.Task));
+            download.Leave();
         }
     }
 
-    private async Task<FetchOutcome> DownloadAsync(ArtifactRequest request, HttpContext? client)
+    // The download in progress for this store key, or a new one; either way joined as a reader. Null when the
+    // download this request just missed has stored the file.
+    private SharedDownload? Join(ArtifactRequest request)
     {
+        while (true)
+        {
+            if (_inFlight.TryGetValue(request.StoreKey, out var running))
+            {
+                if (running.TryJoin())
+                {
+                    return running;
+                }
+
+                if (request.ExpectedSha256 is not null && running.Completion.Task is { IsCompletedSuccessfully: true, Result.Status: FetchStatus.Stored })
+                {
+                    return null;
+                }
+            }
+
+            var path = Path.Combine(DownloadDirectory(), $"{Guid.NewGuid():N}.partial");
+            var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+            var fresh = new SharedDownload(request, path, handle);
+            fresh.TryJoin();
+            if (running is null ? _inFlight.TryAdd(request.StoreKey, fresh) : _inFlight.TryUpdate(request.StoreKey, fresh, running))
+            {
+                _ = RunAsync(fresh);
+                return fresh;
+            }
+
+            handle.Dispose();
+            File.Delete(path);
+        }
+    }
+
+    // Detached from every request: the download goes on at upstream speed whoever reads it, and ends by itself
+    // (complete, refused, or after Upstream:FileActivityTimeout without data).
+    private async Task RunAsync(SharedDownload download)
+    {
+        FetchOutcome outcome;
+        try
+        {
+            outcome = await DownloadAsync(download);
+        }
+        catch (Exception e)
+        {
+            FilesLog.DownloadFailed(logger, download.Request.Filename, e.Message);
+            outcome = new FetchOutcome(FetchStatus.Failed, $"download of '{download.Request.Filename}' failed");
+        }
+
+        _inFlight.TryRemove(new KeyValuePair<string, SharedDownload>(download.Request.StoreKey, download));
+        download.Finish(outcome);
+    }
+
+    private async Task<FetchOutcome> DownloadAsync(SharedDownload download)
+    {
+        var request = download.Request;
         // A file without a digest in the index cannot be verified, so it is passed through but never stored.
         await using var write = request.ExpectedSha256 is null ? null : await store.BeginWriteAsync(request.StoreKey, CancellationToken.None);
         var fill = new DefaultHttpContext();
@@ -126,7 +183,7 @@ public sealed class ArtifactFetcher(
         fill.Request.Protocol = "HTTP/1.1";
         fill.Request.Scheme = request.Source.Scheme;
         fill.Request.Host = new HostString(request.Source.Authority);
-        using var tee = new VerifyingTeeStream(write?.Content, () => StartClient(client, fill, request));
+        using var tee = new VerifyingTeeStream(download, write?.Content);
         fill.Response.Body = tee;
 
         var destination = $"{request.Source.Scheme}://{request.Source.Authority}";
@@ -135,7 +192,7 @@ public sealed class ArtifactFetcher(
             destination,
             _invoker,
             new ForwarderRequestConfig { ActivityTimeout = options.Value.FileActivityTimeout },
-            new FileTransformer(request.Source));
+            new FileTransformer(request.Source, download));
 
         var failure = error != ForwarderError.None
             ? $"download of '{request.Filename}' failed ({error})"
@@ -156,38 +213,107 @@ public sealed class ArtifactFetcher(
         if (failure is not null)
         {
             FilesLog.DownloadFailed(logger, request.Filename, failure);
-            return new FetchOutcome(FetchStatus.Failed, failure, tee.ClientStarted);
+            return new FetchOutcome(FetchStatus.Failed, failure);
         }
 
+        // Verified: committed first, so that a client holding the whole file finds it in the store (HEAD, Range, scrub).
         if (write is not null)
         {
             await write.CommitAsync(CancellationToken.None);
             await RecordStoredAsync(request, tee.BytesWritten);
         }
 
-        await tee.ReleaseAsync(CancellationToken.None);
-        return tee.ClientConnected ? new FetchOutcome(FetchStatus.Served) : new FetchOutcome(FetchStatus.Stored);
+        download.Verified();
+        return new FetchOutcome(FetchStatus.Stored);
     }
 
-    private static Stream? StartClient(HttpContext? client, HttpContext fill, ArtifactRequest request)
+    // One client reading the shared download's file as it grows, at the client's own pace.
+    private static async Task<FetchOutcome> ReadAlongAsync(SharedDownload download, HttpContext client, CancellationToken cancellationToken)
     {
-        if (client is null || client.Response.HasStarted)
+        var started = false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ReadChunk);
+        try
         {
-            return null;
-        }
+            using var file = download.OpenRead();
+            long position = 0;
+            while (true)
+            {
+                var (limit, complete, failure) = await download.WaitAsync(position, cancellationToken);
+                if (failure is not null)
+                {
+                    return new FetchOutcome(FetchStatus.Failed, failure, started);
+                }
 
+                if (!started)
+                {
+                    started = true;
+                    StartClient(client, download);
+                }
+
+                if (complete)
+                {
+                    await client.Response.Body.FlushAsync(cancellationToken);
+                    return new FetchOutcome(FetchStatus.Served);
+                }
+
+                while (position < limit)
+                {
+                    var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - position)), position, cancellationToken);
+                    if (read == 0)
+                    {
+                        return new FetchOutcome(FetchStatus.Failed, "the download's temporary file ended early", started);
+                    }
+
+                    await client.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    position += read;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went away (or its connection broke); the download goes on for the store and the other readers.
+            return new FetchOutcome(FetchStatus.Failed, "the client went away", started);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void StartClient(HttpContext client, SharedDownload download)
+    {
+        var request = download.Request;
         var response = client.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = request.ContentType;
-        response.ContentLength = request.ExpectedSize ?? fill.Response.ContentLength;
+        response.ContentLength = request.ExpectedSize ?? download.UpstreamLength;
         response.Headers.CacheControl = ImmutableCacheControl;
         response.Headers.AccessControlAllowOrigin = "*";
         if (request.ExpectedSha256 is { } sha256)
         {
             response.Headers.ETag = $"\"{sha256}\"";
         }
+    }
 
-        return response.Body;
+    private string DownloadDirectory()
+    {
+        if (_downloadDirectory is { } known)
+        {
+            return known;
+        }
+
+        var directory = Path.Combine(cacheOptions.Value.DirectoryUnder(hostEnvironment.ContentRootPath), "downloads");
+        Directory.CreateDirectory(directory);
+        // Left behind by a process that stopped mid-download; a day is far beyond any download's activity timeout.
+        foreach (var leftover in new DirectoryInfo(directory).EnumerateFiles("*.partial"))
+        {
+            if (leftover.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1))
+            {
+                leftover.Delete();
+            }
+        }
+
+        return _downloadDirectory = directory;
     }
 
     private async Task RecordStoredAsync(ArtifactRequest request, long size)
@@ -231,7 +357,7 @@ public sealed class ArtifactFetcher(
     public void Dispose() => _invoker.Dispose();
 
     /// <summary>Builds the upstream request from scratch: no client header (Range, cookies, credentials) reaches upstream.</summary>
-    private sealed class FileTransformer(Uri source) : HttpTransformer
+    private sealed class FileTransformer(Uri source, SharedDownload download) : HttpTransformer
     {
         public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
@@ -251,6 +377,7 @@ public sealed class ArtifactFetcher(
 
             httpContext.Response.StatusCode = (int)proxyResponse.StatusCode;
             httpContext.Response.ContentLength = proxyResponse.Content.Headers.ContentLength;
+            download.UpstreamLength = proxyResponse.Content.Headers.ContentLength;
             // Only a 200 body is worth reading; anything else is reported by status alone.
             return ValueTask.FromResult(proxyResponse.StatusCode == HttpStatusCode.OK);
         }

@@ -67,8 +67,8 @@ public static class FileEndpoints
         var isMetadata = filename.EndsWith(ArtifactRequest.MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^ArtifactRequest.MetadataSuffix.Length] : filename;
 
-        // File bytes are immutable and hash-checked, so any cached page, however old, can locate them.
-        var lookup = await pages.GetAnyAgeAsync(index.Project, context.RequestAborted);
+        // Which files exist comes from a page no older than Upstream:PageMaxAge (an older one only while upstream fails).
+        var lookup = await pages.GetAsync(index.Project, context.RequestAborted);
         if (lookup.Status == LookupStatus.Failed)
         {
             return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");

@@ -49,7 +49,7 @@ public static class ProvenanceEndpoints
             return NoProvenance();
         }
 
-        var lookup = await pages.GetAnyAgeAsync(request.Project, context.RequestAborted);
+        var lookup = await pages.GetAsync(request.Project, context.RequestAborted);
         if (lookup.Value is not null)
         {
             // Screened once per request; the finding is written once per name and imitated project.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CuratedIndex.Data;
+using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using Microsoft.Extensions.Options;
 
@@ -13,15 +14,18 @@ public sealed class JsonApiCache(
     IServiceScopeFactory scopes,
     UpstreamPageClient upstream,
     IOptions<UpstreamOptions> options,
+    CacheMemory memory,
     TimeProvider clock,
     ILogger<JsonApiCache> logger)
-    : UpstreamDocumentCache<JsonApiDocument>(scopes, upstream, options, clock, logger)
+    : UpstreamDocumentCache<JsonApiDocument>(scopes, upstream, options, memory, clock, logger)
 {
     protected override string Kind => PageKind.Json;
 
     protected override string Accept => "application/json";
 
     protected override string UpstreamPath(string key) => $"pypi/{key}/json";
+
+    protected override long SizeOf(JsonApiDocument value) => 32 + CacheSizes.Of(value.Body);
 
     protected override JsonApiDocument? Parse(string key, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal)
     {

@@ -69,7 +69,7 @@ public static class JsonApiEndpoints
 
         await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
         var urls = ProxyUrls.For(context.Request);
-        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, "", urls.Origin), lookup.Stamp, request.Curation, () =>
+        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), lookup.Stamp, request.Curation, () =>
             Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
@@ -129,7 +129,7 @@ public static class JsonApiEndpoints
                 continue;
             }
 
-            file["url"] = urls.Origin + urls.File(environment, project, filename);
+            file["url"] = urls.PublicFile(environment, project, filename);
         }
     }
 

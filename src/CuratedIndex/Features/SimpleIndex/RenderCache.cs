@@ -1,31 +1,35 @@
-using System.Collections.Concurrent;
 using CuratedIndex.Features.Decisions;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
 /// <summary>
-/// Rendered documents (simple pages, JSON API documents) per environment, kept until the upstream
-/// document (its stamp) or the curation (policies, reviewer decisions) changes, so the hot path only writes bytes.
+/// Rendered documents (simple pages, JSON API documents) per environment, kept until the upstream document (its
+/// stamp) or the curation (policies, reviewer decisions) changes, so the hot path only writes bytes. Entries count
+/// against <c>Cache:MemoryLimit</c>; a rendering never depends on the request's Host (see <see cref="ProxyUrls"/>).
 /// </summary>
-public sealed class RenderCache
+public sealed class RenderCache(CacheMemory memory)
 {
-    private readonly ConcurrentDictionary<RenderKey, Entry> _entries = new();
+    private readonly LruCache<RenderKey, Entry> _entries = new(memory);
 
     /// <summary>Returns the cached rendering for <paramref name="key"/>, or renders and keeps it. A null rendering (hidden) is kept too.</summary>
     public RenderedPage? GetOrRender(RenderKey key, long stamp, Curation curation, Func<RenderedPage?> render)
     {
-        if (_entries.TryGetValue(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Curation, curation))
+        if (_entries.TryGet(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Curation, curation))
         {
             return hit.Page;
         }
 
         var page = render();
-        _entries[key] = new Entry(stamp, curation, page);
+        _entries.Set(key, new Entry(stamp, curation, page), SizeOf(key, page));
         return page;
     }
+
+    private static long SizeOf(RenderKey key, RenderedPage? page) =>
+        CacheSizes.Of(key.Kind) + CacheSizes.Of(key.Environment) + CacheSizes.Of(key.Document) + CacheSizes.Of(key.Variant)
+        + (page is null ? 0 : 64 + CacheSizes.Of(page.Body) + CacheSizes.Of(page.ETag));
 
     private sealed record Entry(long Stamp, Curation Curation, RenderedPage? Page);
 }
 
-/// <summary>What a rendering depends on besides the upstream document and the policy: where and how it is shown.</summary>
-public readonly record struct RenderKey(string Kind, string Environment, string Document, string Variant, string Origin);
+/// <summary>What a rendering depends on besides the upstream document and the policy: which document and how it is shown.</summary>
+public readonly record struct RenderKey(string Kind, string Environment, string Document, string Variant);

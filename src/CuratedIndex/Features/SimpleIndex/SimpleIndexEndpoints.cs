@@ -24,6 +24,9 @@ public static class SimpleIndexEndpoints
     public static void AddSimpleIndex(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CacheMemory>();
+        builder.Services.AddSingleton<ProxyUrls>();
         builder.Services.AddSingleton<IndexRequests>();
         builder.Services.AddSingleton<ProjectPageCache>();
         builder.Services.AddSingleton<RenderCache>();

@@ -21,7 +21,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
     /// <summary>The page as <paramref name="environment"/> sees it; <paramref name="signals"/> are the caller's (one typosquat check per request).</summary>
     public RenderedPage Render(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
         cache.GetOrRender(
-            new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html", urls.Origin),
+            new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html"),
             stamp,
             curation,
             () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name))!;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CuratedIndex.Data;
+using CuratedIndex.Features.SimpleIndex;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,20 +13,25 @@ public enum LookupStatus
     Failed,
 }
 
-/// <summary>A cached upstream document. <see cref="Stamp"/> changes whenever a new upstream body is accepted.</summary>
-public sealed record DocumentLookup<T>(LookupStatus Status, T? Value = null, long Stamp = 0, string? Reason = null)
+/// <summary>
+/// A cached upstream document. <see cref="Stamp"/> changes whenever a new upstream body is accepted; <see cref="ValidatedAt"/>
+/// is when upstream last confirmed it (older than <c>Upstream:PageMaxAge</c> only while upstream fails).
+/// </summary>
+public sealed record DocumentLookup<T>(LookupStatus Status, T? Value = null, long Stamp = 0, string? Reason = null, DateTimeOffset ValidatedAt = default)
     where T : class;
 
 /// <summary>
 /// Upstream documents (project pages, JSON API documents): memory, then the database (the last good copy),
 /// then upstream with ETag revalidation once older than <c>Upstream:PageMaxAge</c>. One upstream request per
-/// key at a time. When upstream fails, the last good copy is served (stale-if-error). Only bodies that
-/// <see cref="Parse"/> accepts are ever stored.
+/// key at a time. When upstream fails, the last good copy is served (stale-if-error), unless
+/// <see cref="OverruleStaleAsync"/> knows better. Upstream's 404 is remembered for <c>Upstream:NotFoundMaxAge</c>.
+/// Only bodies that <see cref="Parse"/> accepts are ever stored. Memory entries count against <c>Cache:MemoryLimit</c>.
 /// </summary>
 public abstract class UpstreamDocumentCache<T>(
     IServiceScopeFactory scopes,
     UpstreamPageClient upstream,
     IOptions<UpstreamOptions> options,
+    CacheMemory memory,
     TimeProvider clock,
     ILogger logger)
     where T : class
@@ -33,9 +39,10 @@ public abstract class UpstreamDocumentCache<T>(
     // After a failed revalidation the stale copy is kept this long before upstream is tried again,
     // so an outage does not make every request wait for the upstream timeout.
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
+    private static readonly DocumentLookup<T> NotFound = new(LookupStatus.NotFound);
     private static long s_stamp;
 
-    private readonly ConcurrentDictionary<string, Entry> _memory = new(StringComparer.Ordinal);
+    private readonly LruCache<string, Entry> _memory = new(memory, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<DocumentLookup<T>>>> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>The <see cref="CachedPage.Kind"/> of the rows this cache keeps.</summary>
@@ -48,12 +55,28 @@ public abstract class UpstreamDocumentCache<T>(
     /// <summary>Reads an upstream body; returns null and a one-line refusal when it cannot be used.</summary>
     protected abstract T? Parse(string key, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal);
 
-    /// <summary>Gets the document, revalidating it when older than <c>Upstream:PageMaxAge</c>.</summary>
+    /// <summary>About how many bytes of memory <paramref name="value"/> keeps alive (its share of <c>Cache:MemoryLimit</c>).</summary>
+    protected abstract long SizeOf(T value);
+
+    /// <summary>
+    /// Called when a copy older than <c>Upstream:PageMaxAge</c> is about to be served because upstream failed:
+    /// returns what to serve instead (a status recorded since), or null to serve <paramref name="stale"/>.
+    /// </summary>
+    protected virtual Task<DocumentLookup<T>?> OverruleStaleAsync(CuratedIndexDbContext db, string key, DocumentLookup<T> stale, CancellationToken cancellationToken) =>
+        Task.FromResult<DocumentLookup<T>?>(null);
+
+    /// <summary>A stamp no other accepted document has, for a value derived from a cached one.</summary>
+    protected static long NextStamp() => Interlocked.Increment(ref s_stamp);
+
+    /// <summary>
+    /// Gets the document, revalidating it when older than <c>Upstream:PageMaxAge</c>. An older copy comes back only
+    /// while upstream fails (its <see cref="DocumentLookup{T}.ValidatedAt"/> says how old it is).
+    /// </summary>
     public async Task<DocumentLookup<T>> GetAsync(string key, CancellationToken cancellationToken)
     {
-        if (_memory.TryGetValue(key, out var cached) && IsFresh(cached.ValidatedAt))
+        if (_memory.TryGet(key, out var cached) && clock.GetUtcNow() < cached.FreshUntil)
         {
-            return cached.Found;
+            return cached.Lookup;
         }
 
         var lazy = _inFlight.GetOrAdd(key, k => new Lazy<Task<DocumentLookup<T>>>(() => RefreshAsync(k, force: false)));
@@ -66,10 +89,6 @@ public abstract class UpstreamDocumentCache<T>(
             _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<DocumentLookup<T>>>>(key, lazy));
         }
     }
-
-    /// <summary>Gets the document however old it is, asking upstream only when nothing is cached.</summary>
-    public Task<DocumentLookup<T>> GetAnyAgeAsync(string key, CancellationToken cancellationToken) =>
-        _memory.TryGetValue(key, out var cached) ? Task.FromResult(cached.Found) : GetAsync(key, cancellationToken);
 
     /// <summary>
     /// Asks upstream now (ETag revalidation) however fresh the cached copy is, and keeps the answer for the
@@ -89,16 +108,17 @@ public abstract class UpstreamDocumentCache<T>(
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
         var row = await db.CachedPages.FirstOrDefaultAsync(p => p.Kind == Kind && p.Key == key, cancellationToken);
 
-        _memory.TryGetValue(key, out var current);
+        // A remembered 404 has nothing to revalidate.
+        var current = _memory.TryGet(key, out var remembered) && remembered.Value is not null ? remembered : null;
         if (row is not null && (current is null || current.ETag != row.ETag))
         {
             var value = Parse(key, row.Body, row.ContentType, new Uri(row.SourceUrl), row.LastSerial, out _);
-            current = value is null ? null : new Entry(value, Interlocked.Increment(ref s_stamp), row.ETag, row.ValidatedAt);
+            current = value is null ? null : Validated(value, NextStamp(), row.ETag, row.ValidatedAt);
         }
 
         if (!force && current is not null && row is not null && IsFresh(row.ValidatedAt))
         {
-            return Remember(key, current with { ValidatedAt = row.ValidatedAt });
+            return Remember(key, Validated(current.Value!, current.Stamp, current.ETag, row.ValidatedAt));
         }
 
         var document = await upstream.GetAsync(UpstreamPath(key), Accept, current?.ETag, cancellationToken);
@@ -108,14 +128,14 @@ public abstract class UpstreamDocumentCache<T>(
             case UpstreamStatus.NotModified when current is not null && row is not null:
                 row.ValidatedAt = now;
                 await SaveQuietlyAsync(db, cancellationToken);
-                return Remember(key, current with { ValidatedAt = now });
+                return Remember(key, Validated(current.Value!, current.Stamp, current.ETag, now));
 
             case UpstreamStatus.Ok:
                 var parsed = Parse(key, document.Body!, document.ContentType!, document.Url!, document.LastSerial, out var refusal);
                 if (parsed is null)
                 {
                     UpstreamLog.PageRefused(logger, key, refusal!);
-                    return Stale(key, current, refusal!);
+                    return await StaleAsync(db, key, current, refusal!, cancellationToken);
                 }
 
                 row ??= db.CachedPages.Add(new CachedPage { Kind = Kind, Key = key, ContentType = "", SourceUrl = "", Body = [] }).Entity;
@@ -128,30 +148,33 @@ public abstract class UpstreamDocumentCache<T>(
                 row.FetchedAt = now;
                 row.ValidatedAt = now;
                 await SaveQuietlyAsync(db, cancellationToken);
-                return Remember(key, new Entry(parsed, Interlocked.Increment(ref s_stamp), document.ETag, now));
+                return Remember(key, Validated(parsed, NextStamp(), document.ETag, now));
 
             case UpstreamStatus.NotFound:
-                _memory.TryRemove(key, out _);
                 if (row is not null)
                 {
                     db.CachedPages.Remove(row);
                     await SaveQuietlyAsync(db, cancellationToken);
                 }
 
-                return new DocumentLookup<T>(LookupStatus.NotFound);
+                // Remembered briefly, so that a name upstream lacks does not cost an upstream request per client request.
+                return Remember(key, new Entry(null, 0, null, now, now + options.Value.NotFoundMaxAge, NotFound));
 
             default:
-                return Stale(key, current, document.Reason ?? "upstream failed");
+                return await StaleAsync(db, key, current, document.Reason ?? "upstream failed", cancellationToken);
         }
     }
 
+    private Entry Validated(T value, long stamp, string? etag, DateTimeOffset validatedAt) =>
+        new(value, stamp, etag, validatedAt, validatedAt + options.Value.PageMaxAge, new DocumentLookup<T>(LookupStatus.Found, value, stamp, ValidatedAt: validatedAt));
+
     private DocumentLookup<T> Remember(string key, Entry entry)
     {
-        _memory[key] = entry;
-        return entry.Found;
+        _memory.Set(key, entry, CacheSizes.Of(key) + 64 + (entry.Value is null ? 0 : SizeOf(entry.Value)));
+        return entry.Lookup;
     }
 
-    private DocumentLookup<T> Stale(string key, Entry? current, string reason)
+    private async Task<DocumentLookup<T>> StaleAsync(CuratedIndexDbContext db, string key, Entry? current, string reason, CancellationToken cancellationToken)
     {
         if (current is null)
         {
@@ -159,7 +182,15 @@ public abstract class UpstreamDocumentCache<T>(
         }
 
         UpstreamLog.ServingStale(logger, key, reason);
-        return Remember(key, current with { ValidatedAt = clock.GetUtcNow() - options.Value.PageMaxAge + RetryAfterFailure });
+        // From the document itself, not from what an earlier stale round served: what the watch recorded may have changed since.
+        var stale = new DocumentLookup<T>(LookupStatus.Found, current.Value, current.Stamp, ValidatedAt: current.ValidatedAt);
+        if (!IsFresh(current.ValidatedAt))
+        {
+            stale = await OverruleStaleAsync(db, key, stale, cancellationToken) ?? stale;
+        }
+
+        // The stale copy (with any overruling) is served until upstream is tried again; its ETag stays for that revalidation.
+        return Remember(key, current with { FreshUntil = clock.GetUtcNow() + RetryAfterFailure, Lookup = stale });
     }
 
     private static async Task SaveQuietlyAsync(CuratedIndexDbContext db, CancellationToken cancellationToken)
@@ -174,8 +205,9 @@ public abstract class UpstreamDocumentCache<T>(
         }
     }
 
-    private sealed record Entry(T Value, long Stamp, string? ETag, DateTimeOffset ValidatedAt)
-    {
-        public DocumentLookup<T> Found => new(LookupStatus.Found, Value, Stamp);
-    }
+    /// <summary>
+    /// What memory holds for a key: a document (<see cref="Value"/>, with the <see cref="ETag"/> to revalidate it and
+    /// when upstream last confirmed it) or a remembered 404 (no value), served as <see cref="Lookup"/> until <see cref="FreshUntil"/>.
+    /// </summary>
+    private sealed record Entry(T? Value, long Stamp, string? ETag, DateTimeOffset ValidatedAt, DateTimeOffset FreshUntil, DocumentLookup<T> Lookup);
 }

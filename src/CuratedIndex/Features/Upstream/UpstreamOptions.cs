@@ -20,6 +20,9 @@ public sealed class UpstreamOptions : IValidatableObject
     /// <summary>How long a cached page is served before it is revalidated with upstream.</summary>
     public TimeSpan PageMaxAge { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long upstream's 404 for a name is remembered before upstream is asked again.</summary>
+    public TimeSpan NotFoundMaxAge { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long one upstream page request may take before it counts as failed.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
