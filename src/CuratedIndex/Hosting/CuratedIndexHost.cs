@@ -125,6 +125,7 @@ public static class CuratedIndexHost
         api.MapExplainApi();
         api.MapAuditApi();
         api.MapAccountsApi();
+        app.MapCuratedIndexJobs();
         app.MapRazorPages();
         // YARP's proxy state (health checks of the upstream cluster) lives in the proxy pipeline; no routes are configured.
         app.MapReverseProxy();

@@ -1,0 +1,89 @@
+using Hangfire;
+using Hangfire.Server;
+using Hangfire.Storage;
+
+namespace CuratedIndex.Features.Jobs;
+
+/// <summary>
+/// What Hangfire stores and runs: a call to one of these methods with the job's key (or the work's type and arguments).
+/// Hangfire makes a DI scope per run; the dispatcher resolves the job in it, keeps the <c>job_runs</c> bookkeeping and
+/// logs failures. Our jobs never depend on Hangfire types, so the seam stays ours.
+/// </summary>
+public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog, JobRunRecorder recorder, ILogger<JobDispatcher> logger)
+{
+    /// <summary>Attempts of enqueued work before it fails for good (Hangfire's growing delays between them).</summary>
+    public const int WorkAttempts = 5;
+
+    /// <summary>How long a run waits for another run of the same key (on any node) before it is skipped.</summary>
+    private static readonly TimeSpan SameKeyWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// One run of a catalog job. No automatic retry: a failed run is recorded and the next scheduled run is its retry
+    /// (what a manual or scheduled run means stays what the admin asked for). A run cut short by a shutdown is run again.
+    /// </summary>
+    [AutomaticRetry(Attempts = 0)]
+    [JobDisplayName("{0} ({1})")]
+    public async Task RunScheduledAsync(string jobKey, string startedBy, PerformContext? perform, CancellationToken cancellationToken)
+    {
+        var job = catalog.Find(jobKey) ?? throw new WorkRefusedException($"there is no job '{jobKey}' in this build");
+        var context = new JobRunContext(RunId(perform), job.Key);
+
+        // At most one run per key across the cluster: the lock lives in Hangfire's storage.
+        IDisposable? sameKey = null;
+        try
+        {
+            sameKey = perform?.Connection.AcquireDistributedLock($"curated-index:job:{job.Key}", SameKeyWait);
+        }
+        catch (DistributedLockTimeoutException)
+        {
+            JobsLog.Skipped(logger, job.Key);
+            return;
+        }
+
+        using (sameKey)
+        {
+            await RunAsync(context, startedBy, token => ((IScheduledJob)services.GetRequiredService(job.JobType)).RunAsync(context, token), cancellationToken);
+        }
+    }
+
+    /// <summary>One attempt of enqueued work; transient failures are retried, <see cref="WorkRefusedException"/> is not.</summary>
+    [AutomaticRetry(Attempts = WorkAttempts, ExceptOn = [typeof(WorkRefusedException)])]
+    [JobDisplayName("work {0}")]
+    public async Task RunQueuedAsync<TWork, TArgs>(TArgs args, PerformContext? perform, CancellationToken cancellationToken)
+        where TWork : class, IQueuedWork<TArgs>
+    {
+        var context = new JobRunContext(RunId(perform), WorkKey(typeof(TWork)));
+        await RunAsync(context, "queue", token => services.GetRequiredService<TWork>().RunAsync(args, context, token), cancellationToken);
+    }
+
+    /// <summary>The <c>job_runs</c> key of enqueued work: its type's name.</summary>
+    public static string WorkKey(Type work) => $"work:{work.Name}";
+
+    private async Task RunAsync(JobRunContext context, string startedBy, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        await recorder.StartAsync(context.RunId, context.JobKey, Node, startedBy, cancellationToken);
+        try
+        {
+            await run(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A shutdown (or a deleted job): Hangfire puts the job back in the queue and it runs again.
+            await recorder.FinishAsync(context.RunId, new OperationCanceledException("interrupted by a shutdown; it runs again"), null, CancellationToken.None);
+            throw;
+        }
+        catch (Exception e)
+        {
+            JobsLog.JobFailed(logger, context.JobKey, e);
+            await recorder.FinishAsync(context.RunId, e, null, CancellationToken.None);
+            throw;
+        }
+
+        await recorder.FinishAsync(context.RunId, null, context.Result, CancellationToken.None);
+    }
+
+    private static string Node => $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    private static string RunId(PerformContext? perform) =>
+        perform is null ? Guid.NewGuid().ToString("N") : $"{perform.BackgroundJob.Id}/{Guid.NewGuid():N}";
+}
