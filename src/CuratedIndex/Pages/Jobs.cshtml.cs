@@ -95,8 +95,8 @@ internal sealed class JobsModel(
 
         Jobs = views;
         FailedWorkItems = storage.GetMonitoringApi().FailedJobs(0, 20)
-            .Where(f => f.Value.Job?.Method.Name == nameof(JobDispatcher.RunQueuedAsync))
-            .Select(f => new FailedWork(f.Key, f.Value.Job!.Method.GetGenericArguments()[0].Name, f.Value.FailedAt, f.Value.ExceptionMessage ?? f.Value.Reason))
+            .Where(f => f.Value.Job?.Type is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(QueuedWorkRunner<,>))
+            .Select(f => new FailedWork(f.Key, f.Value.Job!.Type.GetGenericArguments()[0].Name, f.Value.FailedAt, f.Value.ExceptionMessage ?? f.Value.Reason))
             .ToList();
     }
 }

@@ -5,15 +5,12 @@ using Hangfire.Storage;
 namespace CuratedIndex.Features.Jobs;
 
 /// <summary>
-/// What Hangfire stores and runs: a call to one of these methods with the job's key (or the work's type and arguments).
+/// What Hangfire stores and runs for a catalog job: a call to <see cref="RunScheduledAsync"/> with the job's key.
 /// Hangfire makes a DI scope per run; the dispatcher resolves the job in it, keeps the <c>job_runs</c> bookkeeping and
 /// logs failures. Our jobs never depend on Hangfire types, so the seam stays ours.
 /// </summary>
 public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog, JobRunRecorder recorder, ILogger<JobDispatcher> logger)
 {
-    /// <summary>Attempts of enqueued work before it fails for good (Hangfire's growing delays between them).</summary>
-    public const int WorkAttempts = 5;
-
     /// <summary>How long a run waits for another run of the same key (on any node) before it is skipped.</summary>
     private static readonly TimeSpan SameKeyWait = TimeSpan.FromSeconds(5);
 
@@ -42,24 +39,15 @@ public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog,
 
         using (sameKey)
         {
-            await RunAsync(context, startedBy, token => ((IScheduledJob)services.GetRequiredService(job.JobType)).RunAsync(context, token), cancellationToken);
+            await RunRecordedAsync(context, startedBy, token => ((IScheduledJob)services.GetRequiredService(job.JobType)).RunAsync(context, token), cancellationToken);
         }
-    }
-
-    /// <summary>One attempt of enqueued work; transient failures are retried, <see cref="WorkRefusedException"/> is not.</summary>
-    [AutomaticRetry(Attempts = WorkAttempts, ExceptOn = [typeof(WorkRefusedException)])]
-    [JobDisplayName("work {0}")]
-    public async Task RunQueuedAsync<TWork, TArgs>(TArgs args, PerformContext? perform, CancellationToken cancellationToken)
-        where TWork : class, IQueuedWork<TArgs>
-    {
-        var context = new JobRunContext(RunId(perform), WorkKey(typeof(TWork)));
-        await RunAsync(context, "queue", token => services.GetRequiredService<TWork>().RunAsync(args, context, token), cancellationToken);
     }
 
     /// <summary>The <c>job_runs</c> key of enqueued work: its type's name.</summary>
     public static string WorkKey(Type work) => $"work:{work.Name}";
 
-    private async Task RunAsync(JobRunContext context, string startedBy, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="run"/> as one recorded run: a <c>job_runs</c> row from start to outcome; failures are logged and rethrown.</summary>
+    internal async Task RunRecordedAsync(JobRunContext context, string startedBy, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
     {
         await recorder.StartAsync(context.RunId, context.JobKey, Node, startedBy, cancellationToken);
         try
@@ -84,6 +72,29 @@ public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog,
 
     private static string Node => $"{Environment.MachineName}/{Environment.ProcessId}";
 
-    private static string RunId(PerformContext? perform) =>
+    internal static string RunId(PerformContext? perform) =>
         perform is null ? Guid.NewGuid().ToString("N") : $"{perform.BackgroundJob.Id}/{Guid.NewGuid():N}";
+}
+
+/// <summary>
+/// What Hangfire stores and runs for enqueued work: a call on this closed generic type (Hangfire records the type with its
+/// type arguments) with the work's arguments. The work is resolved from the run's own DI scope.
+/// </summary>
+public sealed class QueuedWorkRunner<TWork, TArgs>(IServiceProvider services, JobDispatcher dispatcher)
+    where TWork : class, IQueuedWork<TArgs>
+{
+    /// <summary>Attempts of enqueued work before it fails for good.</summary>
+    public const int Attempts = 5;
+
+    /// <summary>
+    /// One attempt. Transient failures are retried after 5 s, 30 s, 2 min, 10 min and 30 min; <see cref="WorkRefusedException"/>
+    /// is not retried. Work whose retries are spent stays in Hangfire's failed list, shown on <c>/ui/jobs</c>.
+    /// </summary>
+    [AutomaticRetry(Attempts = Attempts, DelaysInSeconds = [5, 30, 120, 600, 1800], ExceptOn = [typeof(WorkRefusedException)])]
+    [JobDisplayName("work {0}")]
+    public Task RunAsync(TArgs args, PerformContext? perform, CancellationToken cancellationToken)
+    {
+        var context = new JobRunContext(JobDispatcher.RunId(perform), JobDispatcher.WorkKey(typeof(TWork)));
+        return dispatcher.RunRecordedAsync(context, "queue", token => services.GetRequiredService<TWork>().RunAsync(args, context, token), cancellationToken);
+    }
 }

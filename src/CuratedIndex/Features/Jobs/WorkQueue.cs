@@ -9,7 +9,7 @@ namespace CuratedIndex.Features.Jobs;
 public interface IQueuedWork<in TArgs>
 {
     /// <summary>
-    /// Does the work. An exception is retried later (Hangfire's retries, <see cref="JobDispatcher.WorkAttempts"/> attempts
+    /// Does the work. An exception is retried later (Hangfire's retries: <see cref="QueuedWorkRunner{TWork, TArgs}.Attempts"/> attempts
     /// with growing delays); <see cref="WorkRefusedException"/> fails it at once. Work that fails for good shows on <c>/ui/jobs</c>.
     /// </summary>
     Task RunAsync(TArgs args, JobRunContext context, CancellationToken cancellationToken);
@@ -30,7 +30,7 @@ internal sealed class HangfireWorkQueue(IBackgroundJobClient client) : IWorkQueu
 {
     public string Enqueue<TWork, TArgs>(TArgs args)
         where TWork : class, IQueuedWork<TArgs> =>
-        client.Enqueue<JobDispatcher>(d => d.RunQueuedAsync<TWork, TArgs>(args, null, CancellationToken.None));
+        client.Enqueue<QueuedWorkRunner<TWork, TArgs>>(r => r.RunAsync(args, null, CancellationToken.None));
 }
 
 public static class WorkQueueRegistration
