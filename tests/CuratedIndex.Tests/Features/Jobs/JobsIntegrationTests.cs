@@ -6,6 +6,7 @@ using CuratedIndex.Features.Jobs;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Hangfire;
 using Hangfire.Storage;
@@ -149,7 +150,7 @@ public abstract class JobsIntegrationTests
 
         foreach (var (session, refusal) in new[] { (viewer, "/ui/denied"), (reviewer, "/ui/denied"), (anonymous, "/ui/login") })
         {
-            foreach (var path in new[] { "ui/jobs/dashboard", "ui/jobs/dashboard/jobs/failed", "ui/jobs/dashboard/stats" })
+            foreach (var path in new[] { "ui/jobs/dashboard", "ui/jobs/dashboard/jobs/failed", "ui/jobs/dashboard/servers" })
             {
                 using var refused = await session.Client.GetAsync(path);
                 Assert.True(refused.StatusCode == HttpStatusCode.Redirect, $"{path}: {(int)refused.StatusCode}");
@@ -374,6 +375,55 @@ public abstract class JobsIntegrationTests
             Directory.Delete(effects, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Migration_DatabaseOfThePreviousVersion_DropsTheOldJobStoreTables_AndAnEmptyOneMigratesToo()
+    {
+        var (connectionString, cleanup) = await OwnDatabaseAsync();
+        var (emptyConnectionString, cleanupEmpty) = await OwnDatabaseAsync();
+        try
+        {
+            await using (var previous = Context(connectionString))
+            {
+                // The previous version's schema: every migration up to Typosquat, plus the old job store's tables it created.
+                await previous.Database.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync("20261122000005_Typosquat");
+                await previous.Database.ExecuteSqlRawAsync("CREATE TABLE qrtz_job_details (sched_name varchar(120) NOT NULL, job_name varchar(200) NOT NULL, PRIMARY KEY (sched_name, job_name))");
+                await previous.Database.ExecuteSqlRawAsync(
+                    "CREATE TABLE qrtz_triggers (sched_name varchar(120) NOT NULL, trigger_name varchar(200) NOT NULL, job_name varchar(200) NOT NULL, PRIMARY KEY (sched_name, trigger_name), " +
+                    "FOREIGN KEY (sched_name, job_name) REFERENCES qrtz_job_details (sched_name, job_name))");
+                await previous.Database.ExecuteSqlRawAsync("CREATE TABLE qrtz_locks (sched_name varchar(120) NOT NULL, lock_name varchar(40) NOT NULL, PRIMARY KEY (sched_name, lock_name))");
+                await previous.Database.ExecuteSqlRawAsync("INSERT INTO qrtz_job_details VALUES ('curated-index', 'Scrub')");
+                await previous.Database.ExecuteSqlRawAsync("INSERT INTO qrtz_triggers VALUES ('curated-index', 'Scrub-schedule', 'Scrub')");
+            }
+
+            await using (var current = Context(connectionString))
+            {
+                await current.Database.MigrateAsync();
+                Assert.Empty(await TablesAsync(current, "qrtz_%"));
+                Assert.Contains("20261204000001_HangfireJobs", await current.Database.GetAppliedMigrationsAsync());
+            }
+
+            await using var empty = Context(emptyConnectionString);
+            await empty.Database.MigrateAsync();
+            Assert.Empty(await TablesAsync(empty, "qrtz_%"));
+            Assert.Single(await TablesAsync(empty, "job_runs"));
+        }
+        finally
+        {
+            await cleanup();
+            await cleanupEmpty();
+        }
+    }
+
+    private CuratedIndexDbContext Context(string connectionString) => Provider == DatabaseProvider.Sqlite
+        ? new SqliteCuratedIndexDbContext(new DbContextOptionsBuilder<SqliteCuratedIndexDbContext>().UseSqlite(connectionString)
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options)
+        : new PostgresCuratedIndexDbContext(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(connectionString)
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options);
+
+    private async Task<List<string>> TablesAsync(CuratedIndexDbContext db, string like) => Provider == DatabaseProvider.Sqlite
+        ? await db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name LIKE {0}", like).ToListAsync()
+        : await db.Database.SqlQueryRaw<string>("SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE {0}", like).ToListAsync();
 
     private static DateTime? NextExecution(ProxyInstance proxy, string key)
     {
