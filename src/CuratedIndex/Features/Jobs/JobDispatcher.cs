@@ -15,10 +15,11 @@ public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog,
     private static readonly TimeSpan SameKeyWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// One run of a catalog job. No automatic retry: a failed run is recorded and the next scheduled run is its retry
-    /// (what a manual or scheduled run means stays what the admin asked for). A run cut short by a shutdown is run again.
+    /// One run of a catalog job. No automatic retry: a failed run is recorded in <c>job_runs</c> and the next scheduled
+    /// run is its retry; Hangfire's copy moves to its deleted state (which expires) rather than piling up as failed jobs.
+    /// A run cut short by a shutdown is run again.
     /// </summary>
-    [AutomaticRetry(Attempts = 0)]
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     [JobDisplayName("{0} ({1})")]
     public async Task RunScheduledAsync(string jobKey, string startedBy, PerformContext? perform, CancellationToken cancellationToken)
     {

@@ -22,6 +22,7 @@ public sealed class JobsOptions
     public int WorkerCount { get; set; } = 2;
 
     /// <summary>How often an idle worker looks for new work in the storage (and the scheduler for due recurring jobs).</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The least time between two progress writes of one run (the last one is always written).</summary>

@@ -49,10 +49,11 @@ public static class JobsRegistration
                 : new SQLiteStorage(SqlitePath(connectionString), new SQLiteStorageOptions { QueuePollInterval = jobs.PollInterval });
         });
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire(config => config
+        services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
         if (!jobs.Enabled)
         {
             return;
@@ -85,6 +86,35 @@ public static class JobsRegistration
     {
         var appFile = Path.GetFullPath(new SqliteConnectionStringBuilder(appConnectionString).DataSource);
         return Path.Combine(Path.GetDirectoryName(appFile)!, SqliteFileName);
+    }
+}
+
+/// <summary>
+/// Hangfire's loggers come from a process-wide provider, set by the host that configured Hangfire last. When that host
+/// is gone (several hosts in one process, as in the tests) its logger factory is disposed: Hangfire then logs nowhere
+/// instead of failing the next host's start.
+/// </summary>
+internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+{
+    private readonly AspNetCoreLogProvider _inner = new(factory);
+
+    public Hangfire.Logging.ILog GetLogger(string name)
+    {
+        try
+        {
+            return _inner.GetLogger(name);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Silent.Instance;
+        }
+    }
+
+    private sealed class Silent : Hangfire.Logging.ILog
+    {
+        public static readonly Silent Instance = new();
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
 }
 
