@@ -520,6 +520,29 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
     protected override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     [Fact]
+    public async Task JobsPage_NoServerOnTheNode_ListsTheJobs_AndRunNowAnswers409WithoutAnAuditRecord()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: ApiTestKit.Settings());
+        using var session = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
+
+        var (page, document, _) = await session.GetAsync("ui/jobs");
+        using var posted = await session.SubmitAsync("ui/jobs", "#run-Scrub");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/jobs/Scrub/run");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiTestKit.BootstrapToken);
+        using var api = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(["Scrub", "UpstreamNames", "UpstreamWatch"], document.QuerySelectorAll("tr[data-job]").Select(r => r.GetAttribute("data-job")!));
+        Assert.NotNull(document.QuerySelector("#scheduler-off"));
+        Assert.Equal(HttpStatusCode.Conflict, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, api.StatusCode);
+        Assert.Contains("Jobs:Enabled is false", await api.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await proxy.QueryAsync(db => db.AuditRecords.AnyAsync(r => r.Action == "job.trigger")));
+        Assert.False(await proxy.QueryAsync(db => db.JobRuns.AnyAsync()));
+    }
+
+    [Fact]
     public async Task JobsPage_Viewer_SeesJobsButCannotRunOne()
     {
         await using var upstream = await FakePyPI.StartAsync();
