@@ -77,11 +77,18 @@ internal static class CommandLine
         await using var app = CuratedIndexHost.Build(args);
         try
         {
+            // The job schedules are read before anything starts: a schedule this build cannot use stops here, in one line.
+            app.Services.GetRequiredService<Features.Jobs.JobCatalog>();
             await CuratedIndexHost.PrepareAsync(app, cancellationToken);
         }
         catch (PolicyFileException e)
         {
             await Console.Error.WriteLineAsync($"policy error: {e.Message}");
+            return 2;
+        }
+        catch (Features.Jobs.JobScheduleException e)
+        {
+            await Console.Error.WriteLineAsync($"configuration error: {e.Message}");
             return 2;
         }
 

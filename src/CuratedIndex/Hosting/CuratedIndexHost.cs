@@ -69,6 +69,7 @@ public static class CuratedIndexHost
         api.MapExplainApi();
         api.MapAuditApi();
         api.MapAccountsApi();
+        app.MapCuratedIndexJobs();
         app.MapReviewUi();
         app.MapUpstream();
         return app;

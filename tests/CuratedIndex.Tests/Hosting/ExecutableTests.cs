@@ -47,6 +47,38 @@ public sealed class ExecutableTests
         }
     }
 
+    [Theory]
+    [InlineData("0 0 3 * * ?", "'0 0 3 * * ?' is a cron with seconds or '?' (6 or 7 fields), which Hangfire does not take; use a 5-field cron (UTC) such as '0 3 * * *' or 'manual'")]
+    [InlineData("06:00:00", "'06:00:00' is an interval, which schedules no longer take; use a 5-field cron (UTC) such as '0 */6 * * *' or 'manual'")]
+    public async Task Executable_OldScheduleFormInConfiguration_StopsWithOneLineNamingTheKeyAndTheFix(string schedule, string problem)
+    {
+        var root = Directory.CreateTempSubdirectory("curated-index-exe-").FullName;
+        try
+        {
+            var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1 }\n");
+
+            var result = await ExternalProcess.RunAsync(
+                Executable(),
+                [$"--contentRoot={root}", $"--Urls=http://127.0.0.1:{FreePort()}", "--Upstream:Url=http://127.0.0.1:9/", $"--Jobs:Scrub:Schedule={schedule}"],
+                root,
+                new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = null },
+                TimeSpan.FromSeconds(60));
+
+            Assert.True(result.ExitCode == 2, result.Describe());
+            Assert.Equal($"configuration error: Jobs:Scrub:Schedule: {problem}", result.StandardError.TrimEnd());
+            Assert.False(File.Exists(Path.Combine(root, "data", "curated-index.db")), "nothing is prepared before the schedules are read");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static string Executable() =>
+        Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
+            new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

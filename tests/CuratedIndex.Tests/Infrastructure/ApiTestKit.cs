@@ -120,12 +120,15 @@ public sealed class TestServers(FakePyPI upstream, ProxyInstance proxy) : IAsync
     }
 }
 
-/// <summary>Configuration that runs the scheduler with every job on a manual schedule: a test triggers what it needs and nothing fires on its own.</summary>
+/// <summary>
+/// Configuration that runs the job server with every job on a manual schedule: a test triggers what it needs and nothing
+/// fires on its own. Workers look for work every second, so a triggered run starts soon.
+/// </summary>
 public static class ManualJobs
 {
     public static Dictionary<string, string> Settings(IDictionary<string, string>? more = null)
     {
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["Jobs:Enabled"] = "true" };
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["Jobs:Enabled"] = "true", ["Jobs:PollInterval"] = "00:00:01" };
         foreach (var key in new[] { ArtifactScrubJob.Key, UpstreamWatchJob.Key, UpstreamNamesJob.Key })
         {
             settings[$"Jobs:{key}:Schedule"] = "manual";

@@ -5,7 +5,6 @@ using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace CuratedIndex.Features.Files;
 
@@ -27,7 +26,6 @@ public sealed class ScrubOptions
 /// <see cref="IncidentKind.ScrubMismatch"/> incident, then re-fetched through <see cref="ArtifactFetcher"/> when upstream still
 /// lists the same file with the same sha256; otherwise it stays missing and the incident says so.
 /// </summary>
-[DisallowConcurrentExecution]
 internal sealed class ArtifactScrubJob(
     CuratedIndexDbContext db,
     IArtifactStore store,
@@ -36,11 +34,11 @@ internal sealed class ArtifactScrubJob(
     IJobProgress progress,
     IOptions<ScrubOptions> options,
     TimeProvider clock,
-    ILogger<ArtifactScrubJob> logger) : IJob
+    ILogger<ArtifactScrubJob> logger) : IScheduledJob
 {
     public const string Key = "Scrub";
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    public async Task RunAsync(JobRunContext context, CancellationToken cancellationToken)
     {
         var cutoff = (clock.GetUtcNow() - options.Value.ReverifyAfter).UtcDateTime;
         var due = db.StoredArtifacts.Where(a => a.VerifiedAt == null || a.VerifiedAt < cutoff);
@@ -210,6 +208,6 @@ public static class ArtifactScrubRegistration
         services.AddCuratedIndexJob<ArtifactScrubJob>(
             ArtifactScrubJob.Key,
             "Re-hashes stored artifacts; a mismatch is removed from service, recorded as an incident and re-fetched when upstream still has the same bytes.",
-            "0 0 3 * * ?");
+            "0 3 * * *");
     }
 }

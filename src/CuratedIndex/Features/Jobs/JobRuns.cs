@@ -2,15 +2,26 @@ using System.Collections.Concurrent;
 using CuratedIndex.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace CuratedIndex.Features.Jobs;
+
+/// <summary>One run (one attempt) of a job, as the job sees it.</summary>
+public sealed class JobRunContext(string runId, string jobKey)
+{
+    /// <summary>Unique per attempt: the Hangfire job id and the attempt's own id.</summary>
+    public string RunId { get; } = runId;
+
+    public string JobKey { get; } = jobKey;
+
+    /// <summary>The message a successful run ends with; set through <see cref="JobRunRecorder.SetResult"/>.</summary>
+    public string? Result { get; internal set; }
+}
 
 /// <summary>Lets a long job say how far it is; shown on <c>/ui/jobs</c>. Writes are throttled (<c>Jobs:ProgressInterval</c>).</summary>
 public interface IJobProgress
 {
     /// <summary>Reports <paramref name="done"/> of <paramref name="total"/> items for the run behind <paramref name="context"/>.</summary>
-    Task ReportAsync(IJobExecutionContext context, long done, long total, CancellationToken cancellationToken);
+    Task ReportAsync(JobRunContext context, long done, long total, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -19,12 +30,9 @@ public interface IJobProgress
 /// </summary>
 public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clock, IOptions<JobsOptions> options, ILogger<JobRunRecorder> logger) : IJobProgress
 {
-    /// <summary>Job data key carrying who asked for a manual run.</summary>
-    public const string StartedByKey = "started-by";
-
     private readonly ConcurrentDictionary<string, RunState> _running = new(StringComparer.Ordinal);
 
-    public async Task StartAsync(string fireInstanceId, string jobKey, string node, string startedBy, CancellationToken cancellationToken)
+    public async Task StartAsync(string runId, string jobKey, string node, string startedBy, CancellationToken cancellationToken)
     {
         try
         {
@@ -40,7 +48,7 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
             };
             db.JobRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
-            _running[fireInstanceId] = new RunState(run.Id, jobKey);
+            _running[runId] = new RunState(run.Id, jobKey);
         }
         catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
         {
@@ -49,9 +57,9 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
     }
 
     /// <summary>Ends a run: succeeded with <paramref name="result"/> (what the job set with <see cref="SetResult"/>), or failed.</summary>
-    public async Task FinishAsync(string fireInstanceId, Exception? failure, string? result, CancellationToken cancellationToken)
+    public async Task FinishAsync(string runId, Exception? failure, string? result, CancellationToken cancellationToken)
     {
-        if (!_running.TryRemove(fireInstanceId, out var state))
+        if (!_running.TryRemove(runId, out var state))
         {
             return;
         }
@@ -79,11 +87,11 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
     }
 
     /// <summary>Sets the message a successful run ends with (a summary such as "12 verified, 1 re-fetched").</summary>
-    public static void SetResult(IJobExecutionContext context, string message) => context.Result = message;
+    public static void SetResult(JobRunContext context, string message) => context.Result = message;
 
-    public async Task ReportAsync(IJobExecutionContext context, long done, long total, CancellationToken cancellationToken)
+    public async Task ReportAsync(JobRunContext context, long done, long total, CancellationToken cancellationToken)
     {
-        if (!_running.TryGetValue(context.FireInstanceId, out var state))
+        if (!_running.TryGetValue(context.RunId, out var state))
         {
             return;
         }
@@ -112,7 +120,7 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
 
     private static string Describe(Exception failure)
     {
-        // Quartz wraps what the job threw; the job's own exception is the one worth showing.
+        // A wrapped exception (an aggregate, a reflection wrapper) is not the one worth showing: what the job threw is.
         var inner = failure.GetBaseException();
         return $"{inner.GetType().Name}: {inner.Message}";
     }
@@ -125,31 +133,4 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
 
         public DateTimeOffset LastWrite { get; set; } = DateTimeOffset.MinValue;
     }
-}
-
-/// <summary>Records every run of every job, and logs a failed run; a failure never reaches (or stops) the scheduler.</summary>
-internal sealed class JobRunListener(JobRunRecorder recorder, ILogger<JobRunListener> logger) : IJobListener
-{
-    public string Name => "curated-index-job-runs";
-
-    public async ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken = default)
-    {
-        var startedBy = context.MergedJobDataMap.TryGetValue(JobRunRecorder.StartedByKey, out var by) && by is string text ? text : "schedule";
-        var node = $"{Environment.MachineName}/{context.Scheduler.SchedulerInstanceId}";
-        await recorder.StartAsync(context.FireInstanceId, context.JobDetail.Key.Name, node, startedBy, cancellationToken);
-    }
-
-    public ValueTask JobExecutionVetoed(IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-    public async ValueTask JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken cancellationToken = default)
-    {
-        if (jobException is not null)
-        {
-            JobsLog.JobFailed(logger, context.JobDetail.Key.Name, jobException.InnerException ?? jobException);
-        }
-
-        await recorder.FinishAsync(context.FireInstanceId, jobException, context.Result as string, CancellationToken.None);
-    }
-
-    public ValueTask JobProgressChanged(IJobExecutionContext context, Quartz.Extensibility.FireInstanceProgress progress, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

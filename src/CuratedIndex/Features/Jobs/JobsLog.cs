@@ -14,6 +14,12 @@ internal static partial class JobsLog
     [LoggerMessage(12003, LogLevel.Information, "Job {Job} triggered by {Actor}")]
     public static partial void Triggered(ILogger logger, string job, string actor);
 
+    [LoggerMessage(12004, LogLevel.Information, "Job {Job} skipped: another run of it is in progress")]
+    public static partial void Skipped(ILogger logger, string job);
+
+    [LoggerMessage(12005, LogLevel.Information, "Job {Job} removed from the schedule (manual)")]
+    public static partial void Unscheduled(ILogger logger, string job);
+
     [LoggerMessage(12100, LogLevel.Warning, "Scrub: {Filename} does not match its sha256: {Detail}")]
     public static partial void ScrubMismatch(ILogger logger, string filename, string detail);
 

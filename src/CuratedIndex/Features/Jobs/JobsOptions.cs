@@ -1,21 +1,29 @@
 namespace CuratedIndex.Features.Jobs;
 
 /// <summary>
-/// <c>Jobs</c>: the scheduler as a whole. Each job's own keys sit under <c>Jobs:{key}</c>, e.g. <c>Jobs:Scrub:Schedule</c>
+/// <c>Jobs</c>: background work as a whole. Each job's own keys sit under <c>Jobs:{key}</c>, e.g. <c>Jobs:Scrub:Schedule</c>
 /// (see <see cref="JobSchedule"/> for the forms a schedule takes).
 /// </summary>
 public sealed class JobsOptions
 {
     public const string Section = "Jobs";
 
-    /// <summary>Run the scheduler in this process. Off for one-shot CLI verbs and most tests; the jobs page still lists the jobs.</summary>
+    /// <summary>
+    /// Run a Hangfire server (workers and the recurring-job scheduler) in this process. Off for one-shot CLI verbs and
+    /// most tests; the jobs page still lists the jobs, and work enqueued here waits in the storage for a server.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>This node's id in a PostgreSQL cluster; every node needs its own. Generated when unset.</summary>
-    public string? InstanceId { get; set; }
+    /// <summary>
+    /// Workers of this node's server. Small by default: SQLite storage has a history of lock timeouts and double pickup
+    /// with many workers (PACKAGES.md); on PostgreSQL every node adds its own workers.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64)]
+    public int WorkerCount { get; set; } = 2;
 
-    /// <summary>How often a clustered node checks in; a node silent for longer has its jobs recovered by another.</summary>
-    public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>How often an idle worker looks for new work in the storage (and the scheduler for due recurring jobs).</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The least time between two progress writes of one run (the last one is always written).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -1,105 +1,160 @@
 using CuratedIndex.Data;
-using Quartz;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage;
+using Hangfire.Storage.SQLite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Jobs;
 
 /// <summary>
-/// Quartz on the app's own database: SQLite on one machine, PostgreSQL clustered across nodes (the <c>qrtz_*</c> tables come
-/// from the 20261122000003_Jobs migration). Jobs are declared with <see cref="JobCatalogRegistration.AddCuratedIndexJob{TJob}"/>.
+/// Hangfire beside the app's database: on SQLite its own file next to the app's database file (never the app's file:
+/// two writers with their own locking on one SQLite file fight), on PostgreSQL the <c>hangfire</c> schema of the app's
+/// database (created by Hangfire's installer; every node runs a server against it). Jobs are declared with
+/// <see cref="JobCatalogRegistration.AddCuratedIndexJob{TJob}"/>; features enqueue work through <see cref="IWorkQueue"/>.
 /// </summary>
 public static class JobsRegistration
 {
+    /// <summary>The SQLite storage's file name, in the directory of the app's database file.</summary>
+    public const string SqliteFileName = "hangfire.db";
+
+    /// <summary>The PostgreSQL schema Hangfire's installer creates and uses.</summary>
+    public const string PostgresSchema = "hangfire";
+
     public static void AddCuratedIndexJobs(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<JobCatalog>();
-        builder.Services.AddSingleton<JobRunRecorder>();
-        builder.Services.AddSingleton<IJobProgress>(sp => sp.GetRequiredService<JobRunRecorder>());
+        var services = builder.Services;
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<JobCatalog>();
+        services.AddSingleton<JobRunRecorder>();
+        services.AddSingleton<IJobProgress>(sp => sp.GetRequiredService<JobRunRecorder>());
+        services.AddSingleton<JobTrigger>();
+        services.AddScoped<JobDispatcher>();
+        services.AddSingleton<IWorkQueue, HangfireWorkQueue>();
+
         var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var connectionString = DataRegistration.ConnectionString(builder, database.Provider);
+
+        // Hangfire keeps its storage and job activator in statics; registered here per host (AddHangfire only adds what is
+        // missing), so that several hosts in one process (the tests) never run each other's jobs or share a storage.
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            sp.GetRequiredService<IGlobalConfiguration>();
+            return database.Provider == DatabaseProvider.Postgres
+                ? PostgresStorage(connectionString, jobs)
+                : new SQLiteStorage(SqlitePath(connectionString), new SQLiteStorageOptions { QueuePollInterval = jobs.PollInterval });
+        });
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
         if (!jobs.Enabled)
         {
             return;
         }
 
-        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var connectionString = DataRegistration.ConnectionString(builder, database.Provider);
-        builder.Services.AddQuartz(q =>
+        // Order matters: the recurring jobs are brought in line with the catalog before the server starts.
+        services.AddHostedService<RecurringJobSync>();
+        services.AddHangfireServer((sp, server) =>
         {
-            q.ConfigureScheduler(s =>
-            {
-                s.InstanceName = "curated-index";
-                if (jobs.InstanceId is { Length: > 0 } id)
-                {
-                    s.InstanceId = id;
-                }
-            });
-            q.AddJobListener(sp => new JobRunListener(sp.GetRequiredService<JobRunRecorder>(), sp.GetRequiredService<ILogger<JobRunListener>>()));
-            q.UsePersistentStore(store =>
-            {
-                store.ConfigureStore(o => o.TablePrefix = "qrtz_");
-                store.UseSystemTextJsonSerializer();
-                switch (database.Provider)
-                {
-                    case DatabaseProvider.Postgres:
-                        store.UsePostgres(connectionString);
-                        store.UseClustering(c => c.CheckinInterval = jobs.ClusterCheckinInterval);
-                        break;
-                    default:
-                        store.UseSqlite(connectionString);
-                        break;
-                }
-            });
+            var options = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
+            server.ServerName = $"{Environment.MachineName}/{Environment.ProcessId}";
+            server.WorkerCount = options.WorkerCount;
+            server.SchedulePollingInterval = options.PollInterval;
         });
-        // Order matters: the schedules are reconciled with the store before the Quartz hosted service starts the scheduler.
-        builder.Services.AddHostedService<JobScheduleSync>();
-        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+    }
+
+    private static PostgreSqlStorage PostgresStorage(string connectionString, JobsOptions jobs)
+    {
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = PostgresSchema,
+            PrepareSchemaIfNecessary = true,
+            QueuePollInterval = jobs.PollInterval,
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+    }
+
+    /// <summary>The storage file beside the app's SQLite database file (so under the data directory by default).</summary>
+    public static string SqlitePath(string appConnectionString)
+    {
+        var appFile = Path.GetFullPath(new SqliteConnectionStringBuilder(appConnectionString).DataSource);
+        return Path.Combine(Path.GetDirectoryName(appFile)!, SqliteFileName);
     }
 }
 
 /// <summary>
-/// Makes the stored jobs and triggers agree with the catalog at startup. A trigger whose schedule is unchanged is kept as
-/// it is (its next fire time survives restarts); a changed one is replaced; a job set to <c>manual</c> loses its trigger.
+/// Hangfire's loggers come from a process-wide provider, set by the host that configured Hangfire last. When that host
+/// is gone (several hosts in one process, as in the tests) its logger factory is disposed: Hangfire then logs nowhere
+/// instead of failing the next host's start.
 /// </summary>
-internal sealed class JobScheduleSync(ISchedulerFactory factory, JobCatalog catalog, TimeProvider clock, ILogger<JobScheduleSync> logger) : IHostedService
+internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private readonly AspNetCoreLogProvider _inner = new(factory);
+
+    public Hangfire.Logging.ILog GetLogger(string name)
     {
-        var scheduler = await factory.GetScheduler(cancellationToken);
-        foreach (var job in catalog.Jobs)
+        try
         {
-            var detail = JobBuilder.Create().OfType(job.JobType).WithIdentity(job.JobKey).WithDescription(job.Description).StoreDurably().Build();
-            await scheduler.AddJob(detail, AddJobOptions.Replacing, cancellationToken);
-            var existing = await scheduler.GetTrigger(job.TriggerKey, cancellationToken);
-            if (job.Schedule.IsManual)
-            {
-                if (existing is not null)
-                {
-                    await scheduler.UnscheduleJob(job.TriggerKey, cancellationToken);
-                }
-
-                continue;
-            }
-
-            if (existing is not null && Matches(existing, job.Schedule))
-            {
-                continue;
-            }
-
-            var trigger = TriggerBuilder.Create().WithIdentity(job.TriggerKey).ForJob(job.JobKey);
-            trigger = job.Schedule.Cron is { } cron
-                ? trigger.WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)).StartAt(clock.GetUtcNow())
-                : trigger.WithSimpleSchedule(s => s.WithInterval(job.Schedule.Interval!.Value).RepeatForever()).StartAt(clock.GetUtcNow() + job.Schedule.Interval!.Value);
-            await scheduler.ScheduleTrigger(trigger.Build(), TriggerConflict.Replace, cancellationToken);
-            JobsLog.Scheduled(logger, job.Key, job.Schedule.ToString());
+            return _inner.GetLogger(name);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Silent.Instance;
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static bool Matches(ITrigger trigger, JobSchedule schedule) => trigger switch
+    private sealed class Silent : Hangfire.Logging.ILog
     {
-        ICronTrigger cron => schedule.Cron == cron.CronExpressionString,
-        ISimpleTrigger simple => schedule.Interval == simple.RepeatInterval,
-        _ => false,
-    };
+        public static readonly Silent Instance = new();
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+    }
+}
+
+/// <summary>
+/// Makes Hangfire's recurring jobs agree with the catalog at startup: each scheduled job is added or updated under its
+/// key (Hangfire keeps its next execution when the cron is unchanged), a job set to <c>manual</c> is removed, and a
+/// recurring job this build does not declare is removed too.
+/// </summary>
+internal sealed class RecurringJobSync(IRecurringJobManager manager, JobStorage storage, JobCatalog catalog, ILogger<RecurringJobSync> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var declared = catalog.Jobs.Select(j => j.Key).ToHashSet(StringComparer.Ordinal);
+        using (var connection = storage.GetConnection())
+        {
+            foreach (var stored in connection.GetRecurringJobs())
+            {
+                if (!declared.Contains(stored.Id))
+                {
+                    manager.RemoveIfExists(stored.Id);
+                }
+            }
+        }
+
+        foreach (var job in catalog.Jobs)
+        {
+            if (job.Schedule.Cron is not { } cron)
+            {
+                manager.RemoveIfExists(job.Key);
+                JobsLog.Unscheduled(logger, job.Key);
+                continue;
+            }
+
+            var key = job.Key;
+            manager.AddOrUpdate<JobDispatcher>(key, d => d.RunScheduledAsync(key, "schedule", null, CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            JobsLog.Scheduled(logger, job.Key, job.Schedule.ToString());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -3,7 +3,6 @@ using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.SimpleIndex;
-using Quartz;
 
 namespace CuratedIndex.Features.Typosquat;
 
@@ -270,17 +269,16 @@ internal static class NameSnapshot
 }
 
 /// <summary>
-/// The Quartz job of <see cref="UpstreamNameScreening"/>. Schedule: <c>Jobs:UpstreamNames:Schedule</c>.
+/// The background job of <see cref="UpstreamNameScreening"/>. Schedule: <c>Jobs:UpstreamNames:Schedule</c>.
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class UpstreamNamesJob(UpstreamNameScreening screening, IJobProgress progress) : IJob
+public sealed class UpstreamNamesJob(UpstreamNameScreening screening, IJobProgress progress) : IScheduledJob
 {
     public const string Key = "UpstreamNames";
 
-    /// <summary>Hourly, at minute 7 (Quartz cron), when <c>Jobs:UpstreamNames:Schedule</c> is not set.</summary>
-    public const string DefaultSchedule = "0 7 * * * ?";
+    /// <summary>Hourly, at minute 7 (UTC), when <c>Jobs:UpstreamNames:Schedule</c> is not set.</summary>
+    public const string DefaultSchedule = "7 * * * *";
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    public async Task RunAsync(JobRunContext context, CancellationToken cancellationToken)
     {
         var result = await screening.RunOnceAsync((done, total) => progress.ReportAsync(context, done, total, cancellationToken), cancellationToken);
         JobRunRecorder.SetResult(context, result.Describe());

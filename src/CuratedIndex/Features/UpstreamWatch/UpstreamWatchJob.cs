@@ -1,22 +1,19 @@
 using CuratedIndex.Features.Jobs;
-using Quartz;
 
 namespace CuratedIndex.Features.UpstreamWatch;
 
 /// <summary>
-/// The Quartz job of the upstream watch: one pass of <see cref="UpstreamWatcher"/>. Schedule:
+/// The background job of the upstream watch: one pass of <see cref="UpstreamWatcher"/>. Schedule:
 /// <c>Jobs:UpstreamWatch:Schedule</c> (registered with the scheduler by the jobs feature).
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class UpstreamWatchJob(UpstreamWatcher watcher) : IJob
+public sealed class UpstreamWatchJob(UpstreamWatcher watcher) : IScheduledJob
 {
     public const string Key = "UpstreamWatch";
 
-    /// <summary>Every 15 minutes (Quartz cron), when <c>Jobs:UpstreamWatch:Schedule</c> is not set.</summary>
-    public const string DefaultSchedule = "0 */15 * * * ?";
+    /// <summary>Every 15 minutes (UTC), when <c>Jobs:UpstreamWatch:Schedule</c> is not set.</summary>
+    public const string DefaultSchedule = "*/15 * * * *";
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        await watcher.RunOnceAsync(cancellationToken);
+    public Task RunAsync(JobRunContext context, CancellationToken cancellationToken) => watcher.RunOnceAsync(cancellationToken);
 }
 
 public static class UpstreamWatchRegistration

@@ -137,6 +137,8 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/api/v1/users", "/api/v1/users", """{"userName":"{unique}","password":"a long enough password","role":"viewer"}""", Roles.Admin, 201),
         ("POST", "/api/v1/users", "/api/v1/users", """{"userName":"{unique}","password":"short","role":"viewer"}""", Roles.Admin, 400),
         ("POST", "/api/v1/users/{userName}/role", "/api/v1/users/matrix-target/role", """{"role":"viewer"}""", Roles.Admin, 200),
+        ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/Scrub/run", null, Roles.Admin, 202),
+        ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/no-such-job/run", null, Roles.Admin, 404),
     ];
 
     /// <summary>The weakest "role" of a UI route anyone may use, signed in or not.</summary>
@@ -178,6 +180,15 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/ui/users", "/ui/users?handler=Password", "UserName=matrix-ui-target&Password=another long enough password", Roles.Admin, 200, null),
         ("GET", "/ui/jobs", "/ui/jobs", null, Roles.Viewer, 200, null),
         ("POST", "/ui/jobs", "/ui/jobs?handler=Run", "job=Scrub", Roles.Admin, 200, null),
+    ];
+
+    /// <summary>
+    /// The UI routes that are not Razor pages (the Hangfire Dashboard), each with a few concrete paths, the weakest role
+    /// allowed and the status it gets. Callers below it get the cookie scheme's answer, as for pages.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Template, string[] Paths, string Role, int Status)> UiOtherEndpoints =
+    [
+        ("/ui/jobs/dashboard/{**path}", ["/ui/jobs/dashboard", "/ui/jobs/dashboard/recurring", "/ui/jobs/dashboard/jobs/failed", "/ui/jobs/dashboard/servers"], Roles.Admin, 200),
     ];
 
     public static readonly IReadOnlyList<string> UiCallers = [None, Roles.Viewer, Roles.Reviewer, Roles.Admin];
@@ -400,6 +411,67 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         var audit = await db.AuditRecords.AsNoTracking().CountAsync();
         return $"users {string.Join(",", users)}\ntokens {string.Join(",", tokens)}\ndecisions {decisions}\naudit {audit}";
     });
+
+    public static TheoryData<string, string> UiOtherMatrix()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var endpoint in UiOtherEndpoints)
+        {
+            foreach (var path in endpoint.Paths)
+            {
+                foreach (var caller in UiCallers)
+                {
+                    data.Add(path, caller);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UiOtherMatrix))]
+    public async Task UiOtherEndpoint_ForEachCaller_AnswersExactly(string path, string caller)
+    {
+        var endpoint = UiOtherEndpoints.Single(e => e.Paths.Contains(path));
+        using var anonymous = caller == None ? new UiSession(fixture.Proxy) : null;
+        var session = anonymous ?? fixture.UiSessions[caller];
+
+        using var response = await session.Client.GetAsync(path.TrimStart('/'));
+
+        var what = $"GET {path} as {caller}: got {(int)response.StatusCode} {Location(response)}";
+        if (Rank(caller) >= Rank(endpoint.Role))
+        {
+            Assert.True(endpoint.Status == (int)response.StatusCode, $"expected {endpoint.Status}; {what}");
+            return;
+        }
+
+        var refusal = caller == None ? "/ui/login" : "/ui/denied";
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"expected 302 to {refusal}; {what}");
+        Assert.Equal($"{refusal}?ReturnUrl={Uri.EscapeDataString(path)}", Location(response));
+    }
+
+    [Fact]
+    public void EveryUiRouteThatIsNotAPage_IsInTheMatrixAndRequiresItsRole()
+    {
+        var endpoints = fixture.Proxy.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<PageActionDescriptor>() is null)
+            .Where(e => ("/" + e.RoutePattern.RawText!.TrimStart('/')).StartsWith("/ui/", StringComparison.Ordinal))
+            .ToList();
+        var mapped = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var endpoint in endpoints)
+        {
+            var route = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            var listed = UiOtherEndpoints.SingleOrDefault(e => e.Template == route);
+            Assert.True(listed.Template is not null, $"{route} is not in the matrix");
+            Assert.Contains(listed.Role == Roles.Admin ? AccessPolicies.UiAdminister : AccessPolicies.UiView, policies);
+            Assert.Null(endpoint.Metadata.GetMetadata<IAllowAnonymous>());
+            mapped.Add(route);
+        }
+
+        Assert.Equal(new SortedSet<string>(UiOtherEndpoints.Select(e => e.Template), StringComparer.Ordinal), mapped);
+    }
 
     [Fact]
     public async Task EveryUiPageAndHandler_IsInTheMatrixAndRequiresSignIn()

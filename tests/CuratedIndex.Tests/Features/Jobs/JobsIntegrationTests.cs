@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
@@ -5,13 +6,15 @@ using CuratedIndex.Features.Jobs;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Hangfire;
+using Hangfire.Storage;
 using Npgsql;
-using Quartz;
 
 namespace CuratedIndex.Tests.Features.Jobs;
 
-/// <summary>Quartz on the app's database, job-run bookkeeping and the artifact scrubbing job; once on SQLite, once on PostgreSQL.</summary>
+/// <summary>Hangfire beside the app's database, job-run bookkeeping, durable enqueued work and the artifact scrubbing job; once on SQLite, once on PostgreSQL.</summary>
 public abstract class JobsIntegrationTests
 {
     private const string Six = "six-1.17.0-py2.py3-none-any.whl";
@@ -32,23 +35,27 @@ public abstract class JobsIntegrationTests
                 }
 
                 b.Services.AddCuratedIndexJob<FailingJob>("Failing", "Always fails.", "manual");
+                b.Services.AddQueuedWork<MarkerWork>();
             });
 
-    /// <summary>Triggers <paramref name="job"/> through Quartz and waits for its run to be recorded as finished.</summary>
+    /// <summary>Runs <paramref name="job"/> now ("Run now": through Hangfire's queue) and waits for its run to be recorded as finished.</summary>
     internal static async Task<JobRun> RunAsync(ProxyInstance proxy, string job)
     {
         var before = await proxy.QueryAsync(db => db.JobRuns.Select(r => (long?)r.Id).MaxAsync()) ?? 0;
-        var scheduler = await proxy.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
-        await scheduler.TriggerJob(new JobKey(job, JobCatalog.Group));
+        var (outcome, _) = await proxy.Services.GetRequiredService<JobTrigger>().TriggerAsync(job, "test", "a test", CancellationToken.None);
+        Assert.Equal(TriggerOutcome.Triggered, outcome);
         return await WaitForRunAsync(proxy, job, before);
     }
 
-    internal static async Task<JobRun> WaitForRunAsync(ProxyInstance proxy, string job, long after)
+    /// <summary>The first finished run of <paramref name="job"/> after run id <paramref name="after"/> (with <paramref name="status"/>, when given).</summary>
+    internal static async Task<JobRun> WaitForRunAsync(ProxyInstance proxy, string job, long after, string? status = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            var run = await proxy.QueryAsync(db => db.JobRuns.AsNoTracking().Where(r => r.JobKey == job && r.Id > after && r.Status != JobRunState.Running).OrderBy(r => r.Id).FirstOrDefaultAsync());
+            var run = await proxy.QueryAsync(db => db.JobRuns.AsNoTracking()
+                .Where(r => r.JobKey == job && r.Id > after && r.Status != JobRunState.Running && (status == null || r.Status == status))
+                .OrderBy(r => r.Id).FirstOrDefaultAsync());
             if (run is not null)
             {
                 return run;
@@ -58,6 +65,106 @@ public abstract class JobsIntegrationTests
         }
 
         throw new TimeoutException($"job {job} did not finish");
+    }
+
+    [Fact]
+    public async Task JobsPage_Admin_SeesJobsAndRunsOneNow()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, Provider, ManualJobs.Settings(new Dictionary<string, string> { ["Jobs:Scrub:Schedule"] = "0 3 * * *" }));
+        using var session = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
+
+        var (page, document, _) = await session.GetAsync("ui/jobs");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var row = document.QuerySelector("tr[data-job=Scrub]")!;
+        Assert.Contains("cron 0 3 * * * (UTC)", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("never", row.QuerySelector(".last-run")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains(" 03:00:00 UTC", row.QuerySelector(".next-run")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(document.QuerySelector("#nav-jobs"));
+
+        using var posted = await session.SubmitAsync("ui/jobs", "#run-Scrub");
+        var (_, after, _) = (posted, await UiSession.ParseAsync(await posted.Content.ReadAsStringAsync()), 0);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Contains("triggered", after.QuerySelector("#jobs-message")!.TextContent, StringComparison.Ordinal);
+        var run = await WaitForRunAsync(proxy, "Scrub", 0);
+        Assert.Equal("manual:ada", run.StartedBy);
+        Assert.Equal(JobRunState.Succeeded, run.Status);
+        var (_, shown, _) = await session.GetAsync("ui/jobs");
+        Assert.Contains("succeeded", shown.QuerySelector("tr[data-job=Scrub] .last-run")!.TextContent, StringComparison.Ordinal);
+        var audit = await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().SingleAsync(r => r.Action == "job.trigger"));
+        Assert.Equal(("ada", "job:Scrub"), (audit.Actor, audit.Subject));
+        Assert.StartsWith("run now from /ui/jobs (run ", audit.Reason, StringComparison.Ordinal);
+        Assert.Contains(" 03:00:00 UTC", shown.QuerySelector("tr[data-job=Scrub] .next-run")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(shown.QuerySelector("#dashboard-link"));
+    }
+
+    [Fact]
+    public async Task JobsApi_AdminRunsAJob_AuditedAndRecorded_UnknownKeyIs404()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, Provider, ApiTestKit.Settings(ManualJobs.Settings()));
+        var token = await proxy.CreateUserWithTokenAsync("ops", Roles.Admin);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/jobs/Scrub/run");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await proxy.Client.SendAsync(request);
+        using var unknownRequest = new HttpRequestMessage(HttpMethod.Post, "api/v1/jobs/NoSuchJob/run");
+        unknownRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var unknown = await proxy.Client.SendAsync(unknownRequest);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("Scrub", System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["job"]!.GetValue<string>());
+        var run = await WaitForRunAsync(proxy, "Scrub", 0);
+        Assert.Equal(("manual:ops", JobRunState.Succeeded), (run.StartedBy, run.Status));
+        var audit = await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().SingleAsync(r => r.Action == "job.trigger"));
+        Assert.Equal(("ops", "job:Scrub"), (audit.Actor, audit.Subject));
+        Assert.StartsWith("run now from POST /api/v1/jobs/{key}/run (run ", audit.Reason, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("there is no job 'NoSuchJob'", System.Text.Json.Nodes.JsonNode.Parse(await unknown.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
+        Assert.Equal(1, await proxy.QueryAsync(db => db.AuditRecords.CountAsync(r => r.Action == "job.trigger")));
+    }
+
+    [Fact]
+    public async Task Dashboard_AdminSessionOnly_WithItsOwnScriptPolicy()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, Provider, ApiTestKit.Settings(ManualJobs.Settings()));
+        using var admin = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
+        using var viewer = await UiSession.SignedInAsync(proxy, "vic", Roles.Viewer);
+        using var reviewer = await UiSession.SignedInAsync(proxy, "rev", Roles.Reviewer);
+        using var anonymous = new UiSession(proxy.BaseUrl);
+
+        var (page, document, html) = await admin.GetAsync("ui/jobs/dashboard");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("CuratedIndex jobs", html, StringComparison.Ordinal);
+        Assert.Equal(JobsEndpoints.DashboardContentSecurityPolicy, page.Headers.GetValues("Content-Security-Policy").Single());
+        // The policy allows scripts from the dashboard's path only: every script the page has is a file.
+        Assert.NotEmpty(document.QuerySelectorAll("script"));
+        Assert.All(document.QuerySelectorAll("script"), s => Assert.True(s.HasAttribute("src") && s.TextContent.Trim().Length == 0, s.OuterHtml));
+        using var script = await admin.Client.GetAsync(new Uri(proxy.BaseUrl, document.QuerySelector("script")!.GetAttribute("src")!));
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        var (recurring, _, _) = await admin.GetAsync("ui/jobs/dashboard/recurring");
+        Assert.Equal(HttpStatusCode.OK, recurring.StatusCode);
+        // Read-only: no trigger or delete buttons; runs start through the audited paths.
+        Assert.DoesNotContain("js-jobs-list-command", html, StringComparison.Ordinal);
+
+        foreach (var (session, refusal) in new[] { (viewer, "/ui/denied"), (reviewer, "/ui/denied"), (anonymous, "/ui/login") })
+        {
+            foreach (var path in new[] { "ui/jobs/dashboard", "ui/jobs/dashboard/jobs/failed", "ui/jobs/dashboard/servers" })
+            {
+                using var refused = await session.Client.GetAsync(path);
+                Assert.True(refused.StatusCode == HttpStatusCode.Redirect, $"{path}: {(int)refused.StatusCode}");
+                Assert.StartsWith(refusal, refused.Headers.Location!.AbsolutePath.Length > 0 && refused.Headers.Location.IsAbsoluteUri ? refused.Headers.Location.AbsolutePath : refused.Headers.Location.OriginalString, StringComparison.Ordinal);
+            }
+        }
+
+        // An admin's API token is not a UI session: the dashboard wants the UI's sign-in.
+        var token = await proxy.CreateUserWithTokenAsync("ops", Roles.Admin);
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "ui/jobs/dashboard");
+        bearer.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var withToken = await proxy.Client.SendAsync(bearer);
+        Assert.Equal(HttpStatusCode.Redirect, withToken.StatusCode);
+        Assert.Contains("/ui/login", withToken.Headers.Location!.OriginalString, StringComparison.Ordinal);
     }
 
     private static string StoredPath(ProxyInstance proxy, string sha256, string filename) =>
@@ -143,28 +250,31 @@ public abstract class JobsIntegrationTests
         Assert.Equal(Start.UtcDateTime, failed.FinishedAt);
         Assert.Equal(JobRunState.Succeeded, succeeded.Status);
         Assert.Equal(Start.AddMinutes(5).UtcDateTime, succeeded.StartedAt);
-        Assert.Equal("schedule", succeeded.StartedBy);
+        Assert.Equal("manual:test", succeeded.StartedBy);
     }
 
     [Fact]
-    public async Task ScheduledTrigger_ProxyRestartsOnSameDatabase_TriggerSurvivesUnchanged()
+    public async Task RecurringJob_ProxyRestartsOnSameStorage_NextExecutionSurvivesUnchanged()
     {
         await using var upstream = await FakePyPI.StartAsync();
         var (connectionString, cleanup) = await OwnDatabaseAsync();
         try
         {
-            var settings = new Dictionary<string, string> { ["ConnectionStrings:CuratedIndex"] = connectionString, ["Jobs:Scrub:Schedule"] = "1.00:00:00" };
-            DateTimeOffset? firstNext;
+            var settings = new Dictionary<string, string> { ["ConnectionStrings:CuratedIndex"] = connectionString, ["Jobs:Scrub:Schedule"] = "0 3 * * *" };
+            DateTime? firstNext;
             await using (var first = await StartProxyAsync(upstream, settings: settings))
             {
-                firstNext = await NextFireAsync(first);
+                firstNext = NextExecution(first, "Scrub");
+                Assert.Null(NextExecution(first, "UpstreamWatch"));
             }
 
             await using var second = await StartProxyAsync(upstream, settings: settings);
-            var secondNext = await NextFireAsync(second);
+            var secondNext = NextExecution(second, "Scrub");
 
             Assert.NotNull(firstNext);
-            Assert.InRange(firstNext!.Value, DateTimeOffset.UtcNow.AddHours(23), DateTimeOffset.UtcNow.AddHours(25));
+            Assert.Equal(3, firstNext!.Value.Hour);
+            Assert.Equal(0, firstNext.Value.Minute);
+            Assert.InRange(firstNext.Value, DateTime.UtcNow, DateTime.UtcNow.AddHours(24));
             Assert.Equal(firstNext, secondNext);
         }
         finally
@@ -173,11 +283,152 @@ public abstract class JobsIntegrationTests
         }
     }
 
-    private static async Task<DateTimeOffset?> NextFireAsync(ProxyInstance proxy)
+    [Fact]
+    public async Task QueuedWork_HostStoppedMidRun_CompletesOnceAfterRestartOnTheSameStorage()
     {
-        var scheduler = await proxy.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
-        var trigger = await scheduler.GetTrigger(new TriggerKey("Scrub-schedule", JobCatalog.Group));
-        return trigger?.NextFireTimeUtc;
+        await using var upstream = await FakePyPI.StartAsync();
+        var (connectionString, cleanup) = await OwnDatabaseAsync();
+        var effects = Directory.CreateTempSubdirectory("curated-index-work-").FullName;
+        var args = new MarkerWork.Args(effects, $"release-{Guid.NewGuid():N}");
+        var firstAttempt = MarkerWork.BlockFirstAttempt(args.Marker);
+        try
+        {
+            var settings = new Dictionary<string, string> { ["ConnectionStrings:CuratedIndex"] = connectionString };
+            await using (var first = await StartProxyAsync(upstream, settings: settings))
+            {
+                first.Services.GetRequiredService<IWorkQueue>().Enqueue<MarkerWork, MarkerWork.Args>(args);
+                await firstAttempt.WaitAsync(TimeSpan.FromSeconds(60));
+
+                // Stopped while the work is running: Hangfire cancels it and leaves it in the storage.
+            }
+
+            Assert.False(File.Exists(MarkerWork.EffectPath(args)));
+            await using var second = await StartProxyAsync(upstream, settings: settings);
+            var run = await WaitForRunAsync(second, JobDispatcher.WorkKey(typeof(MarkerWork)), 0, JobRunState.Succeeded);
+
+            Assert.Equal("applied", run.Message);
+            Assert.Equal([args.Marker], await File.ReadAllLinesAsync(MarkerWork.EffectPath(args)));
+            var runs = await second.QueryAsync(db => db.JobRuns.AsNoTracking().Where(r => r.JobKey == run.JobKey).OrderBy(r => r.Id).ToListAsync());
+            Assert.Equal([JobRunState.Failed, JobRunState.Succeeded], runs.Select(r => r.Status));
+            Assert.Contains("interrupted by a shutdown", runs[0].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cleanup();
+            Directory.Delete(effects, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task QueuedWork_RefusedForGood_ShowsOnTheJobsPageWithoutRetries()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await StartProxyAsync(upstream);
+        var effects = Directory.CreateTempSubdirectory("curated-index-work-").FullName;
+        try
+        {
+            var id = proxy.Services.GetRequiredService<IWorkQueue>().Enqueue<MarkerWork, MarkerWork.Args>(new MarkerWork.Args(effects, MarkerWork.Refused));
+
+            var run = await WaitForRunAsync(proxy, JobDispatcher.WorkKey(typeof(MarkerWork)), 0);
+            Assert.Equal(JobRunState.Failed, run.Status);
+            var storage = proxy.Services.GetRequiredService<JobStorage>();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (storage.GetMonitoringApi().JobDetails(id).History.FirstOrDefault()?.StateName != "Failed" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            using var session = await UiSession.SignedInAsync(proxy, "vic", Roles.Viewer);
+            var (_, page, _) = await session.GetAsync("ui/jobs");
+            var row = page.QuerySelector("#failed-work tr[data-work=MarkerWork]");
+            Assert.NotNull(row);
+            Assert.Contains("no point in trying again", row!.TextContent, StringComparison.Ordinal);
+            Assert.Contains(id, row.TextContent, StringComparison.Ordinal);
+            Assert.Equal(1, await proxy.QueryAsync(db => db.JobRuns.CountAsync(r => r.JobKey == run.JobKey)));
+        }
+        finally
+        {
+            Directory.Delete(effects, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task QueuedWork_TransientFailure_RetriedByHangfireAndApplied()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await StartProxyAsync(upstream);
+        var effects = Directory.CreateTempSubdirectory("curated-index-work-").FullName;
+        try
+        {
+            var args = new MarkerWork.Args(effects, $"{MarkerWork.FailOnce}-{Guid.NewGuid():N}");
+            proxy.Services.GetRequiredService<IWorkQueue>().Enqueue<MarkerWork, MarkerWork.Args>(args);
+
+            var run = await WaitForRunAsync(proxy, JobDispatcher.WorkKey(typeof(MarkerWork)), 0, JobRunState.Succeeded);
+
+            var runs = await proxy.QueryAsync(db => db.JobRuns.AsNoTracking().Where(r => r.JobKey == run.JobKey).OrderBy(r => r.Id).ToListAsync());
+            Assert.Equal([JobRunState.Failed, JobRunState.Succeeded], runs.Select(r => r.Status));
+            Assert.Contains("upstream hiccup", runs[0].Message, StringComparison.Ordinal);
+            Assert.Equal([args.Marker], await File.ReadAllLinesAsync(MarkerWork.EffectPath(args)));
+        }
+        finally
+        {
+            Directory.Delete(effects, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Migration_DatabaseOfThePreviousVersion_DropsTheOldJobStoreTables_AndAnEmptyOneMigratesToo()
+    {
+        var (connectionString, cleanup) = await OwnDatabaseAsync();
+        var (emptyConnectionString, cleanupEmpty) = await OwnDatabaseAsync();
+        try
+        {
+            await using (var previous = Context(connectionString))
+            {
+                // The previous version's schema: every migration up to Typosquat, plus the old job store's tables it created.
+                await previous.Database.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync("20261122000005_Typosquat");
+                await previous.Database.ExecuteSqlRawAsync("CREATE TABLE qrtz_job_details (sched_name varchar(120) NOT NULL, job_name varchar(200) NOT NULL, PRIMARY KEY (sched_name, job_name))");
+                await previous.Database.ExecuteSqlRawAsync(
+                    "CREATE TABLE qrtz_triggers (sched_name varchar(120) NOT NULL, trigger_name varchar(200) NOT NULL, job_name varchar(200) NOT NULL, PRIMARY KEY (sched_name, trigger_name), " +
+                    "FOREIGN KEY (sched_name, job_name) REFERENCES qrtz_job_details (sched_name, job_name))");
+                await previous.Database.ExecuteSqlRawAsync("CREATE TABLE qrtz_locks (sched_name varchar(120) NOT NULL, lock_name varchar(40) NOT NULL, PRIMARY KEY (sched_name, lock_name))");
+                await previous.Database.ExecuteSqlRawAsync("INSERT INTO qrtz_job_details VALUES ('curated-index', 'Scrub')");
+                await previous.Database.ExecuteSqlRawAsync("INSERT INTO qrtz_triggers VALUES ('curated-index', 'Scrub-schedule', 'Scrub')");
+            }
+
+            await using (var current = Context(connectionString))
+            {
+                await current.Database.MigrateAsync();
+                Assert.Empty(await TablesAsync(current, "qrtz_%"));
+                Assert.Contains("20261204000001_HangfireJobs", await current.Database.GetAppliedMigrationsAsync());
+            }
+
+            await using var empty = Context(emptyConnectionString);
+            await empty.Database.MigrateAsync();
+            Assert.Empty(await TablesAsync(empty, "qrtz_%"));
+            Assert.Single(await TablesAsync(empty, "job_runs"));
+        }
+        finally
+        {
+            await cleanup();
+            await cleanupEmpty();
+        }
+    }
+
+    private CuratedIndexDbContext Context(string connectionString) => Provider == DatabaseProvider.Sqlite
+        ? new SqliteCuratedIndexDbContext(new DbContextOptionsBuilder<SqliteCuratedIndexDbContext>().UseSqlite(connectionString)
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options)
+        : new PostgresCuratedIndexDbContext(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(connectionString)
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning)).Options);
+
+    private async Task<List<string>> TablesAsync(CuratedIndexDbContext db, string like) => Provider == DatabaseProvider.Sqlite
+        ? await db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name LIKE {0}", like).ToListAsync()
+        : await db.Database.SqlQueryRaw<string>("SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE {0}", like).ToListAsync();
+
+    private static DateTime? NextExecution(ProxyInstance proxy, string key)
+    {
+        using var connection = proxy.Services.GetRequiredService<JobStorage>().GetConnection();
+        return connection.GetRecurringJobs([key]).SingleOrDefault(r => !r.Removed)?.NextExecution;
     }
 
     private async Task<(string ConnectionString, Func<Task> Cleanup)> OwnDatabaseAsync()
@@ -211,11 +462,56 @@ public abstract class JobsIntegrationTests
         });
     }
 
-    [DisallowConcurrentExecution]
-    internal sealed class FailingJob : IJob
+    internal sealed class FailingJob : IScheduledJob
     {
-        public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("boom");
+        public Task RunAsync(JobRunContext context, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
+    }
+
+    /// <summary>
+    /// Enqueued work whose effect is a line in a file, applied once: idempotent as work must be (it checks before it
+    /// writes). Markers steer it: one registered with <see cref="BlockFirstAttempt"/> blocks its first attempt until the host
+    /// stops; <see cref="FailOnce"/> fails its first attempt; <see cref="Refused"/> refuses for good.
+    /// </summary>
+    internal sealed class MarkerWork : IQueuedWork<MarkerWork.Args>
+    {
+        public const string Refused = "refused";
+        public const string FailOnce = "fail-once";
+
+        private static readonly ConcurrentDictionary<string, TaskCompletionSource> Blocked = new(StringComparer.Ordinal);
+        private static readonly ConcurrentDictionary<string, bool> Failed = new(StringComparer.Ordinal);
+
+        public sealed record Args(string Directory, string Marker);
+
+        public static string EffectPath(Args args) => Path.Combine(args.Directory, args.Marker + ".applied");
+
+        public static Task BlockFirstAttempt(string marker) => Blocked.GetOrAdd(marker, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+        public async Task RunAsync(Args args, JobRunContext context, CancellationToken cancellationToken)
+        {
+            if (Blocked.TryRemove(args.Marker, out var started))
+            {
+                started.SetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            if (args.Marker == Refused)
+            {
+                throw new WorkRefusedException("no point in trying again");
+            }
+
+            if (args.Marker.StartsWith(FailOnce, StringComparison.Ordinal) && Failed.TryAdd(args.Marker, true))
+            {
+                throw new IOException("upstream hiccup");
+            }
+
+            var effect = EffectPath(args);
+            if (!File.Exists(effect))
+            {
+                await File.AppendAllLinesAsync(effect, [args.Marker], CancellationToken.None);
+            }
+
+            JobRunRecorder.SetResult(context, "applied");
+        }
     }
 }
 
@@ -224,29 +520,26 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
     protected override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     [Fact]
-    public async Task JobsPage_Admin_SeesJobsAndRunsOneNow()
+    public async Task JobsPage_NoServerOnTheNode_ListsTheJobs_AndRunNowAnswers409WithoutAnAuditRecord()
     {
         await using var upstream = await FakePyPI.StartAsync();
-        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: new Dictionary<string, string> { ["Jobs:Enabled"] = "true", ["Jobs:Scrub:Schedule"] = "0 0 3 * * ?" });
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: ApiTestKit.Settings());
         using var session = await UiSession.SignedInAsync(proxy, "ada", Roles.Admin);
 
         var (page, document, _) = await session.GetAsync("ui/jobs");
-        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        var row = document.QuerySelector("tr[data-job=Scrub]")!;
-        Assert.Contains("cron 0 0 3 * * ?", row.TextContent, StringComparison.Ordinal);
-        Assert.Contains("never", row.QuerySelector(".last-run")!.TextContent, StringComparison.Ordinal);
-        Assert.Contains(" 03:00:00 UTC", row.QuerySelector(".next-run")!.TextContent, StringComparison.Ordinal);
-        Assert.NotNull(document.QuerySelector("#nav-jobs"));
-
         using var posted = await session.SubmitAsync("ui/jobs", "#run-Scrub");
-        var (_, after, _) = (posted, await UiSession.ParseAsync(await posted.Content.ReadAsStringAsync()), 0);
-        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
-        Assert.Contains("triggered", after.QuerySelector("#jobs-message")!.TextContent, StringComparison.Ordinal);
-        var run = await WaitForRunAsync(proxy, "Scrub", 0);
-        Assert.Equal("manual:ada", run.StartedBy);
-        Assert.Equal(JobRunState.Succeeded, run.Status);
-        var (_, shown, _) = await session.GetAsync("ui/jobs");
-        Assert.Contains("succeeded", shown.QuerySelector("tr[data-job=Scrub] .last-run")!.TextContent, StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/jobs/Scrub/run");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiTestKit.BootstrapToken);
+        using var api = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(["Scrub", "UpstreamNames", "UpstreamWatch"], document.QuerySelectorAll("tr[data-job]").Select(r => r.GetAttribute("data-job")!));
+        Assert.NotNull(document.QuerySelector("#scheduler-off"));
+        Assert.Equal(HttpStatusCode.Conflict, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, api.StatusCode);
+        Assert.Contains("Jobs:Enabled is false", await api.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await proxy.QueryAsync(db => db.AuditRecords.AnyAsync(r => r.Action == "job.trigger")));
+        Assert.False(await proxy.QueryAsync(db => db.JobRuns.AnyAsync()));
     }
 
     [Fact]

@@ -8,6 +8,9 @@ namespace CuratedIndex.Data.Migrations.Sqlite;
 [Migration("20261122000003_Jobs")]
 public sealed class Jobs : Migration
 {
+    // This migration also created the tables of the job store of that time (qrtz_*). Background jobs now keep their
+    // state in Hangfire's own storage, so a new database no longer gets them; 20261204000001_HangfireJobs drops them
+    // from a database that has them.
     protected override void Up(MigrationBuilder migrationBuilder)
     {
         migrationBuilder.CreateTable(
@@ -29,12 +32,10 @@ public sealed class Jobs : Migration
         migrationBuilder.CreateIndex("ix_job_runs_job_key_id", "job_runs", ["job_key", "id"]);
         migrationBuilder.AddColumn<DateTime>("verified_at", "stored_artifacts", type: "TEXT", nullable: true);
         migrationBuilder.CreateIndex("ix_stored_artifacts_verified_at", "stored_artifacts", "verified_at");
-        QuartzSchema.Create(migrationBuilder, "Sqlite/20261122000003_Jobs.quartz.sql");
     }
 
     protected override void Down(MigrationBuilder migrationBuilder)
     {
-        QuartzSchema.Drop(migrationBuilder);
         migrationBuilder.DropIndex("ix_stored_artifacts_verified_at", "stored_artifacts");
         migrationBuilder.DropColumn("verified_at", "stored_artifacts");
         migrationBuilder.DropTable("job_runs");
