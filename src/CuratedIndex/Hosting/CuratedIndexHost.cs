@@ -13,7 +13,6 @@ using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Features.UpstreamWatch;
 using CuratedIndex.Storage;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -102,10 +101,7 @@ public static class CuratedIndexHost
         builder.Services.AddUpstreamWatch();
         builder.Services.AddUpstreamNameScreening();
 
-        builder.Services.Configure<ForwardedHeadersOptions>(o =>
-        {
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-        });
+        builder.Services.AddTrustedForwardedHeaders();
 
         var app = builder.Build();
 

@@ -72,6 +72,8 @@ public sealed class ProxyInstance : IAsyncDisposable
             $"--Typosquat:CorpusPath={Path.Combine(AppContext.BaseDirectory, "config", "top-pypi-projects.tsv")}",
             "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
+            // The tests sign in over plain HTTP on loopback; the Secure-cookie tests turn it off again.
+            "--Auth:AllowInsecureCookies=true",
             // Most tests do not need the scheduler; the job tests turn it on with Jobs:Enabled=true.
             "--Jobs:Enabled=false",
         };

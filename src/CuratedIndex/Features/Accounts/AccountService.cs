@@ -119,6 +119,20 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
         return user;
     }
 
+    /// <summary>
+    /// Ends every UI session of the account (sign-out): a new security stamp makes each cookie issued before it invalid,
+    /// so a copied cookie stops working too. Only when <paramref name="stamp"/> is still current: an old cookie cannot
+    /// end the sessions that followed it. Not audited: it changes no right, only ends sessions.
+    /// </summary>
+    public async Task EndSessionsAsync(long userId, string stamp, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var fresh = NewStamp();
+        await db.Users.Where(u => u.Id == userId && u.SecurityStamp == stamp)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.SecurityStamp, fresh), cancellationToken);
+    }
+
     public async Task<CreatedToken> CreateTokenAsync(long userId, string name, string actor, CancellationToken cancellationToken)
     {
         name = name.Trim();

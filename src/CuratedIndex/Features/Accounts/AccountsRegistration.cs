@@ -3,6 +3,7 @@ using CuratedIndex.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Accounts;
@@ -25,7 +26,10 @@ public static class AccountsRegistration
         builder.Services.AddSingleton<IndexAccess>();
         builder.Services.AddSingleton<SignInThrottle>();
 
-        var lifetime = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>()?.SessionLifetime ?? new AuthOptions().SessionLifetime;
+        var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var lifetime = auth.SessionLifetime;
+        // Secure always (behind a TLS-terminating proxy too), unless a local trial over plain HTTP asks otherwise.
+        var securePolicy = auth.AllowInsecureCookies ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
             .AddCookie(CookieScheme, o =>
@@ -33,8 +37,7 @@ public static class AccountsRegistration
                 o.Cookie.Name = "curated-index-session";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                // Secure whenever the request came over TLS (directly or as X-Forwarded-Proto says).
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.Cookie.SecurePolicy = securePolicy;
                 o.LoginPath = "/ui/login";
                 o.LogoutPath = "/ui/logout";
                 o.AccessDeniedPath = "/ui/denied";
@@ -51,12 +54,13 @@ public static class AccountsRegistration
             .AddPolicy(AccessPolicies.UiReview, RoleAtLeast(CookieScheme, Roles.Reviewer, Roles.Admin))
             .AddPolicy(AccessPolicies.UiAdminister, RoleAtLeast(CookieScheme, Roles.Admin));
 
+        builder.Services.Configure<MvcOptions>(o => o.Filters.Add<UiTransportFilter>(int.MinValue));
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "curated-index-antiforgery";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = securePolicy;
             o.FormFieldName = "__RequestVerificationToken";
         });
     }
