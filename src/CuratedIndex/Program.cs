@@ -78,6 +78,11 @@ static async Task<int> ServeAsync(string[] args, CancellationToken cancellationT
         await Console.Error.WriteLineAsync($"policy error: {e.Message}");
         return 2;
     }
+    catch (StartupRefusedException e)
+    {
+        await Console.Error.WriteLineAsync($"error: {e.Message}");
+        return 2;
+    }
 
     await app.RunAsync();
     return 0;
@@ -101,7 +106,7 @@ static async Task<int> RunAsync(string[] args, Preparation preparation, Func<Web
 
         return await run(app, cancellationToken);
     }
-    catch (Exception e) when (e is PolicyFileException or AccountException or System.Data.Common.DbException)
+    catch (Exception e) when (e is PolicyFileException or StartupRefusedException or AccountException or System.Data.Common.DbException)
     {
         await Console.Error.WriteLineAsync($"error: {e.Message}");
         return 2;

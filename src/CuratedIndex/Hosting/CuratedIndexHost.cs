@@ -130,7 +130,8 @@ public static class CuratedIndexHost
     /// <summary>Loads policies and applies migrations where configured; a bad policy file stops here with its file, line and problem.</summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
-        app.Services.GetRequiredService<PolicyStore>().Load();
+        var policy = app.Services.GetRequiredService<PolicyStore>().Load();
+        TyposquatRegistration.RequireCorpusWhereBlocking(app.Services, policy, app.Environment.ContentRootPath);
         var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         if (database.MigrateOnStartup ?? database.Provider == DatabaseProvider.Sqlite)
         {
