@@ -96,7 +96,11 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
                 Verdict.Denied => AuditAction.ProjectDeny,
                 _ => AuditAction.ProjectDefer,
             };
-            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)).ToList();
+            // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
+            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)
+            {
+                Recorded = record => (d.AuditRecordId, d.AuditHash) = (record.Id, record.Hash),
+            }).ToList();
             return ((IReadOnlyList<ProjectDecision>)decisions, (IReadOnlyList<AuditEntry>)entries);
         }, cancellationToken);
 
