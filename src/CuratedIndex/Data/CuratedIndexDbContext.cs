@@ -22,6 +22,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<StoredTyposquatFinding> TyposquatFindings => Set<StoredTyposquatFinding>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<DemandMark> DemandMarks => Set<DemandMark>();
+    public DbSet<EndedSession> EndedSessions => Set<EndedSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -41,6 +42,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new TyposquatFindingConfiguration());
         modelBuilder.ApplyConfiguration(new AuditCheckpointConfiguration());
         modelBuilder.ApplyConfiguration(new DemandMarkConfiguration());
+        modelBuilder.ApplyConfiguration(new EndedSessionConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -299,6 +301,21 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(c => c.RecordHash).HasColumnName("record_hash").HasMaxLength(64);
             builder.Property(c => c.VerifiedAt).HasColumnName("verified_at");
             builder.HasIndex(c => c.RecordId).HasDatabaseName("ix_audit_checkpoints_record_id");
+        }
+    }
+
+    private sealed class EndedSessionConfiguration : IEntityTypeConfiguration<EndedSession>
+    {
+        public void Configure(EntityTypeBuilder<EndedSession> builder)
+        {
+            builder.ToTable("ended_sessions");
+            builder.Property(s => s.Id).HasColumnName("id");
+            builder.Property(s => s.SessionId).HasColumnName("session_id").HasMaxLength(64);
+            builder.Property(s => s.UserId).HasColumnName("user_id");
+            builder.Property(s => s.EndedAt).HasColumnName("ended_at");
+            builder.Property(s => s.ExpiresAt).HasColumnName("expires_at");
+            builder.HasIndex(s => s.SessionId).IsUnique().HasDatabaseName("ix_ended_sessions_session_id");
+            builder.HasIndex(s => s.ExpiresAt).HasDatabaseName("ix_ended_sessions_expires_at");
         }
     }
 

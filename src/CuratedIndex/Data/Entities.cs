@@ -190,6 +190,19 @@ public sealed class UserAccount
     public required string SecurityStamp { get; set; }
 }
 
+/// <summary>
+/// A UI session ended by signing out: a cookie naming it is refused from then on (a copy taken before sign-out too). Kept
+/// until the cookie could no longer be valid anyway (<see cref="ExpiresAt"/>, the sign-out plus <c>Auth:SessionLifetime</c>).
+/// </summary>
+public sealed class EndedSession
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public long UserId { get; set; }
+    public DateTime EndedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+}
+
 /// <summary>A bearer token for the API and for token-protected indexes. Only its SHA-256 is stored.</summary>
 public sealed class ApiToken
 {

@@ -18,6 +18,9 @@ public static class AccountsRegistration
     public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
     public const string SecurityStampClaim = "curated-index:security-stamp";
 
+    /// <summary>This sign-in's own id: signing out records it as ended (<see cref="EndedSession"/>), so the cookie dies on the server.</summary>
+    public const string SessionClaim = "curated-index:session";
+
     public static void AddCuratedIndexAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -76,19 +79,24 @@ public static class AccountsRegistration
                 new Claim(ClaimTypes.Name, user.UserName),
                 new Claim(ClaimTypes.Role, user.Role),
                 new Claim(SecurityStampClaim, user.SecurityStamp),
+                new Claim(SessionClaim, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))),
             ],
             CookieScheme,
             ClaimTypes.Name,
             ClaimTypes.Role));
 
-    // Every UI request re-checks the account: a disabled account or a changed password or role ends the session.
+    // Every UI request re-checks the account and the session: a disabled account or a changed password or role ends every
+    // session of the account; signing out ends that one session (a cookie without a session id, from before, is refused).
     private static async Task ValidateAccountAsync(CookieValidatePrincipalContext context)
     {
         var id = context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier);
         var stamp = context.Principal?.FindFirstValue(SecurityStampClaim);
+        var session = context.Principal?.FindFirstValue(SessionClaim);
         var db = context.HttpContext.RequestServices.GetRequiredService<CuratedIndexDbContext>();
         var valid = long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var userId)
-            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted);
+            && session is { Length: > 0 }
+            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted)
+            && !await db.EndedSessions.AsNoTracking().AnyAsync(s => s.SessionId == session, context.HttpContext.RequestAborted);
         if (!valid)
         {
             context.RejectPrincipal();

@@ -53,6 +53,26 @@ public sealed partial class SessionTests
     }
 
     [Fact]
+    public async Task SignOut_InOneBrowser_LeavesTheAccountsOtherSessionSignedIn()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl);
+        using var laptop = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);
+        using var desktop = new UiSession(proxy.BaseUrl);
+        using (await desktop.SignInAsync("rita"))
+        {
+        }
+
+        using (await laptop.SubmitAsync("ui/logout", "#sign-out-form"))
+        {
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, await StatusWithCookieAsync(proxy, laptop.Cookies.GetCookies(proxy.BaseUrl)["curated-index-session"]?.Value ?? ""));
+        var (page, _, _) = await desktop.GetAsync("ui/queue");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
     public async Task Cookies_ByDefault_AreSecure()
     {
         await using var upstream = await FakePyPI.StartAsync();

@@ -48,6 +48,21 @@ public sealed class Hardening : Migration
         migrationBuilder.CreateIndex("ix_demand_marks_project_environment_caller_window", "demand_marks", ["project", "environment", "caller", "window_start"], unique: true);
         migrationBuilder.CreateIndex("ix_demand_marks_window_start", "demand_marks", "window_start");
 
+        // UI sessions ended by signing out: a cookie naming one is refused.
+        migrationBuilder.CreateTable(
+            name: "ended_sessions",
+            columns: table => new
+            {
+                id = table.Column<long>(type: "bigint", nullable: false).Annotation(Identity, NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                session_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                user_id = table.Column<long>(type: "bigint", nullable: false),
+                ended_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                expires_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+            },
+            constraints: table => table.PrimaryKey("pk_ended_sessions", x => x.id));
+        migrationBuilder.CreateIndex("ix_ended_sessions_session_id", "ended_sessions", "session_id", unique: true);
+        migrationBuilder.CreateIndex("ix_ended_sessions_expires_at", "ended_sessions", "expires_at");
+
         // Unique per stored object, not per filename: a file whose bytes changed upstream is a second object.
         migrationBuilder.DropIndex("ix_stored_artifacts_filename", "stored_artifacts");
         migrationBuilder.CreateIndex("ix_stored_artifacts_filename", "stored_artifacts", "filename");
@@ -59,6 +74,7 @@ public sealed class Hardening : Migration
         migrationBuilder.DropIndex("ix_stored_artifacts_storage_key", "stored_artifacts");
         migrationBuilder.DropIndex("ix_stored_artifacts_filename", "stored_artifacts");
         migrationBuilder.CreateIndex("ix_stored_artifacts_filename", "stored_artifacts", "filename", unique: true);
+        migrationBuilder.DropTable("ended_sessions");
         migrationBuilder.DropTable("demand_marks");
         migrationBuilder.DropTable("audit_checkpoints");
         migrationBuilder.DropIndex("ix_project_decisions_audit_record_id", "project_decisions");
