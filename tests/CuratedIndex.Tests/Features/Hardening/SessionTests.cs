@@ -95,6 +95,8 @@ public sealed partial class SessionTests
 
         using var page = await proxy.Client.GetAsync("ui/login");
 
+        // No cookie ever leaves without Secure: the page is refused before antiforgery would set one.
+        Assert.False(page.Headers.Contains("Set-Cookie"));
         Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
         Assert.Equal(UiTransportFilter.Refusal + "\n", await page.Content.ReadAsStringAsync());
     }
