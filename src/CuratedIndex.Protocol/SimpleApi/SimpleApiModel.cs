@@ -23,6 +23,12 @@ public sealed record ProjectPage
 
     /// <summary>PEP 792 status, or null when upstream sent none (clients assume active).</summary>
     public ProjectStatus? Status { get; init; }
+
+    /// <summary>
+    /// Files upstream listed but the reader left out, one line each (filename and why): a file whose digest cannot be
+    /// right (not hex, or the wrong length) is never offered, since nothing could verify its bytes.
+    /// </summary>
+    public IReadOnlyList<string> DroppedFiles { get; init; } = [];
 }
 
 /// <summary>PEP 792 project status marker: active, archived, quarantined or deprecated.</summary>

@@ -69,6 +69,42 @@ internal static class SimpleApiText
             && int.TryParse(minorText, NumberStyles.None, CultureInfo.InvariantCulture, out minor);
     }
 
+    // Hex digits of each hashlib digest a page may name; an algorithm not listed here is kept if its digest is hex.
+    private static readonly Dictionary<string, int> DigestLengths = new(StringComparer.Ordinal)
+    {
+        ["md5"] = 32,
+        ["sha1"] = 40,
+        ["sha224"] = 56,
+        ["sha256"] = 64,
+        ["sha384"] = 96,
+        ["sha512"] = 128,
+        ["sha3_224"] = 56,
+        ["sha3_256"] = 64,
+        ["sha3_384"] = 96,
+        ["sha3_512"] = 128,
+        ["blake2b"] = 128,
+        ["blake2s"] = 64,
+    };
+
+    /// <summary>True when <paramref name="name"/> (lower-case) is a hashlib algorithm whose digest length is known.</summary>
+    public static bool IsKnownHash(string name) => DigestLengths.ContainsKey(name);
+
+    /// <summary>
+    /// Why <paramref name="digest"/> cannot be a <paramref name="name"/> digest (not hex, or the wrong length for a known
+    /// algorithm), or null when it can. A digest that fails this must never be used to name or verify a file.
+    /// </summary>
+    public static string? DigestProblem(string name, string digest)
+    {
+        if (!IsHex(digest))
+        {
+            return $"{name} digest is not hex";
+        }
+
+        return DigestLengths.TryGetValue(name, out var length) && digest.Length != length
+            ? $"{name} digest has {digest.Length} hex digits, not {length}"
+            : null;
+    }
+
     public static bool IsHex(string value)
     {
         if (value.Length == 0)

@@ -36,6 +36,7 @@ public static class SimpleHtmlReader
         string? status = null;
         string? statusReason = null;
         var files = new List<DistributionFile>();
+        var dropped = new List<string>();
 
         while (tokenizer.TryNext(html.AsSpan(position), isFinal: true, token, out var consumed))
         {
@@ -74,10 +75,14 @@ public static class SimpleHtmlReader
                     break;
                 case HtmlTokenKind.StartTag when token.Value == "a":
                     sawAnchor = true;
-                    var file = ReadAnchor(token, baseUrl ?? pageUrl);
+                    var file = ReadAnchor(token, baseUrl ?? pageUrl, out var drop);
                     if (file is not null)
                     {
                         files.Add(file);
+                    }
+                    else if (drop is not null)
+                    {
+                        dropped.Add(drop);
                     }
 
                     break;
@@ -91,6 +96,7 @@ public static class SimpleHtmlReader
             LastSerial = serial,
             Files = files,
             Status = status is null ? null : new ProjectStatus(status, statusReason),
+            DroppedFiles = dropped,
         };
     }
 
@@ -196,8 +202,9 @@ public static class SimpleHtmlReader
         }
     }
 
-    private static DistributionFile? ReadAnchor(HtmlToken anchor, Uri baseUrl)
+    private static DistributionFile? ReadAnchor(HtmlToken anchor, Uri baseUrl, out string? dropped)
     {
+        dropped = null;
         var href = anchor.GetAttribute("href")?.Trim();
         if (string.IsNullOrEmpty(href) || !SimpleApiText.TryResolveHttpUrl(baseUrl, href, out var url))
         {
@@ -216,6 +223,13 @@ public static class SimpleHtmlReader
         }
 
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (url.Fragment.Length > 1 && FragmentHashProblem(url.Fragment[1..]) is { } problem)
+        {
+            // Fail closed: a file whose digest cannot be right is not offered at all (never as a file without a hash).
+            dropped = $"file '{UntrustedText.Printable(filename)}': {problem}";
+            return null;
+        }
+
         if (url.Fragment.Length > 1 && TryParseHash(url.Fragment[1..], out var hashName, out var digest))
         {
             hashes[hashName] = digest;
@@ -266,6 +280,19 @@ public static class SimpleHtmlReader
             : null;
     }
 
+    /// <summary>For <c>#name=digest</c> naming a known algorithm, why the digest cannot be right; null otherwise (incl. <c>#egg=…</c>).</summary>
+    private static string? FragmentHashProblem(string fragment)
+    {
+        var equals = fragment.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            return null;
+        }
+
+        var name = fragment[..equals].ToLowerInvariant();
+        return SimpleApiText.IsKnownHash(name) ? SimpleApiText.DigestProblem(name, fragment[(equals + 1)..]) : null;
+    }
+
     private static bool TryParseHash(string text, out string name, out string digest)
     {
         name = string.Empty;
@@ -278,9 +305,9 @@ public static class SimpleHtmlReader
 
         var candidateName = text[..equals].ToLowerInvariant();
         var candidateDigest = text[(equals + 1)..];
-        if (!SimpleApiText.IsHashName(candidateName) || !SimpleApiText.IsHex(candidateDigest))
+        if (!SimpleApiText.IsHashName(candidateName) || SimpleApiText.DigestProblem(candidateName, candidateDigest) is not null)
         {
-            return false; // e.g. #egg=name or #main
+            return false; // e.g. #egg=name or #main, or a digest that cannot be right (metadata: then not offered)
         }
 
         name = candidateName;

@@ -212,10 +212,18 @@ public static class SimpleJsonReader
         }
 
         var files = new List<DistributionFile>(filesElement.GetArrayLength());
+        var dropped = new List<string>();
         var index = 0;
         foreach (var file in filesElement.EnumerateArray())
         {
-            files.Add(ReadFile(file, index++, pageUrl));
+            if (ReadFile(file, index++, pageUrl, out var drop) is { } read)
+            {
+                files.Add(read);
+            }
+            else
+            {
+                dropped.Add(drop!);
+            }
         }
 
         // PEP 792 puts project-status at the top level; the spec's own example puts it in meta.
@@ -229,6 +237,7 @@ public static class SimpleJsonReader
             Versions = versions,
             Files = files,
             Status = status,
+            DroppedFiles = dropped,
         };
     }
 
@@ -290,8 +299,10 @@ public static class SimpleJsonReader
         return string.IsNullOrEmpty(status) ? null : new ProjectStatus(status, string.IsNullOrEmpty(reason) ? null : reason);
     }
 
-    private static DistributionFile ReadFile(JsonElement file, int index, Uri pageUrl)
+    /// <summary>The file, or null with <paramref name="dropped"/> saying why it is left out; a malformed entry refuses the page.</summary>
+    private static DistributionFile? ReadFile(JsonElement file, int index, Uri pageUrl, out string? dropped)
     {
+        dropped = null;
         if (file.ValueKind != JsonValueKind.Object)
         {
             throw Fail($"file {index} is not an object");
@@ -330,7 +341,13 @@ public static class SimpleJsonReader
             throw Fail($"file '{shown}' has no hashes");
         }
 
-        var hashes = ReadHashes(hashesElement, shown, "hashes");
+        var hashes = ReadHashes(hashesElement, shown, "hashes", out var digestProblem);
+        if (digestProblem is not null)
+        {
+            // Fail closed: a file whose digest cannot be right is not offered (nothing could verify its bytes).
+            dropped = $"file '{shown}': {digestProblem}";
+            return null;
+        }
         var requiresPython = ReadOptionalString(file, "requires-python", shown);
         if (string.IsNullOrWhiteSpace(requiresPython))
         {
@@ -412,8 +429,10 @@ public static class SimpleJsonReader
         };
     }
 
-    private static Dictionary<string, string> ReadHashes(JsonElement element, string shown, string key)
+    /// <summary>The digests by name; a digest that cannot be right (not hex, wrong length) is reported in <paramref name="problem"/>.</summary>
+    private static Dictionary<string, string> ReadHashes(JsonElement element, string shown, string key, out string? problem)
     {
+        problem = null;
         if (element.ValueKind != JsonValueKind.Object)
         {
             throw Fail($"file '{shown}' has {key} that are not an object");
@@ -429,9 +448,10 @@ public static class SimpleJsonReader
             }
 
             var digest = property.Value.GetString()!;
-            if (!SimpleApiText.IsHex(digest))
+            if (SimpleApiText.DigestProblem(name, digest) is { } bad)
             {
-                throw Fail($"file '{shown}' has a {name} digest that is not hex");
+                problem ??= $"{key}: {bad}";
+                continue;
             }
 
             hashes[name] = digest.ToLowerInvariant();
@@ -453,7 +473,8 @@ public static class SimpleJsonReader
             {
                 JsonValueKind.False or JsonValueKind.Null => null,
                 JsonValueKind.True => new Dictionary<string, string>(StringComparer.Ordinal),
-                JsonValueKind.Object => ReadHashes(element, shown, key),
+                // Metadata whose digest cannot be right is treated as not offered (PROTOCOL.md F2: never claim it otherwise).
+                JsonValueKind.Object => ReadHashes(element, shown, key, out var problem) is var hashes && problem is null ? hashes : null,
                 _ => throw Fail($"file '{shown}' has an invalid {key} value"),
             };
         }

@@ -20,6 +20,9 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<WatchedProject> WatchedProjects => Set<WatchedProject>();
     public DbSet<UpstreamFile> UpstreamFiles => Set<UpstreamFile>();
     public DbSet<StoredTyposquatFinding> TyposquatFindings => Set<StoredTyposquatFinding>();
+    public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+    public DbSet<DemandMark> DemandMarks => Set<DemandMark>();
+    public DbSet<EndedSession> EndedSessions => Set<EndedSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -37,6 +40,9 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new WatchedProjectConfiguration());
         modelBuilder.ApplyConfiguration(new UpstreamFileConfiguration());
         modelBuilder.ApplyConfiguration(new TyposquatFindingConfiguration());
+        modelBuilder.ApplyConfiguration(new AuditCheckpointConfiguration());
+        modelBuilder.ApplyConfiguration(new DemandMarkConfiguration());
+        modelBuilder.ApplyConfiguration(new EndedSessionConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -73,7 +79,9 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(a => a.StoredAt).HasColumnName("stored_at");
             builder.Property(a => a.VerifiedAt).HasColumnName("verified_at");
             builder.HasIndex(a => a.VerifiedAt).HasDatabaseName("ix_stored_artifacts_verified_at");
-            builder.HasIndex(a => a.Filename).IsUnique().HasDatabaseName("ix_stored_artifacts_filename");
+            // One row per stored object: the same filename may be stored under two keys (upstream changed its bytes).
+            builder.HasIndex(a => a.StorageKey).IsUnique().HasDatabaseName("ix_stored_artifacts_storage_key");
+            builder.HasIndex(a => a.Filename).HasDatabaseName("ix_stored_artifacts_filename");
             builder.HasIndex(a => a.Project).HasDatabaseName("ix_stored_artifacts_project");
         }
     }
@@ -140,7 +148,11 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(d => d.Reason).HasColumnName("reason").HasMaxLength(2000);
             builder.Property(d => d.Actor).HasColumnName("actor").HasMaxLength(128);
             builder.Property(d => d.DecidedAt).HasColumnName("decided_at");
+            builder.Property(d => d.AuditRecordId).HasColumnName("audit_record_id");
+            builder.Property(d => d.AuditHash).HasColumnName("audit_hash").HasMaxLength(64);
             builder.HasIndex(d => d.Project).HasDatabaseName("ix_project_decisions_project");
+            // One audit record backs one decision: an old approval's record cannot be replayed under a new row.
+            builder.HasIndex(d => d.AuditRecordId).IsUnique().HasDatabaseName("ix_project_decisions_audit_record_id");
         }
     }
 
@@ -276,6 +288,49 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(f => f.Reasons).HasColumnName("reasons").HasMaxLength(2000);
             builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
             builder.HasIndex(f => new { f.Project, f.Imitated }).IsUnique().HasDatabaseName("ix_typosquat_findings_project_imitated");
+        }
+    }
+
+    private sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<AuditCheckpoint>
+    {
+        public void Configure(EntityTypeBuilder<AuditCheckpoint> builder)
+        {
+            builder.ToTable("audit_checkpoints");
+            builder.Property(c => c.Id).HasColumnName("id");
+            builder.Property(c => c.RecordId).HasColumnName("record_id");
+            builder.Property(c => c.RecordHash).HasColumnName("record_hash").HasMaxLength(64);
+            builder.Property(c => c.VerifiedAt).HasColumnName("verified_at");
+            builder.HasIndex(c => c.RecordId).HasDatabaseName("ix_audit_checkpoints_record_id");
+        }
+    }
+
+    private sealed class EndedSessionConfiguration : IEntityTypeConfiguration<EndedSession>
+    {
+        public void Configure(EntityTypeBuilder<EndedSession> builder)
+        {
+            builder.ToTable("ended_sessions");
+            builder.Property(s => s.Id).HasColumnName("id");
+            builder.Property(s => s.SessionId).HasColumnName("session_id").HasMaxLength(64);
+            builder.Property(s => s.UserId).HasColumnName("user_id");
+            builder.Property(s => s.EndedAt).HasColumnName("ended_at");
+            builder.Property(s => s.ExpiresAt).HasColumnName("expires_at");
+            builder.HasIndex(s => s.SessionId).IsUnique().HasDatabaseName("ix_ended_sessions_session_id");
+            builder.HasIndex(s => s.ExpiresAt).HasDatabaseName("ix_ended_sessions_expires_at");
+        }
+    }
+
+    private sealed class DemandMarkConfiguration : IEntityTypeConfiguration<DemandMark>
+    {
+        public void Configure(EntityTypeBuilder<DemandMark> builder)
+        {
+            builder.ToTable("demand_marks");
+            builder.Property(m => m.Id).HasColumnName("id");
+            builder.Property(m => m.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(m => m.Environment).HasColumnName("environment").HasMaxLength(64);
+            builder.Property(m => m.Caller).HasColumnName("caller").HasMaxLength(64);
+            builder.Property(m => m.WindowStart).HasColumnName("window_start");
+            builder.HasIndex(m => new { m.Project, m.Environment, m.Caller, m.WindowStart }).IsUnique().HasDatabaseName("ix_demand_marks_project_environment_caller_window");
+            builder.HasIndex(m => m.WindowStart).HasDatabaseName("ix_demand_marks_window_start");
         }
     }
 }

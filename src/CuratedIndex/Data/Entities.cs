@@ -71,6 +71,9 @@ public static class IncidentKind
 
     /// <summary>An approved project became PEP 792 <c>quarantined</c> upstream (the upstream watch).</summary>
     public const string UpstreamQuarantined = "upstream-quarantined";
+
+    /// <summary>A reviewer decision without a valid audit record (written around the application); it is not followed.</summary>
+    public const string UnverifiedDecision = "unverified-decision";
 }
 
 public static class IncidentSeverity
@@ -134,6 +137,43 @@ public sealed class ProjectDecision
     public required string Reason { get; set; }
     public required string Actor { get; set; }
     public DateTime DecidedAt { get; set; }
+
+    /// <summary>
+    /// The audit record written with this decision, and its hash: a decision takes effect only when that record exists,
+    /// still has this hash and describes this decision (a row added without its record is refused, see
+    /// <c>CurationStore</c>). Null only on rows from before the check whose record could not be matched.
+    /// </summary>
+    public long? AuditRecordId { get; set; }
+
+    public string? AuditHash { get; set; }
+}
+
+/// <summary>
+/// A point up to which the audit chain was verified: the record's id and hash. The next verification continues from it
+/// instead of re-reading the whole log, after checking that the record is still there with the same hash.
+/// </summary>
+public sealed class AuditCheckpoint
+{
+    public long Id { get; set; }
+    public long RecordId { get; set; }
+    public required string RecordHash { get; set; }
+    public DateTime VerifiedAt { get; set; }
+}
+
+/// <summary>
+/// One caller's demand for a project from one environment in one <c>Review:DemandWindow</c>: only the first request of a
+/// window counts, so one client repeating itself cannot make a project look popular. Rows of past windows are deleted.
+/// </summary>
+public sealed class DemandMark
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Environment { get; set; }
+
+    /// <summary>SHA-256 of the caller's key (the account, or the client address for anonymous callers), never the address itself.</summary>
+    public required string Caller { get; set; }
+
+    public DateTime WindowStart { get; set; }
 }
 
 /// <summary>A local account of the review UI and API.</summary>
@@ -148,6 +188,19 @@ public sealed class UserAccount
 
     /// <summary>Changes whenever the password, role or status changes, so existing sign-in cookies stop working.</summary>
     public required string SecurityStamp { get; set; }
+}
+
+/// <summary>
+/// A UI session ended by signing out: a cookie naming it is refused from then on (a copy taken before sign-out too). Kept
+/// until the cookie could no longer be valid anyway (<see cref="ExpiresAt"/>, the sign-out plus <c>Auth:SessionLifetime</c>).
+/// </summary>
+public sealed class EndedSession
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public long UserId { get; set; }
+    public DateTime EndedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
 }
 
 /// <summary>A bearer token for the API and for token-protected indexes. Only its SHA-256 is stored.</summary>

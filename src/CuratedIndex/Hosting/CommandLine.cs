@@ -15,7 +15,8 @@ internal static class CommandLine
         var serve = new Command("serve", "Serve the index (the default).");
         var migrate = new Command("migrate", "Apply database migrations and exit.");
         var expectedHead = new Option<string>("--head") { Description = "A head hash printed by an earlier verify: also fail when that record is gone (records cut from the end)." };
-        var verify = new Command("verify", "Check the audit log's hash chain; exit 1 naming the first broken record.") { expectedHead };
+        var fullVerify = new Option<bool>("--full") { Description = "Re-read the whole chain instead of continuing from the last checkpoint the server stored." };
+        var verify = new Command("verify", "Check the audit log's hash chain; exit 1 naming the first broken record.") { expectedHead, fullVerify };
         var audit = new Command("audit", "The audit log.") { verify };
         var userName = new Argument<string>("user-name") { Description = "The account's user name." };
         var role = new Option<string>("--role") { Description = "viewer, reviewer or admin.", Required = true };
@@ -42,7 +43,8 @@ internal static class CommandLine
         {
             await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<CuratedIndex.Data.CuratedIndexDbContext>();
-            var (count, broken, head) = await AuditLog.VerifyAsync(db, token, result.GetValue(expectedHead));
+            // A verifier only reads: it continues from the server's checkpoint (or reads everything with --full) and stores none.
+            var (count, broken, head) = await AuditLog.VerifyAsync(db, token, result.GetValue(expectedHead), result.GetValue(fullVerify));
             if (broken is null)
             {
                 Console.WriteLine(head is null ? $"audit chain intact: {count} records" : $"audit chain intact: {count} records; head record {head.Id} hash {head.Hash}");
@@ -86,6 +88,11 @@ internal static class CommandLine
             await Console.Error.WriteLineAsync($"policy error: {e.Message}");
             return 2;
         }
+        catch (StartupRefusedException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
         catch (Features.Jobs.JobScheduleException e)
         {
             await Console.Error.WriteLineAsync($"configuration error: {e.Message}");
@@ -114,7 +121,7 @@ internal static class CommandLine
 
             return await run(app, cancellationToken);
         }
-        catch (Exception e) when (e is PolicyFileException or AccountException or System.Data.Common.DbException)
+        catch (Exception e) when (e is PolicyFileException or StartupRefusedException or AccountException or System.Data.Common.DbException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 2;

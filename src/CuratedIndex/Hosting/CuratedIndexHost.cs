@@ -14,7 +14,6 @@ using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Features.UpstreamWatch;
 using CuratedIndex.Storage;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Hosting;
@@ -45,10 +44,7 @@ public static class CuratedIndexHost
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.Configure<ForwardedHeadersOptions>(o =>
-        {
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-        });
+        builder.Services.AddTrustedForwardedHeaders();
 
         var app = builder.Build();
 
@@ -78,7 +74,8 @@ public static class CuratedIndexHost
     /// <summary>Loads policies and applies migrations where configured; a bad policy file stops here with its file, line and problem.</summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
-        app.Services.GetRequiredService<PolicyStore>().Load();
+        var policy = app.Services.GetRequiredService<PolicyStore>().Load();
+        TyposquatRegistration.RequireCorpusWhereBlocking(app.Services, policy, app.Environment.ContentRootPath);
         var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         if (database.MigrateOnStartup ?? database.Provider == DatabaseProvider.Sqlite)
         {

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CuratedIndex.Pages;
 
 /// <summary>The audit log, newest first and paged, with the result of checking its hash chain.</summary>
-internal sealed class AuditModel(CuratedIndexDbContext db) : PageModel
+internal sealed class AuditModel(CuratedIndexDbContext db, TimeProvider clock) : PageModel
 {
     public const int PageSize = 50;
 
@@ -27,8 +27,9 @@ internal sealed class AuditModel(CuratedIndexDbContext db) : PageModel
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        // Verification reads the whole chain: the only way to know it is intact. The page itself reads one page.
-        (Count, Break, Head) = await AuditLog.VerifyAsync(db, cancellationToken);
+        // Verification continues from the last checkpoint (records added since, plus the checkpointed record itself);
+        // `audit verify --full` re-reads the whole chain. The page itself reads one page.
+        (Count, Break, Head) = await AuditLog.VerifyAsync(db, cancellationToken, saveCheckpoint: true, clock: clock);
         PageNumber = Math.Clamp(PageNumber, 1, PageCount);
         Records = await db.AuditRecords.AsNoTracking().OrderByDescending(r => r.Id)
             .Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);

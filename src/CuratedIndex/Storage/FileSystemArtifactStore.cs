@@ -31,7 +31,15 @@ public sealed class FileSystemArtifactStore(string root) : IArtifactStore
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Gone with its directory: deleted is what was asked for (File.Delete only forgives a missing file).
+        }
+
         return Task.CompletedTask;
     }
 

@@ -145,13 +145,13 @@ public class SimpleHtmlReaderTests
     public void ReadProject_AttributesAnyOrderCaseAndQuoting()
     {
         var html = "<A\n DATA-YANKED='bad &amp; old'\n data-size=12 data-upload-time=\"2024-01-01T00:00:00Z\"\n"
-            + " data-core-metadata=sha256=ABCD data-provenance=\"https://p/x\" HREF=x-1.tar.gz#SHA256=ABCDEF>x</A>";
+            + " data-core-metadata=sha256=ABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCDABCD data-provenance=\"https://p/x\" HREF=x-1.tar.gz#SHA256=ABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCDEFABCD>x</A>";
         var file = Assert.Single(Read(html).Files);
         Assert.Equal("bad & old", file.YankedReason);
         Assert.Equal(12, file.Size);
         Assert.Equal("2024-01-01T00:00:00Z", file.UploadTime);
-        Assert.Equal("abcd", file.CoreMetadata!["sha256"]);
-        Assert.Equal("abcdef", file.Sha256);
+        Assert.Equal("abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd", file.CoreMetadata!["sha256"]);
+        Assert.Equal("abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd", file.Sha256);
         Assert.Equal("https://p/x", file.Provenance);
     }
 

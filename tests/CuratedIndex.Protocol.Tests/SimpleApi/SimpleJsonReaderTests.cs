@@ -16,7 +16,7 @@ public class SimpleJsonReaderTests
         $"{{\"meta\":{meta},\"name\":\"demo\",\"files\":[{filesJson}]{extra}}}";
 
     private static string File(string fields = "", string filename = "demo-1.0.tar.gz", string url = "https://files.example/demo-1.0.tar.gz") =>
-        $"{{\"filename\":\"{filename}\",\"url\":\"{url}\",\"hashes\":{{\"sha256\":\"ab\"}}{fields}}}";
+        $"{{\"filename\":\"{filename}\",\"url\":\"{url}\",\"hashes\":{{\"sha256\":\"abababababababababababababababababababababababababababababababab\"}}{fields}}}";
 
     [Fact]
     public void ReadProject_RealBlackCapture_ReadsYankedReasonAndMeta()
@@ -101,9 +101,9 @@ public class SimpleJsonReaderTests
     }
 
     [Theory]
-    [InlineData(",\"dist-info-metadata\":{\"sha256\":\"aa\"},\"data-dist-info-metadata\":{\"sha256\":\"bb\"}", "aa")]
-    [InlineData(",\"data-dist-info-metadata\":{\"sha256\":\"bb\"}", "bb")]
-    [InlineData(",\"core-metadata\":{\"SHA256\":\"CC\"},\"dist-info-metadata\":{\"sha256\":\"aa\"}", "cc")]
+    [InlineData(",\"dist-info-metadata\":{\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"},\"data-dist-info-metadata\":{\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData(",\"data-dist-info-metadata\":{\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")]
+    [InlineData(",\"core-metadata\":{\"SHA256\":\"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC\"},\"dist-info-metadata\":{\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc")]
     public void ReadProject_MetadataKeyAliases_PreferCoreMetadata(string fields, string expected)
     {
         var page = Read(Page(File(fields)));
@@ -171,11 +171,13 @@ public class SimpleJsonReaderTests
     }
 
     [Fact]
-    public void ReadProject_NonHexDigest_Rejected()
+    public void ReadProject_NonHexDigest_DropsTheFile()
     {
+        // Issue 9: a digest that cannot be right leaves its file out (fail closed) instead of refusing the whole page.
         var json = Page("{\"filename\":\"demo-1.0.tar.gz\",\"url\":\"https://f/demo-1.0.tar.gz\",\"hashes\":{\"sha256\":\"zz\"}}");
-        var ex = Assert.Throws<SimplePageFormatException>(() => Read(json));
-        Assert.Contains("not hex", ex.Message, StringComparison.Ordinal);
+        var page = Read(json);
+        Assert.Empty(page.Files);
+        Assert.Contains("not hex", Assert.Single(page.DroppedFiles), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,9 +37,9 @@ public class SimpleWriterTests
             {
                 Filename = "demo-1.0.tar.gz",
                 Url = "https://files.example/demo-1.0.tar.gz",
-                Hashes = new Dictionary<string, string> { ["sha256"] = "aa11", ["md5"] = "bb22" },
+                Hashes = new Dictionary<string, string> { ["sha256"] = "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11", ["md5"] = "bb22bb22bb22bb22bb22bb22bb22bb22" },
                 RequiresPython = ">=3.8,<4",
-                CoreMetadata = new Dictionary<string, string> { ["sha256"] = "cc33" },
+                CoreMetadata = new Dictionary<string, string> { ["sha256"] = "cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33cc33" },
                 GpgSig = false,
                 IsYanked = true,
                 YankedReason = "broken \"quote\" 'x'",
@@ -51,7 +51,7 @@ public class SimpleWriterTests
             {
                 Filename = "demo-2.0-py3-none-any.whl",
                 Url = "https://files.example/demo-2.0-py3-none-any.whl",
-                Hashes = new Dictionary<string, string> { ["sha256"] = "dd44" },
+                Hashes = new Dictionary<string, string> { ["sha256"] = "dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44dd44" },
                 CoreMetadata = new Dictionary<string, string>(),
                 IsYanked = true,
                 Size = 99,
@@ -187,9 +187,9 @@ public class SimpleWriterTests
                 {
                     Filename = "demo-1.0-py3-none-any.whl",
                     Url = "https://files.example/demo-1.0-py3-none-any.whl",
-                    Hashes = new Dictionary<string, string> { ["sha256"] = "ab12", ["sha1"] = "ffff" },
+                    Hashes = new Dictionary<string, string> { ["sha256"] = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12", ["sha1"] = "ffffffffffffffffffffffffffffffffffffffff" },
                     RequiresPython = ">=3.6",
-                    CoreMetadata = new Dictionary<string, string> { ["sha256"] = "cd34" },
+                    CoreMetadata = new Dictionary<string, string> { ["sha256"] = "cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34" },
                     Size = 10,
                 },
             ],
@@ -197,8 +197,8 @@ public class SimpleWriterTests
         var expected = "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.4\">\n"
             + "    <meta name=\"pypi:project-status\" content=\"active\">\n    <title>Links for demo</title>\n  </head>\n  <body>\n"
             + "    <h1>Links for demo</h1>\n"
-            + "    <a href=\"https://proxy.test/files/demo-1.0-py3-none-any.whl#sha256=ab12\" data-requires-python=\"&gt;=3.6\" "
-            + "data-dist-info-metadata=\"sha256=cd34\" data-core-metadata=\"sha256=cd34\" data-size=\"10\">demo-1.0-py3-none-any.whl</a><br />\n"
+            + "    <a href=\"https://proxy.test/files/demo-1.0-py3-none-any.whl#sha256=ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12\" data-requires-python=\"&gt;=3.6\" "
+            + "data-dist-info-metadata=\"sha256=cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34\" data-core-metadata=\"sha256=cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34\" data-size=\"10\">demo-1.0-py3-none-any.whl</a><br />\n"
             + "  </body>\n</html>\n<!--SERIAL 7-->";
         Assert.Equal(expected, Html(page));
     }
@@ -208,7 +208,7 @@ public class SimpleWriterTests
     {
         const string hostileUpstream = """
             {"meta":{"api-version":"1.1"},"name":"demo","files":[{"filename":"demo-1.0.tar.gz","url":"https://f/demo-1.0.tar.gz",
-             "hashes":{"sha256":"ab"},"requires-python":"\"><script>alert(1)</script>","yanked":"<img src=x onerror=alert(1)> & '",
+             "hashes":{"sha256":"abababababababababababababababababababababababababababababababab"},"requires-python":"\"><script>alert(1)</script>","yanked":"<img src=x onerror=alert(1)> & '",
              "provenance":"javascript:alert(1)","upload-time":"'><b>","size":1}],
              "project-status":{"status":"archived","reason":"</title><script>x</script>"}}
             """;

@@ -312,9 +312,12 @@ public abstract class ReviewUiTests
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
-        foreach (var project in new[] { "six", "zipp", "zipp", "wheel" })
+        // Four clients (demand counts a caller once per window): zipp is asked for by two of them.
+        foreach (var (project, client) in new[] { ("six", "10.0.0.1"), ("zipp", "10.0.0.2"), ("zipp", "10.0.0.3"), ("wheel", "10.0.0.4") })
         {
-            (await proxy.Client.GetAsync($"ci/simple/{project}/")).Dispose();
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"ci/simple/{project}/");
+            request.Headers.Add("X-Forwarded-For", client);
+            (await proxy.Client.SendAsync(request)).Dispose();
         }
 
         using var session = await UiSession.SignedInAsync(proxy, "rita", Roles.Reviewer);

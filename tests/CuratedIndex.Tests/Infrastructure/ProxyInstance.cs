@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -105,6 +106,8 @@ public sealed class ProxyInstance : IAsyncDisposable
             $"--Typosquat:CorpusPath={Path.Combine(AppContext.BaseDirectory, "config", "top-pypi-projects.tsv")}",
             "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
+            // The tests sign in over plain HTTP on loopback; the Secure-cookie tests turn it off again.
+            "--Auth:AllowInsecureCookies=true",
             // Most tests do not need the scheduler; the job tests turn it on with Jobs:Enabled=true.
             "--Jobs:Enabled=false",
         };
@@ -211,5 +214,23 @@ internal sealed class InProcessFactory(IReadOnlyList<string> args) : WebApplicat
 
         builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(settings));
         return base.CreateHost(builder);
+    }
+
+    // The test server gives requests no client address; a real one always has one. Loopback, as a client on this
+    // machine would be, so that per-client rules (demand once per caller, sign-in throttling, trusted proxies) apply.
+    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, LoopbackClientAddress>());
+
+    private sealed class LoopbackClientAddress : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress ??= System.Net.IPAddress.Loopback;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 }

@@ -119,6 +119,28 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
         return user;
     }
 
+    /// <summary>
+    /// Ends one UI session on the server (sign-out): its id is recorded, and a cookie naming it is refused from then on, a
+    /// copy taken before included. The account's other sessions go on. Records older than any cookie could live are dropped.
+    /// Not audited: it changes no right, it only ends a session.
+    /// </summary>
+    public async Task EndSessionAsync(long userId, string sessionId, TimeSpan sessionLifetime, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.EndedSessions.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        db.EndedSessions.Add(new EndedSession { SessionId = sessionId, UserId = userId, EndedAt = now, ExpiresAt = now + sessionLifetime });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Ended already (a second sign-out with the same cookie).
+        }
+    }
+
     public async Task<CreatedToken> CreateTokenAsync(long userId, string name, string actor, CancellationToken cancellationToken)
     {
         name = name.Trim();

@@ -3,6 +3,7 @@ using CuratedIndex.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Accounts;
@@ -17,6 +18,9 @@ public static class AccountsRegistration
     public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
     public const string SecurityStampClaim = "curated-index:security-stamp";
 
+    /// <summary>This sign-in's own id: signing out records it as ended (<see cref="EndedSession"/>), so the cookie dies on the server.</summary>
+    public const string SessionClaim = "curated-index:session";
+
     public static void AddCuratedIndexAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -25,7 +29,10 @@ public static class AccountsRegistration
         builder.Services.AddSingleton<IndexAccess>();
         builder.Services.AddSingleton<SignInThrottle>();
 
-        var lifetime = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>()?.SessionLifetime ?? new AuthOptions().SessionLifetime;
+        var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var lifetime = auth.SessionLifetime;
+        // Secure always (behind a TLS-terminating proxy too), unless a local trial over plain HTTP asks otherwise.
+        var securePolicy = auth.AllowInsecureCookies ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
             .AddCookie(CookieScheme, o =>
@@ -33,8 +40,7 @@ public static class AccountsRegistration
                 o.Cookie.Name = "curated-index-session";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                // Secure whenever the request came over TLS (directly or as X-Forwarded-Proto says).
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.Cookie.SecurePolicy = securePolicy;
                 o.LoginPath = "/ui/login";
                 o.LogoutPath = "/ui/logout";
                 o.AccessDeniedPath = "/ui/denied";
@@ -51,12 +57,13 @@ public static class AccountsRegistration
             .AddPolicy(AccessPolicies.UiReview, RoleAtLeast(CookieScheme, Roles.Reviewer, Roles.Admin))
             .AddPolicy(AccessPolicies.UiAdminister, RoleAtLeast(CookieScheme, Roles.Admin));
 
+        builder.Services.Configure<MvcOptions>(o => o.Filters.Add<UiTransportFilter>(int.MinValue));
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "curated-index-antiforgery";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = securePolicy;
             o.FormFieldName = "__RequestVerificationToken";
         });
     }
@@ -72,19 +79,24 @@ public static class AccountsRegistration
                 new Claim(ClaimTypes.Name, user.UserName),
                 new Claim(ClaimTypes.Role, user.Role),
                 new Claim(SecurityStampClaim, user.SecurityStamp),
+                new Claim(SessionClaim, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))),
             ],
             CookieScheme,
             ClaimTypes.Name,
             ClaimTypes.Role));
 
-    // Every UI request re-checks the account: a disabled account or a changed password or role ends the session.
+    // Every UI request re-checks the account and the session: a disabled account or a changed password or role ends every
+    // session of the account; signing out ends that one session (a cookie without a session id, from before, is refused).
     private static async Task ValidateAccountAsync(CookieValidatePrincipalContext context)
     {
         var id = context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier);
         var stamp = context.Principal?.FindFirstValue(SecurityStampClaim);
+        var session = context.Principal?.FindFirstValue(SessionClaim);
         var db = context.HttpContext.RequestServices.GetRequiredService<CuratedIndexDbContext>();
         var valid = long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var userId)
-            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted);
+            && session is { Length: > 0 }
+            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted)
+            && !await db.EndedSessions.AsNoTracking().AnyAsync(s => s.SessionId == session, context.HttpContext.RequestAborted);
         if (!valid)
         {
             context.RejectPrincipal();

@@ -20,4 +20,10 @@ public sealed class AuthOptions
     /// <summary>How long a sign-in lasts without activity.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// Lets the sign-in and antiforgery cookies travel over plain HTTP (no <c>Secure</c> attribute). Off by default: a
+    /// session cookie must never cross the network in clear. Only for a local trial on http://localhost.
+    /// </summary>
+    public bool AllowInsecureCookies { get; set; }
 }

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Audit;
 
-/// <summary><c>GET /api/v1/audit</c> (records in id order, paged by <c>after</c>) and <c>GET /api/v1/audit/verify</c>.</summary>
+/// <summary><c>GET /api/v1/audit</c> (records in id order, paged by <c>after</c>) and <c>GET /api/v1/audit/verify[?full=true&amp;head=…]</c>.</summary>
 public static class AuditApi
 {
     public const int MaxLimit = 1000;
@@ -32,9 +32,10 @@ public static class AuditApi
         });
     }
 
-    private static async Task<IResult> VerifyAsync(CuratedIndexDbContext db, string? head, CancellationToken cancellationToken)
+    /// <summary>From the newest checkpoint (and leaving a new one when intact); <c>full=true</c> re-reads the whole chain.</summary>
+    private static async Task<IResult> VerifyAsync(CuratedIndexDbContext db, TimeProvider clock, string? head, bool? full, CancellationToken cancellationToken)
     {
-        var result = await AuditLog.VerifyAsync(db, cancellationToken, head);
+        var result = await AuditLog.VerifyAsync(db, cancellationToken, head, full ?? false, saveCheckpoint: true, clock);
         return Results.Ok(new
         {
             intact = result.Break is null,

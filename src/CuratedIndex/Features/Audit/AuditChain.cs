@@ -39,10 +39,11 @@ public static class AuditChain
         Normalize(time).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Checks records in id order; returns the first broken one and why, or null when the chain is intact.</summary>
-    public static AuditBreak? Verify(IEnumerable<AuditRecord> recordsInIdOrder)
+    public static AuditBreak? Verify(IEnumerable<AuditRecord> recordsInIdOrder) => Verify(recordsInIdOrder, 1, GenesisHash);
+
+    /// <summary>Checks records in id order that continue a chain verified up to id <paramref name="expectedId"/> - 1 with hash <paramref name="previousHash"/>.</summary>
+    public static AuditBreak? Verify(IEnumerable<AuditRecord> recordsInIdOrder, long expectedId, string previousHash)
     {
-        var expectedId = 1L;
-        var previousHash = GenesisHash;
         foreach (var record in recordsInIdOrder)
         {
             if (record.Id != expectedId)

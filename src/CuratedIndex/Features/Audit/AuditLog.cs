@@ -4,7 +4,14 @@ using Microsoft.EntityFrameworkCore;
 namespace CuratedIndex.Features.Audit;
 
 /// <summary>What happened, as one audit record will say it.</summary>
-public sealed record AuditEntry(string Actor, string Action, string Subject, string Reason);
+public sealed record AuditEntry(string Actor, string Action, string Subject, string Reason)
+{
+    /// <summary>
+    /// Called with the record once its id and hash are known, before anything is saved: a change links its rows to their
+    /// record here (a reviewer decision carries its record's id and hash).
+    /// </summary>
+    public Action<AuditRecord>? Recorded { get; init; }
+}
 
 /// <summary>The audit actions, as stored (dotted: subject kind, then verb).</summary>
 public static class AuditAction
@@ -54,7 +61,8 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider clock)
             }
 
             var (result, entries) = await change(db);
-            await db.SaveChangesAsync(cancellationToken);
+            // One save for the change and its records: a change's rows may carry their record's id and hash (Recorded),
+            // and append-only rows cannot be updated after they are written.
             await AppendAsync(db, entries, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -90,26 +98,82 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider clock)
                 Hash = AuditChain.ComputeHash(id, now, entry.Actor, entry.Action, entry.Subject, entry.Reason, previous),
             };
             db.AuditRecords.Add(record);
+            entry.Recorded?.Invoke(record);
             previous = record.Hash;
         }
     }
 
+    /// <summary>Records read from the database at a time while verifying, so a long log never sits in memory whole.</summary>
+    private const int VerifyBatch = 5_000;
+
     /// <summary>
-    /// Reads the whole log in id order and checks the chain. With <paramref name="expectedHead"/> (a head hash kept
-    /// elsewhere earlier) it also checks that the record with that hash is still there: the chain alone cannot tell
-    /// when records were cut from its end.
+    /// Checks the chain from the newest checkpoint (see <see cref="AuditCheckpoint"/>), or from the first record when there
+    /// is none or <paramref name="full"/> is set. The checkpointed record must still be there with the checkpoint's hash
+    /// and content, so cutting the log back past it, or altering it, is found too; records before it are only re-read by a
+    /// full verification (<c>audit verify --full</c>). With <paramref name="expectedHead"/> (a head hash kept elsewhere
+    /// earlier) it also checks that the record with that hash is still there: the chain alone cannot tell when records
+    /// were cut from its end. With <paramref name="saveCheckpoint"/>, an intact chain leaves a checkpoint at its head.
     /// </summary>
-    public static async Task<AuditVerification> VerifyAsync(CuratedIndexDbContext db, CancellationToken cancellationToken, string? expectedHead = null)
+    public static async Task<AuditVerification> VerifyAsync(
+        CuratedIndexDbContext db,
+        CancellationToken cancellationToken,
+        string? expectedHead = null,
+        bool full = false,
+        bool saveCheckpoint = false,
+        TimeProvider? clock = null)
     {
-        var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken);
-        var broken = AuditChain.Verify(records);
-        if (broken is null && expectedHead is { Length: > 0 } && !records.Any(r => string.Equals(r.Hash, expectedHead, StringComparison.OrdinalIgnoreCase)))
+        var checkpoint = full ? null : await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.RecordId).FirstOrDefaultAsync(cancellationToken);
+        var expectedId = 1L;
+        var previousHash = AuditChain.GenesisHash;
+        AuditBreak? broken = null;
+        AuditHead? head = null;
+        if (checkpoint is not null)
         {
-            broken = new AuditBreak(records.Count == 0 ? 0 : records[^1].Id + 1, $"no record has the head hash {expectedHead} kept earlier: records were removed from the end of the log");
+            var anchor = await db.AuditRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Id == checkpoint.RecordId, cancellationToken);
+            broken = anchor is null
+                ? new AuditBreak(checkpoint.RecordId, $"record {checkpoint.RecordId}, verified earlier (checkpoint), is missing: records were removed")
+                : !string.Equals(anchor.Hash, checkpoint.RecordHash, StringComparison.Ordinal) || !string.Equals(AuditChain.ComputeHash(anchor), anchor.Hash, StringComparison.Ordinal)
+                    ? new AuditBreak(checkpoint.RecordId, $"record {checkpoint.RecordId} no longer matches the hash verified earlier (checkpoint): the record was altered")
+                    : null;
+            expectedId = checkpoint.RecordId + 1;
+            previousHash = checkpoint.RecordHash;
+            head = new AuditHead(checkpoint.RecordId, checkpoint.RecordHash);
         }
 
-        return new AuditVerification(records.Count, broken, records.Count == 0 ? null : new AuditHead(records[^1].Id, records[^1].Hash));
+        while (broken is null)
+        {
+            var from = expectedId;
+            var batch = await db.AuditRecords.AsNoTracking().Where(r => r.Id >= from).OrderBy(r => r.Id).Take(VerifyBatch).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            broken = AuditChain.Verify(batch, expectedId, previousHash);
+            head = new AuditHead(batch[^1].Id, batch[^1].Hash);
+            expectedId = batch[^1].Id + 1;
+            previousHash = batch[^1].Hash;
+        }
+
+        if (broken is null && expectedHead is { Length: > 0 } && !await HasRecordWithHashAsync(db, expectedHead.ToLowerInvariant(), head, cancellationToken))
+        {
+            broken = new AuditBreak((head?.Id ?? 0) + 1, $"no record has the head hash {expectedHead} kept earlier: records were removed from the end of the log");
+        }
+
+        if (broken is null && saveCheckpoint && head is not null && head.Id != checkpoint?.RecordId)
+        {
+            db.AuditCheckpoints.Add(new AuditCheckpoint { RecordId = head.Id, RecordHash = head.Hash, VerifiedAt = (clock ?? TimeProvider.System).GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        // Ids run 1, 2, 3… in an intact chain: the head's id is the number of records.
+        return new AuditVerification(head?.Id ?? 0, broken, head);
     }
+
+    // The record with hash H is the head, or the one whose successor names H as its previous hash (a unique index).
+    private static async Task<bool> HasRecordWithHashAsync(CuratedIndexDbContext db, string hash, AuditHead? head, CancellationToken cancellationToken) =>
+        string.Equals(head?.Hash, hash, StringComparison.Ordinal)
+        || await db.AuditRecords.AsNoTracking().AnyAsync(r => r.PreviousHash == hash, cancellationToken);
 }
 
 /// <summary>The newest record of the log: keep its hash outside the database to detect later truncation.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
@@ -12,7 +13,12 @@ namespace CuratedIndex.Features.Decisions;
 /// after a decision on this node, and every few seconds (<see cref="CurationRefresher"/>) so that decisions
 /// made on another node arrive too.
 /// </summary>
-public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory scopes, TyposquatScreening? screening = null) : IDisposable
+public sealed class CurationStore(
+    PolicyStore policies,
+    IServiceScopeFactory scopes,
+    TimeProvider clock,
+    ILogger<CurationStore> logger,
+    TyposquatScreening? screening = null) : IDisposable
 {
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private volatile Curation? _current;
@@ -51,10 +57,28 @@ public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory sco
                 return;
             }
 
+            var recordIds = newer.Where(d => d.AuditRecordId is not null).Select(d => d.AuditRecordId!.Value).ToList();
+            var records = await db.AuditRecords.AsNoTracking().Where(r => recordIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
             var byProject = new Dictionary<string, ReviewerVerdict>(reviews.ByProject, StringComparer.Ordinal);
             foreach (var decision in newer)
             {
-                byProject[decision.Project] = new ReviewerVerdict(VerdictText.Parse(decision.Verdict), decision.Reason, decision.Actor, decision.DecidedAt, decision.Id);
+                var problem = AuditProblem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
+                if (problem is null)
+                {
+                    byProject[decision.Project] = new ReviewerVerdict(VerdictText.Parse(decision.Verdict), decision.Reason, decision.Actor, decision.DecidedAt, decision.Id);
+                    continue;
+                }
+
+                // Fail closed: a decision nobody can account for is not followed, and the project is hidden in every tier
+                // (as denied, not as undecided: undecided would let tier 1 serve a project a reviewer had denied) until a
+                // reviewer decides again. A forged approval thus hides its project; a forged denial hides it too.
+                byProject[decision.Project] = new ReviewerVerdict(
+                    Verdict.Denied,
+                    $"decision #{decision.Id} has no valid audit record; hidden until a reviewer decides again",
+                    UnverifiedActor,
+                    decision.DecidedAt,
+                    decision.Id);
+                await RaiseUnverifiedAsync(db, decision, problem, cancellationToken);
             }
 
             var updated = new ReviewerDecisions(byProject.ToFrozenDictionary(StringComparer.Ordinal), newer[^1].Id);
@@ -63,6 +87,78 @@ public sealed class CurationStore(PolicyStore policies, IServiceScopeFactory sco
         finally
         {
             _refreshGate.Release();
+        }
+    }
+
+    /// <summary>The actor shown for a decision refused because its audit record is missing or does not match.</summary>
+    public const string UnverifiedActor = "audit-check";
+
+    /// <summary>
+    /// Why <paramref name="decision"/> cannot be accounted for by <paramref name="record"/>, or null when the record is the
+    /// one written with it: same id and hash, content that still hashes to it, and the same project, verdict, actor and reason.
+    /// </summary>
+    internal static string? AuditProblem(ProjectDecision decision, AuditRecord? record)
+    {
+        if (decision.AuditRecordId is null || decision.AuditHash is null)
+        {
+            return "it names no audit record";
+        }
+
+        if (record is null)
+        {
+            return $"its audit record {decision.AuditRecordId} does not exist";
+        }
+
+        if (!string.Equals(record.Hash, decision.AuditHash, StringComparison.Ordinal)
+            || !string.Equals(AuditChain.ComputeHash(record), record.Hash, StringComparison.Ordinal))
+        {
+            return $"its audit record {record.Id} does not have the hash the decision names";
+        }
+
+        var action = VerdictText.Parse(decision.Verdict) switch
+        {
+            Verdict.Approved => AuditAction.ProjectApprove,
+            Verdict.Denied => AuditAction.ProjectDeny,
+            Verdict.Deferred => AuditAction.ProjectDefer,
+            _ => null,
+        };
+        return string.Equals(record.Subject, $"project:{decision.Project}", StringComparison.Ordinal)
+            && string.Equals(record.Action, action, StringComparison.Ordinal)
+            && string.Equals(record.Actor, decision.Actor, StringComparison.Ordinal)
+            && string.Equals(record.Reason, decision.Reason, StringComparison.Ordinal)
+                ? null
+                : $"its audit record {record.Id} describes another change ({record.Action} {record.Subject})";
+    }
+
+    // Once per decision (any node may be first; a duplicate incident from a race costs nothing). Never fails the refresh.
+    private async Task RaiseUnverifiedAsync(CuratedIndexDbContext db, ProjectDecision decision, string problem, CancellationToken cancellationToken)
+    {
+        ReviewLog.UnverifiedDecision(logger, decision.Id, decision.Project, decision.Verdict, problem);
+        var detail = $"decision #{decision.Id} ({decision.Verdict} by {decision.Actor}) is not followed: {problem}; the project is hidden until a reviewer decides again";
+        if (detail.Length > 2000)
+        {
+            detail = detail[..2000];
+        }
+
+        try
+        {
+            var prefix = $"decision #{decision.Id} ";
+            if (!await db.Incidents.AnyAsync(i => i.Kind == IncidentKind.UnverifiedDecision && i.Project == decision.Project && i.Detail.StartsWith(prefix), cancellationToken))
+            {
+                db.Incidents.Add(new Incident
+                {
+                    Kind = IncidentKind.UnverifiedDecision,
+                    Project = decision.Project,
+                    Detail = detail,
+                    OccurredAt = clock.GetUtcNow(),
+                    Severity = IncidentSeverity.High,
+                });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        catch (DbUpdateException e)
+        {
+            ReviewLog.IncidentFailed(logger, decision.Project, e);
         }
     }
 

@@ -157,8 +157,10 @@ internal sealed class ArtifactScrubJob(
             return (false, $"re-fetched bytes did not verify in the store; {Missing}");
         }
 
+        // Only the object just re-fetched (its row, re-recorded by the fetcher under the same key): another row with the
+        // same filename is another object (other bytes, other key) and still has to be hashed itself.
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.StoredArtifacts.Where(a => a.Filename == artifact.Filename)
+        await db.StoredArtifacts.Where(a => a.StorageKey == artifact.StorageKey)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.VerifiedAt, now), cancellationToken);
         return (true, "re-fetched from upstream and verified");
     }

@@ -1,8 +1,13 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using CuratedIndex.Data;
+using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Typosquat;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Review;
 
@@ -14,23 +19,53 @@ public sealed record DecisionResult(string Project, Verdict Verdict, long Decisi
 /// <see cref="ProjectDecision"/> row and an audit record, written together). Every path that creates or decides a
 /// review request screens the name: its typosquat finding is recorded and sets the request's risk score.
 /// </summary>
-public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, CurationStore curation, TyposquatScreening typosquats, TimeProvider clock, ILogger<ReviewQueue> logger)
+public sealed class ReviewQueue(
+    IServiceScopeFactory scopes,
+    AuditLog audit,
+    CurationStore curation,
+    TyposquatScreening typosquats,
+    IOptions<ReviewOptions> options,
+    TimeProvider clock,
+    ILogger<ReviewQueue> logger)
 {
     public const int MaxReasonLength = 2000;
 
     /// <summary>
-    /// Counts one request for a project that is not approved, creating its review request on first sight.
-    /// Returns the review request's id. Upserts in SQL so that concurrent requests on any node count exactly.
+    /// Counts one request for a project that is not approved, creating its review request on first sight; a caller counts
+    /// once per <c>Review:DemandWindow</c> and environment (the account, or for an anonymous caller the client address
+    /// <paramref name="clientAddress"/>; without one, all anonymous callers are one). Returns the review request's id.
+    /// Upserts in SQL so that concurrent requests on any node count exactly.
     /// <paramref name="typosquat"/> is the caller's screening of the name against the current Curation (an index request
     /// has it already): it is recorded, and its score raises the request's risk score, never lowers it.
     /// </summary>
-    public async Task<long> RecordDemandAsync(string project, string environment, string requester, TyposquatSignal? typosquat, CancellationToken cancellationToken)
+    public async Task<long> RecordDemandAsync(string project, string environment, string requester, TyposquatSignal? typosquat, CancellationToken cancellationToken, IPAddress? clientAddress = null)
     {
         await typosquats.TryRecordAsync(project, typosquat, cancellationToken);
         var risk = typosquat?.Score ?? 0;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var window = options.Value.DemandWindow;
+        var windowStart = new DateTime(now.Ticks - (now.Ticks % window.Ticks), DateTimeKind.Utc);
+        var caller = CallerKey(requester, clientAddress);
+        // The mark is the gate: only the caller's first request of the window inserts it, and only that one counts.
+        var first = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO demand_marks (project, environment, caller, window_start) VALUES ({project}, {environment}, {caller}, {windowStart})
+            ON CONFLICT (project, environment, caller, window_start) DO NOTHING
+            """, cancellationToken);
+        if (first == 0)
+        {
+            var existing = await db.ReviewRequests.AsNoTracking().Where(r => r.Project == project).Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+            if (existing is { } known)
+            {
+                return known;
+            }
+        }
+        else
+        {
+            await db.Database.ExecuteSqlAsync($"DELETE FROM demand_marks WHERE window_start < {windowStart}", cancellationToken);
+        }
+
         // The same statement works on SQLite (3.35+) and PostgreSQL.
         var id = await db.Database.SqlQuery<long>($"""
             INSERT INTO review_requests (project, first_requested_at, last_requested_at, request_count, status, risk_score)
@@ -45,6 +80,15 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
             ON CONFLICT (review_request_id, environment, requester) DO UPDATE SET last_requested_at = excluded.last_requested_at, request_count = review_requesters.request_count + 1
             """, cancellationToken);
         return id[0];
+    }
+
+    /// <summary>Who a caller is for demand, as a SHA-256 (the table never holds a client address).</summary>
+    internal static string CallerKey(string requester, IPAddress? clientAddress)
+    {
+        var key = requester == IndexAccess.Anonymous
+            ? $"address:{(clientAddress is null ? "unknown" : SignInThrottle.BucketOf(clientAddress))}"
+            : $"account:{requester}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
     }
 
     /// <summary>
@@ -96,7 +140,11 @@ public sealed class ReviewQueue(IServiceScopeFactory scopes, AuditLog audit, Cur
                 Verdict.Denied => AuditAction.ProjectDeny,
                 _ => AuditAction.ProjectDefer,
             };
-            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)).ToList();
+            // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
+            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)
+            {
+                Recorded = record => (d.AuditRecordId, d.AuditHash) = (record.Id, record.Hash),
+            }).ToList();
             return ((IReadOnlyList<ProjectDecision>)decisions, (IReadOnlyList<AuditEntry>)entries);
         }, cancellationToken);
 

@@ -93,8 +93,16 @@ public sealed class ProjectPageCache(
         }
     }
 
-    protected override CachedProject? Parse(string key, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal) =>
-        ReadPage(key, body, contentType, url, headerSerial, out refusal);
+    protected override CachedProject? Parse(string key, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal)
+    {
+        var parsed = ReadPage(key, body, contentType, url, headerSerial, out refusal);
+        foreach (var dropped in parsed?.Page.DroppedFiles ?? [])
+        {
+            UpstreamLog.FileDropped(logger, key, dropped);
+        }
+
+        return parsed;
+    }
 
     public static CachedProject? ReadPage(string project, byte[] body, string contentType, Uri url, long? headerSerial, out string? refusal)
     {

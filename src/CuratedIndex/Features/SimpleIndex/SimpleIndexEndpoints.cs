@@ -106,7 +106,7 @@ public static class SimpleIndexEndpoints
         if (decision.Rule == DecisionRule.NotApproved)
         {
             // Not approved: the request is demand for a review, and the page names the review request.
-            decision = decision with { Reason = await DemandAsync(queue, request.Project, env, request.Caller, decision.Reason, request.Typosquat, logger, context.RequestAborted) };
+            decision = decision with { Reason = await DemandAsync(queue, request.Project, env, request.Caller, decision.Reason, request.Typosquat, logger, context) };
         }
 
         RenderedPage page;
@@ -134,11 +134,12 @@ public static class SimpleIndexEndpoints
     }
 
     // A failure to count demand must not turn a refusal into an error: the client still gets the quarantined page.
-    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, TyposquatSignal? typosquat, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<string> DemandAsync(ReviewQueue queue, string project, string env, string caller, string reason, TyposquatSignal? typosquat, ILogger logger, HttpContext context)
     {
         try
         {
-            var requestId = await queue.RecordDemandAsync(project, env, caller, typosquat, cancellationToken);
+            // The client address after the forwarded-headers step: a proxy's X-Forwarded-For counts only from Server:KnownProxies.
+            var requestId = await queue.RecordDemandAsync(project, env, caller, typosquat, context.RequestAborted, context.Connection.RemoteIpAddress);
             return $"{reason}; review request #{requestId}";
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -10,4 +10,7 @@ internal static partial class UpstreamLog
 
     [LoggerMessage(1002, LogLevel.Warning, "Upstream page of {Project} refused: {Reason}")]
     public static partial void PageRefused(ILogger logger, string project, string reason);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Upstream page of {Project}: {Dropped} left out")]
+    public static partial void FileDropped(ILogger logger, string project, string dropped);
 }

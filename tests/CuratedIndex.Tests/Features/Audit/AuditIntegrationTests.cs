@@ -188,12 +188,16 @@ public abstract class AuditIntegrationTests
         await DropAuditTriggersAsync(proxy);
         await ExecuteAsync(proxy, "DELETE FROM audit_records WHERE id >= 4");
 
-        // The shortened chain is still a valid chain; only the head kept outside the database shows the cut.
-        Assert.True((await proxy.GetJsonAsync("api/v1/audit/verify"))["intact"]!.GetValue<bool>());
-        var withHead = await proxy.GetJsonAsync($"api/v1/audit/verify?head={head}");
+        // The shortened chain is still a valid chain: a full check finds nothing, only the head kept outside the
+        // database shows the cut. The server's own checkpoint (left by the verification above at record 5) shows it too.
+        Assert.True((await proxy.GetJsonAsync("api/v1/audit/verify?full=true"))["intact"]!.GetValue<bool>());
+        var fromCheckpoint = await proxy.GetJsonAsync("api/v1/audit/verify");
+        Assert.False(fromCheckpoint["intact"]!.GetValue<bool>());
+        Assert.Equal("record 5, verified earlier (checkpoint), is missing: records were removed", fromCheckpoint["problem"].Text());
+        var withHead = await proxy.GetJsonAsync($"api/v1/audit/verify?full=true&head={head}");
         Assert.False(withHead["intact"]!.GetValue<bool>());
         Assert.Contains("removed from the end", withHead["problem"].Text(), StringComparison.Ordinal);
-        var cli = await RunAuditVerifyAsync(proxy, "--head", head);
+        var cli = await RunAuditVerifyAsync(proxy, "--full", "--head", head);
         Assert.True(cli.ExitCode == 1, cli.Describe());
         Assert.Contains($"no record has the head hash {head}", cli.StandardError, StringComparison.Ordinal);
     }

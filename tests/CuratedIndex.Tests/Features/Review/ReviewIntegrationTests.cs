@@ -20,10 +20,18 @@ public abstract class ReviewIntegrationTests
 
     private Task<TestServers> StartAsync(string? policy = null) => TestServers.StartAsync(Provider, policy, inProcess: true);
 
+    private static int _clients;
+
+    /// <summary>
+    /// One request as pip sends it, each from its own client (a distinct X-Forwarded-For from loopback, which is trusted by
+    /// default): demand counts a caller once per window, and these tests count requests as distinct callers.
+    /// </summary>
     internal static async Task<(HttpStatusCode Status, JsonNode Page)> PageAsync(ProxyInstance proxy, string path, string? basicToken = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("Accept", PipAccept);
+        var client = Interlocked.Increment(ref _clients);
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", $"10.{client >> 16 & 255}.{client >> 8 & 255}.{client & 255}");
         if (basicToken is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"__token__:{basicToken}")));
@@ -349,6 +357,7 @@ public abstract class ReviewIntegrationTests
         var (upstream, proxy) = (servers.Upstream, servers.Proxy);
         var alice = await proxy.CreateUserWithTokenAsync("alice", "reviewer");
         await PageAsync(proxy, "ci/simple/six/");
+        await PageAsync(proxy, "ci/simple/six/");
         await PageAsync(proxy, "secure/simple/six/", alice);
         await PageAsync(proxy, "secure/simple/six/", alice);
         await proxy.PostJsonAsync("api/v1/projects/six/approve", new { reason = "first look fine" }, alice);
@@ -358,11 +367,12 @@ public abstract class ReviewIntegrationTests
 
         Assert.Equal("six", detail["project"].Text());
         Assert.Equal("denied", detail["request"]!["status"].Text());
+        // Two anonymous clients in ci; alice asked twice within Review:DemandWindow: one caller, counted once.
         Assert.Equal(3, detail["request"]!["requestCount"].Number());
         Assert.Equal(["ci", "secure"], detail["request"]!["environments"]!.AsArray().Select(e => e.Text()));
         var requesters = detail["requesters"]!.AsArray();
-        Assert.Equal(("secure", "alice", 2L), (requesters[0]!["environment"].Text(), requesters[0]!["requester"].Text(), requesters[0]!["requestCount"].Number()));
-        Assert.Equal(("ci", "anonymous", 1L), (requesters[1]!["environment"].Text(), requesters[1]!["requester"].Text(), requesters[1]!["requestCount"].Number()));
+        Assert.Equal(("ci", "anonymous", 2L), (requesters[0]!["environment"].Text(), requesters[0]!["requester"].Text(), requesters[0]!["requestCount"].Number()));
+        Assert.Equal(("secure", "alice", 1L), (requesters[1]!["environment"].Text(), requesters[1]!["requester"].Text(), requesters[1]!["requestCount"].Number()));
         var decisions = detail["decisions"]!.AsArray();
         Assert.Equal(("denied", "second look: no", "bootstrap-admin"), (decisions[0]!["verdict"].Text(), decisions[0]!["reason"].Text(), decisions[0]!["actor"].Text()));
         Assert.Equal(("approved", "first look fine", "alice"), (decisions[1]!["verdict"].Text(), decisions[1]!["reason"].Text(), decisions[1]!["actor"].Text()));
