@@ -44,7 +44,7 @@ public static class CuratedIndexHost
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddTrustedForwardedHeaders();
+        builder.Services.AddServerOptions();
 
         var app = builder.Build();
 

@@ -1,3 +1,4 @@
+using CuratedIndex.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Storage;
@@ -7,7 +8,7 @@ public static class StorageRegistration
     /// <summary>The artifact store, chosen once by <c>Storage:Provider</c>; a relative <c>Storage:Path</c> is under the content root.</summary>
     public static void AddArtifactStore(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
         var contentRoot = builder.Environment.ContentRootPath;
         builder.Services.AddSingleton<IArtifactStore>(sp =>
         {

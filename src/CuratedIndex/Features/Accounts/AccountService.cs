@@ -192,5 +192,5 @@ public sealed partial class AccountService(IServiceScopeFactory scopes, AuditLog
         }
     }
 
-    private static string NewStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    internal static string NewStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

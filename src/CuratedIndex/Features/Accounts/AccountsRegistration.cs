@@ -1,3 +1,4 @@
+using CuratedIndex.Hosting;
 using System.Security.Claims;
 using CuratedIndex.Data;
 using Microsoft.AspNetCore.Authentication;
@@ -23,7 +24,7 @@ public static class AccountsRegistration
 
     public static void AddCuratedIndexAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<IndexAccess>();
@@ -79,7 +80,7 @@ public static class AccountsRegistration
                 new Claim(ClaimTypes.Name, user.UserName),
                 new Claim(ClaimTypes.Role, user.Role),
                 new Claim(SecurityStampClaim, user.SecurityStamp),
-                new Claim(SessionClaim, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))),
+                new Claim(SessionClaim, AccountService.NewStamp()),
             ],
             CookieScheme,
             ClaimTypes.Name,
@@ -95,8 +96,9 @@ public static class AccountsRegistration
         var db = context.HttpContext.RequestServices.GetRequiredService<CuratedIndexDbContext>();
         var valid = long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var userId)
             && session is { Length: > 0 }
-            && await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled, context.HttpContext.RequestAborted)
-            && !await db.EndedSessions.AsNoTracking().AnyAsync(s => s.SessionId == session, context.HttpContext.RequestAborted);
+            && await db.Users.AsNoTracking().AnyAsync(
+                u => u.Id == userId && u.SecurityStamp == stamp && !u.Disabled && !db.EndedSessions.Any(s => s.SessionId == session),
+                context.HttpContext.RequestAborted);
         if (!valid)
         {
             context.RejectPrincipal();

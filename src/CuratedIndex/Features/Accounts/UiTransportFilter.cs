@@ -9,11 +9,9 @@ namespace CuratedIndex.Features.Accounts;
 /// run): such a request gets one line saying what to do, before any other filter. HTTPS is the connection's, or
 /// <c>X-Forwarded-Proto</c> from a known proxy (<c>Server:KnownProxies</c>).
 /// </summary>
-internal sealed class UiTransportFilter(IOptions<AuthOptions> options) : IAuthorizationFilter, IOrderedFilter
+internal sealed class UiTransportFilter(IOptions<AuthOptions> options) : IAuthorizationFilter
 {
     public const string Refusal = "the review UI needs HTTPS: serve it behind TLS (a proxy in Server:KnownProxies sending X-Forwarded-Proto), or set Auth:AllowInsecureCookies=true for a local trial on http://localhost";
-
-    public int Order => int.MinValue;
 
     public void OnAuthorization(AuthorizationFilterContext context)
     {

@@ -19,6 +19,15 @@ public static class AuditAction
     public const string ProjectApprove = "project.approve";
     public const string ProjectDeny = "project.deny";
     public const string ProjectDefer = "project.defer";
+
+    /// <summary>The action a reviewer's verdict is recorded as; null for a verdict no one records (pending).</summary>
+    public static string? For(Review.Verdict verdict) => verdict switch
+    {
+        Review.Verdict.Approved => ProjectApprove,
+        Review.Verdict.Denied => ProjectDeny,
+        Review.Verdict.Deferred => ProjectDefer,
+        _ => null,
+    };
     public const string PolicyLoad = "policy.load";
     public const string UserCreate = "user.create";
     public const string UserRole = "user.role";

@@ -115,13 +115,7 @@ public sealed class CurationStore(
             return $"its audit record {record.Id} does not have the hash the decision names";
         }
 
-        var action = VerdictText.Parse(decision.Verdict) switch
-        {
-            Verdict.Approved => AuditAction.ProjectApprove,
-            Verdict.Denied => AuditAction.ProjectDeny,
-            Verdict.Deferred => AuditAction.ProjectDefer,
-            _ => null,
-        };
+        var action = AuditAction.For(VerdictText.Parse(decision.Verdict));
         return string.Equals(record.Subject, $"project:{decision.Project}", StringComparison.Ordinal)
             && string.Equals(record.Action, action, StringComparison.Ordinal)
             && string.Equals(record.Actor, decision.Actor, StringComparison.Ordinal)

@@ -93,10 +93,10 @@ public sealed class ArtifactFetcher(
     /// </summary>
     public async Task<FetchOutcome> FetchAsync(ArtifactRequest request, HttpContext? client, CancellationToken cancellationToken)
     {
-        if (!hostGuard.IsAllowed(request.Source))
+        if (hostGuard.Refusal(request.Source) is { } refused)
         {
             FilesLog.HostRefused(logger, request.Filename, request.Source.Authority);
-            return new FetchOutcome(FetchStatus.Failed, $"the index points '{request.Filename}' at a host that is not allowed ({request.Source.Authority})");
+            return new FetchOutcome(FetchStatus.Failed, $"the index points '{request.Filename}' at {refused}");
         }
 
         if (Join(request) is not { } download)
@@ -335,7 +335,7 @@ public sealed class ArtifactFetcher(
         }
         catch (Microsoft.EntityFrameworkCore.DbUpdateException)
         {
-            // Already recorded (another node, or a file that was stored before under the same name).
+            // Already recorded (another node stored these bytes under the same store key).
         }
     }
 

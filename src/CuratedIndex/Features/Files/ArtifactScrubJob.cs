@@ -1,3 +1,4 @@
+using CuratedIndex.Hosting;
 using System.Security.Cryptography;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Jobs;
@@ -206,7 +207,7 @@ public static class ArtifactScrubRegistration
 {
     public static void AddArtifactScrubbing(this IServiceCollection services)
     {
-        services.AddOptions<ScrubOptions>().BindConfiguration(ScrubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<ScrubOptions>(ScrubOptions.Section);
         services.AddCuratedIndexJob<ArtifactScrubJob>(
             ArtifactScrubJob.Key,
             "Re-hashes stored artifacts; a mismatch is removed from service, recorded as an incident and re-fetched when upstream still has the same bytes.",

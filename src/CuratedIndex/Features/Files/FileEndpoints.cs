@@ -41,7 +41,6 @@ public static class FileEndpoints
         IndexRequests requests,
         ProjectPageCache pages,
         ArtifactFetcher fetcher,
-        FileHostGuard hostGuard,
         IArtifactStore store,
         TyposquatScreening typosquats)
     {
@@ -100,12 +99,6 @@ public static class FileEndpoints
         if (await ServeStoredAsync(store, request, context.Response) is { } stored)
         {
             return stored;
-        }
-
-        if (hostGuard.Refusal(request.Source) is { } refused)
-        {
-            // A stored file was verified by its hash; a download is checked here as well as in the fetcher, so that the client reads the exact reason (a host or a scheme).
-            return PlainResults.BadGateway($"the index points '{filename}' at {refused}");
         }
 
         // Stream to this client only for a plain GET; HEAD and Range requests wait for the verified file.

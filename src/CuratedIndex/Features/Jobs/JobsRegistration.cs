@@ -1,3 +1,4 @@
+using CuratedIndex.Hosting;
 using CuratedIndex.Data;
 using Hangfire;
 using Hangfire.AspNetCore;
@@ -27,7 +28,7 @@ public static class JobsRegistration
     public static void AddCuratedIndexJobs(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<JobsOptions>(JobsOptions.Section);
         services.AddSingleton<JobCatalog>();
         services.AddSingleton<JobRunRecorder>();
         services.AddSingleton<IJobProgress>(sp => sp.GetRequiredService<JobRunRecorder>());

@@ -26,13 +26,13 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
-            ServeAsync(env, project, null, context, requests, cache, rendered, typosquats));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats) =>
-            ServeAsync(env, project, version, context, requests, cache, rendered, typosquats));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls) =>
+            ServeAsync(env, project, null, context, requests, cache, rendered, typosquats, urls));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls) =>
+            ServeAsync(env, project, version, context, requests, cache, rendered, typosquats, urls));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats)
+    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls)
     {
         if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
         {
@@ -68,7 +68,6 @@ public static class JsonApiEndpoints
         }
 
         await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
-        var urls = ProxyUrls.For(context.Request);
         var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), lookup.Stamp, request.Curation, () =>
             Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)

@@ -30,6 +30,9 @@ public sealed class ReviewQueue(
 {
     public const int MaxReasonLength = 2000;
 
+    // The newest window whose older marks this node has deleted (races only repeat a harmless DELETE).
+    private DateTime _purgedBefore = DateTime.MinValue;
+
     /// <summary>
     /// Counts one request for a project that is not approved, creating its review request on first sight; a caller counts
     /// once per <c>Review:DemandWindow</c> and environment (the account, or for an anonymous caller the client address
@@ -61,9 +64,11 @@ public sealed class ReviewQueue(
                 return known;
             }
         }
-        else
+        else if (windowStart > _purgedBefore)
         {
+            // Marks of earlier windows are dead once a window starts: one purge per window and node, not one per caller.
             await db.Database.ExecuteSqlAsync($"DELETE FROM demand_marks WHERE window_start < {windowStart}", cancellationToken);
+            _purgedBefore = windowStart;
         }
 
         // The same statement works on SQLite (3.35+) and PostgreSQL.
@@ -82,13 +87,16 @@ public sealed class ReviewQueue(
         return id[0];
     }
 
-    /// <summary>Who a caller is for demand, as a SHA-256 (the table never holds a client address).</summary>
+    /// <summary>
+    /// Who a caller is for demand, as a SHA-256 (the table holds no client address in clear; an unsalted hash of an IPv4
+    /// address can still be found by trying every address, so it is a pseudonym, not a secret).
+    /// </summary>
     internal static string CallerKey(string requester, IPAddress? clientAddress)
     {
         var key = requester == IndexAccess.Anonymous
             ? $"address:{(clientAddress is null ? "unknown" : SignInThrottle.BucketOf(clientAddress))}"
             : $"account:{requester}";
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return TokenAuthenticator.HashOf(key);
     }
 
     /// <summary>
@@ -134,12 +142,7 @@ public sealed class ReviewQueue(
                 }
             }
 
-            var action = verdict switch
-            {
-                Verdict.Approved => AuditAction.ProjectApprove,
-                Verdict.Denied => AuditAction.ProjectDeny,
-                _ => AuditAction.ProjectDefer,
-            };
+            var action = AuditAction.For(verdict) ?? AuditAction.ProjectDefer;
             // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
             var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)
             {

@@ -17,15 +17,9 @@ public static class ReviewUiRegistration
             // Every page needs a signed-in account but the sign-in page; pages that change things ask for more.
             o.Conventions.AuthorizeFolder("/", Accounts.AccessPolicies.UiView);
             o.Conventions.AllowAnonymousToPage("/Login");
-        });
-        // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
-        builder.Services.Configure<MvcOptions>(o =>
-        {
-            o.Filters.Add(new UiSecurityHeaders());
-            o.Filters.Add(new AntiforgeryFailureMessage());
-        });
+        })
         // MVC looks for pages in the entry assembly, which is the test host when tests build the app in-process.
-        builder.Services.AddRazorPages().ConfigureApplicationPartManager(manager =>
+        .ConfigureApplicationPartManager(manager =>
         {
             var assembly = typeof(ReviewUiRegistration).Assembly;
             if (!manager.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == assembly))
@@ -35,6 +29,12 @@ public static class ReviewUiRegistration
                     manager.ApplicationParts.Add(part);
                 }
             }
+        });
+        // A global MVC filter runs for Razor Pages only, so index and API responses never pay for it.
+        builder.Services.Configure<MvcOptions>(o =>
+        {
+            o.Filters.Add(new UiSecurityHeaders());
+            o.Filters.Add(new AntiforgeryFailureMessage());
         });
     }
 

@@ -80,17 +80,6 @@ public sealed class LruCache<TKey, TValue>(CacheMemory memory, IEqualityComparer
 {
     private readonly Dictionary<TKey, LinkedListNode<CacheMemory.Slot>> _entries = new(comparer);
 
-    public int Count
-    {
-        get
-        {
-            lock (memory.Gate)
-            {
-                return _entries.Count;
-            }
-        }
-    }
-
     public bool TryGet(TKey key, out TValue value)
     {
         lock (memory.Gate)

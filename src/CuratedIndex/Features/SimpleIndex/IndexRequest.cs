@@ -164,14 +164,17 @@ internal sealed class IndexRequests(
             return;
         }
 
-        var response = context.Response;
-        response.OnStarting(() =>
-        {
-            response.Headers.CacheControl = IndexRequest.PrivateCacheControl(response.Headers.CacheControl.ToString());
-            response.Headers.Vary = response.Headers.Vary.Count == 0 ? "Authorization" : $"{response.Headers.Vary}, Authorization";
-            return Task.CompletedTask;
-        });
+        context.Response.OnStarting(MakePrivate, context.Response);
     }
+
+    // Static, with the response as state: no closure per request.
+    private static readonly Func<object, Task> MakePrivate = state =>
+    {
+        var headers = ((HttpResponse)state).Headers;
+        headers.CacheControl = IndexRequest.PrivateCacheControl(headers.CacheControl.ToString());
+        headers.Vary = headers.Vary.Count == 0 ? "Authorization" : $"{headers.Vary}, Authorization";
+        return Task.CompletedTask;
+    };
 
     // Raises the dependency-confusion alert when upstream has the internal name; best effort, never throws.
     private async Task CheckInternalAsync(string project, string env, CancellationToken cancellationToken)

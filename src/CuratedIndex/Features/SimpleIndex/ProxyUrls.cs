@@ -28,9 +28,6 @@ public sealed class ProxyUrls
     /// <summary>The path of <c>Server:PublicUrl</c> without its trailing slash ("" at the root or when not configured).</summary>
     public string PathBase { get; } = "";
 
-    /// <summary>The configured URLs (one instance per application), for handlers that do not take it as a parameter.</summary>
-    public static ProxyUrls For(HttpRequest request) => request.HttpContext.RequestServices.GetRequiredService<ProxyUrls>();
-
     public string Project(string environment, string project) => $"{PathBase}/{environment}/simple/{project}/";
 
     public string File(string environment, string project, string filename) =>

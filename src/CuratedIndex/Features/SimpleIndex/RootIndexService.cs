@@ -40,9 +40,7 @@ public sealed class RootIndexService(
     private long _stamp;
 
     /// <summary><c>Cache:Path</c> (relative to the content root), created if missing: the working files of the root list and of the jobs that read it.</summary>
-    internal string CacheDirectory => EnsureDirectory(Path.IsPathRooted(cacheOptions.Value.Path)
-        ? cacheOptions.Value.Path
-        : Path.Combine(hostEnvironment.ContentRootPath, cacheOptions.Value.Path));
+    internal string CacheDirectory => cacheOptions.Value.DirectoryUnder(hostEnvironment.ContentRootPath);
 
     public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
     {
@@ -349,12 +347,6 @@ public sealed class RootIndexService(
         string.Equals(mediaType?.Split(';')[0].Trim(), SimpleMediaTypes.Json, StringComparison.OrdinalIgnoreCase);
 
     private string UpstreamRootPath() => Path.Combine(CacheDirectory, "upstream-root");
-
-    private static string EnsureDirectory(string path)
-    {
-        System.IO.Directory.CreateDirectory(path);
-        return path;
-    }
 
     public void Dispose()
     {

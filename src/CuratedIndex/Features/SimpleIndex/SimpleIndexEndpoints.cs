@@ -23,8 +23,7 @@ public static class SimpleIndexEndpoints
     /// </summary>
     public static void AddSimpleIndex(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<CacheOptions>(CacheOptions.Section);
         builder.Services.AddSingleton<CacheMemory>();
         builder.Services.AddSingleton<ProxyUrls>();
         builder.Services.AddSingleton<IndexRequests>();
@@ -41,7 +40,7 @@ public static class SimpleIndexEndpoints
         app.MapMethods("/{env}/simple/{project}", GetAndHead, ProjectAsync);
     }
 
-    private static async Task<IResult> RootAsync(string env, HttpContext context, IndexRequests requests, RootIndexService roots)
+    private static async Task<IResult> RootAsync(string env, HttpContext context, IndexRequests requests, RootIndexService roots, ProxyUrls urls)
     {
         var (request, refusal) = await requests.OpenRootAsync(context, env);
         if (request is null)
@@ -55,7 +54,7 @@ public static class SimpleIndexEndpoints
         }
 
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
-        var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, ProxyUrls.For(context.Request), context.RequestAborted);
+        var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, urls, context.RequestAborted);
         if (root is null)
         {
             return PlainResults.BadGateway(failure ?? "the project list is unavailable");
@@ -70,6 +69,7 @@ public static class SimpleIndexEndpoints
         string project,
         HttpContext context,
         IndexRequests requests,
+        ProxyUrls urls,
         ProjectPageCache pages,
         SimplePageRenderer renderer,
         ReviewQueue queue,
@@ -78,7 +78,6 @@ public static class SimpleIndexEndpoints
         ILogger<ReviewQueue> logger)
     {
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
-        var urls = ProxyUrls.For(context.Request);
         var (request, answer) = await requests.OpenAsync(context, env, project, new IndexAnswers(
             NotFound: () => PlainResults.NotFound(),
             // Denied, or blocked as a typosquat: a quarantined page, so that a client cannot fall through to another index

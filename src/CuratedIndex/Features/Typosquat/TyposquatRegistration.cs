@@ -20,7 +20,7 @@ internal static class TyposquatRegistration
     /// </summary>
     public static IServiceCollection AddTyposquatDetection(this IServiceCollection services, string contentRoot)
     {
-        services.AddOptions<TyposquatOptions>().BindConfiguration(TyposquatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<TyposquatOptions>(TyposquatOptions.Section);
         services.AddSingleton(sp => TyposquatCorpus.Load(sp.GetRequiredService<IOptions<TyposquatOptions>>().Value.ResolveCorpusPath(contentRoot)));
         services.AddSingleton(sp => new TyposquatDetector(sp.GetRequiredService<TyposquatCorpus>()));
         services.AddSingleton<TyposquatScreening>();

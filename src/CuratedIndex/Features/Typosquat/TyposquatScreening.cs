@@ -23,9 +23,6 @@ public sealed class TyposquatScreening(IServiceProvider services, IServiceScopeF
     public TyposquatSignal? Check(Curation curation, string project) =>
         CheckAll(curation, project) is [var best, ..] ? Signal(best) : null;
 
-    /// <summary>True when this node has written <paramref name="finding"/> for <paramref name="project"/> already.</summary>
-    public bool IsRecorded(string project, TyposquatSignal finding) => _recorded.ContainsKey((project, finding.Imitated));
-
     /// <summary>True when the corpus is loaded, so that a null from <see cref="Check"/> means "looks like nothing".</summary>
     public bool IsAvailable(Curation curation) => DetectorFor(curation) is not null;
 

@@ -1,3 +1,4 @@
+using CuratedIndex.Hosting;
 namespace CuratedIndex.Features.Upstream;
 
 public static class UpstreamRegistration
@@ -8,7 +9,7 @@ public static class UpstreamRegistration
     /// </summary>
     public static void AddUpstream(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<UpstreamOptions>(UpstreamOptions.Section);
         UpstreamCluster.AddDestinations(builder.Configuration);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         builder.Services.AddHttpForwarder();
