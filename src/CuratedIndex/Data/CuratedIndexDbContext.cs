@@ -23,6 +23,11 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<DemandMark> DemandMarks => Set<DemandMark>();
     public DbSet<EndedSession> EndedSessions => Set<EndedSession>();
+    public DbSet<ReleaseDecision> ReleaseDecisions => Set<ReleaseDecision>();
+    public DbSet<VettedFile> VettedFiles => Set<VettedFile>();
+    public DbSet<SeenRelease> SeenReleases => Set<SeenRelease>();
+    public DbSet<ReleaseSignal> ReleaseSignals => Set<ReleaseSignal>();
+    public DbSet<ReleaseRequest> ReleaseRequests => Set<ReleaseRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -43,6 +48,11 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new AuditCheckpointConfiguration());
         modelBuilder.ApplyConfiguration(new DemandMarkConfiguration());
         modelBuilder.ApplyConfiguration(new EndedSessionConfiguration());
+        modelBuilder.ApplyConfiguration(new ReleaseDecisionConfiguration());
+        modelBuilder.ApplyConfiguration(new VettedFileConfiguration());
+        modelBuilder.ApplyConfiguration(new SeenReleaseConfiguration());
+        modelBuilder.ApplyConfiguration(new ReleaseSignalConfiguration());
+        modelBuilder.ApplyConfiguration(new ReleaseRequestConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -268,6 +278,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(f => f.Version).HasColumnName("version").HasMaxLength(128);
             builder.Property(f => f.Sha256).HasColumnName("sha256").HasMaxLength(64);
             builder.Property(f => f.UploadTime).HasColumnName("upload_time").HasMaxLength(40);
+            builder.Property(f => f.Size).HasColumnName("size");
             builder.Property(f => f.FirstSeenAt).HasColumnName("first_seen_at");
             builder.Property(f => f.RemovedAt).HasColumnName("removed_at");
             builder.Property(f => f.Yanked).HasColumnName("yanked");
@@ -331,6 +342,90 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(m => m.WindowStart).HasColumnName("window_start");
             builder.HasIndex(m => new { m.Project, m.Environment, m.Caller, m.WindowStart }).IsUnique().HasDatabaseName("ix_demand_marks_project_environment_caller_window");
             builder.HasIndex(m => m.WindowStart).HasDatabaseName("ix_demand_marks_window_start");
+        }
+    }
+    private sealed class ReleaseDecisionConfiguration : IEntityTypeConfiguration<ReleaseDecision>
+    {
+        public void Configure(EntityTypeBuilder<ReleaseDecision> builder)
+        {
+            builder.ToTable("release_decisions");
+            builder.Property(d => d.Id).HasColumnName("id");
+            builder.Property(d => d.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(d => d.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(d => d.Verdict).HasColumnName("verdict").HasMaxLength(16);
+            builder.Property(d => d.Criteria).HasColumnName("criteria").HasMaxLength(32);
+            builder.Property(d => d.How).HasColumnName("how").HasMaxLength(16);
+            builder.Property(d => d.Actor).HasColumnName("actor").HasMaxLength(128);
+            builder.Property(d => d.Reason).HasColumnName("reason").HasMaxLength(2000);
+            builder.Property(d => d.BreakGlass).HasColumnName("break_glass");
+            builder.Property(d => d.Source).HasColumnName("source").HasMaxLength(200);
+            builder.Property(d => d.ReleasedAt).HasColumnName("released_at");
+            builder.Property(d => d.DecidedAt).HasColumnName("decided_at");
+            builder.Property(d => d.AuditRecordId).HasColumnName("audit_record_id");
+            builder.Property(d => d.AuditHash).HasColumnName("audit_hash").HasMaxLength(64);
+            builder.HasIndex(d => new { d.Project, d.Version }).HasDatabaseName("ix_release_decisions_project_version");
+            builder.HasIndex(d => d.AuditRecordId).IsUnique().HasDatabaseName("ix_release_decisions_audit_record_id");
+            builder.HasMany(d => d.Files).WithOne().HasForeignKey(f => f.ReleaseDecisionId).HasConstraintName("fk_vetted_files_release_decisions");
+        }
+    }
+
+    private sealed class VettedFileConfiguration : IEntityTypeConfiguration<VettedFile>
+    {
+        public void Configure(EntityTypeBuilder<VettedFile> builder)
+        {
+            builder.ToTable("vetted_files");
+            builder.Property(f => f.Id).HasColumnName("id");
+            builder.Property(f => f.ReleaseDecisionId).HasColumnName("release_decision_id");
+            builder.Property(f => f.Filename).HasColumnName("filename").HasMaxLength(255);
+            builder.Property(f => f.Sha256).HasColumnName("sha256").HasMaxLength(64);
+            builder.Property(f => f.Size).HasColumnName("size");
+            builder.HasIndex(f => new { f.ReleaseDecisionId, f.Filename }).IsUnique().HasDatabaseName("ix_vetted_files_decision_filename");
+        }
+    }
+
+    private sealed class SeenReleaseConfiguration : IEntityTypeConfiguration<SeenRelease>
+    {
+        public void Configure(EntityTypeBuilder<SeenRelease> builder)
+        {
+            builder.ToTable("seen_releases");
+            builder.Property(r => r.Id).HasColumnName("id");
+            builder.Property(r => r.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(r => r.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(r => r.FirstSeenAt).HasColumnName("first_seen_at");
+            builder.Property(r => r.UploadedAt).HasColumnName("uploaded_at");
+            builder.Property(r => r.Roster).HasColumnName("roster").HasMaxLength(4000);
+            builder.HasIndex(r => new { r.Project, r.Version }).IsUnique().HasDatabaseName("ix_seen_releases_project_version");
+        }
+    }
+
+    private sealed class ReleaseSignalConfiguration : IEntityTypeConfiguration<ReleaseSignal>
+    {
+        public void Configure(EntityTypeBuilder<ReleaseSignal> builder)
+        {
+            builder.ToTable("release_signals");
+            builder.Property(s => s.Id).HasColumnName("id");
+            builder.Property(s => s.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(s => s.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(s => s.Kind).HasColumnName("kind").HasMaxLength(64);
+            builder.Property(s => s.Evidence).HasColumnName("evidence").HasMaxLength(2000);
+            builder.Property(s => s.DetectedAt).HasColumnName("detected_at");
+            builder.HasIndex(s => new { s.Project, s.Version, s.Kind }).IsUnique().HasDatabaseName("ix_release_signals_project_version_kind");
+        }
+    }
+
+    private sealed class ReleaseRequestConfiguration : IEntityTypeConfiguration<ReleaseRequest>
+    {
+        public void Configure(EntityTypeBuilder<ReleaseRequest> builder)
+        {
+            builder.ToTable("release_requests");
+            builder.Property(r => r.Id).HasColumnName("id");
+            builder.Property(r => r.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(r => r.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(r => r.Environment).HasColumnName("environment").HasMaxLength(64);
+            builder.Property(r => r.FirstRequestedAt).HasColumnName("first_requested_at");
+            builder.Property(r => r.LastRequestedAt).HasColumnName("last_requested_at");
+            builder.Property(r => r.RequestCount).HasColumnName("request_count");
+            builder.HasIndex(r => new { r.Project, r.Version, r.Environment }).IsUnique().HasDatabaseName("ix_release_requests_project_version_environment");
         }
     }
 }

@@ -64,6 +64,9 @@ public sealed class Incident
 public static class IncidentKind
 {
     public const string HashMismatch = "hash-mismatch";
+
+    /// <summary>Upstream now lists a vetted release's pinned file with other bytes (tier 3 never serves them).</summary>
+    public const string PinMismatch = "pin-mismatch";
     public const string DependencyConfusion = "dependency-confusion";
 
     /// <summary>A stored artifact whose bytes no longer match its sha256, found by the scrubbing job.</summary>
@@ -300,6 +303,9 @@ public sealed class UpstreamFile
     /// <summary>PEP 700 upload time exactly as upstream wrote it.</summary>
     public string? UploadTime { get; set; }
 
+    /// <summary>PEP 700 size in bytes, when upstream gave it.</summary>
+    public long? Size { get; set; }
+
     /// <summary>When CuratedIndex first saw the file upstream.</summary>
     public DateTime FirstSeenAt { get; set; }
 
@@ -307,4 +313,100 @@ public sealed class UpstreamFile
     public DateTime? RemovedAt { get; set; }
 
     public bool Yanked { get; set; }
+}
+
+/// <summary>
+/// A decision about one release for tier 3: vetted (with the files it pins, <see cref="VettedFile"/>) or rejected. Rows are
+/// only ever added (triggers refuse updates and deletes): the newest row per (project, version) is in force. Like a
+/// <see cref="ProjectDecision"/>, a row takes effect only with a matching audit record written in the same transaction.
+/// </summary>
+public sealed class ReleaseDecision
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+
+    /// <summary>The PEP 440 normalized version.</summary>
+    public required string Version { get; set; }
+
+    /// <summary><c>vetted</c> or <c>rejected</c>.</summary>
+    public required string Verdict { get; set; }
+
+    /// <summary><c>safe-to-deploy</c> or <c>safe-to-run</c> for a vetting; null for a rejection.</summary>
+    public string? Criteria { get; set; }
+
+    /// <summary>How the release was decided: <c>reviewer</c>, <c>policy</c>, <c>import</c> (later <c>auto</c>).</summary>
+    public required string How { get; set; }
+
+    public required string Actor { get; set; }
+    public required string Reason { get; set; }
+
+    /// <summary>Vetted by an admin inside the release's cooldown.</summary>
+    public bool BreakGlass { get; set; }
+
+    /// <summary>For an imported vetting: the organization whose audits file it came from.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>When the release's cooldown started: the later of upstream's upload time and CuratedIndex's first sight.</summary>
+    public DateTime? ReleasedAt { get; set; }
+
+    public DateTime DecidedAt { get; set; }
+    public long? AuditRecordId { get; set; }
+    public string? AuditHash { get; set; }
+    public List<VettedFile> Files { get; set; } = [];
+}
+
+/// <summary>A file pinned by a vetting: tier 3 lists and serves exactly these bytes.</summary>
+public sealed class VettedFile
+{
+    public long Id { get; set; }
+    public long ReleaseDecisionId { get; set; }
+    public required string Filename { get; set; }
+    public required string Sha256 { get; set; }
+    public long Size { get; set; }
+}
+
+/// <summary>
+/// A release as CuratedIndex first saw it (the upstream watch, or the first tier 3 request): the start of its cooldown and
+/// the moment its anomaly signals were computed.
+/// </summary>
+public sealed class SeenRelease
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+
+    /// <summary>The PEP 440 normalized version.</summary>
+    public required string Version { get; set; }
+
+    public DateTime FirstSeenAt { get; set; }
+
+    /// <summary>The earliest PEP 700 upload time upstream gave for the release's files, if any.</summary>
+    public DateTime? UploadedAt { get; set; }
+
+    /// <summary>Author and maintainer entries from the JSON API when the release was first seen, one per line; null when unknown.</summary>
+    public string? Roster { get; set; }
+}
+
+/// <summary>An anomaly signal about a release, with the evidence a reviewer reads. It stops policy and automatic vetting.</summary>
+public sealed class ReleaseSignal
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Version { get; set; }
+    public required string Kind { get; set; }
+    public required string Evidence { get; set; }
+    public DateTime DetectedAt { get; set; }
+}
+
+/// <summary>Demand for a release that tier 3 does not show: created by the first request for it, counted like tier 2 demand.</summary>
+public sealed class ReleaseRequest
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+    public required string Version { get; set; }
+    public DateTime FirstRequestedAt { get; set; }
+    public DateTime LastRequestedAt { get; set; }
+    public long RequestCount { get; set; }
+
+    /// <summary>The tier 3 environment that asked; one row per (project, version, environment).</summary>
+    public required string Environment { get; set; }
 }

@@ -7,6 +7,7 @@ using CuratedIndex.Features.Files;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Features.SimpleIndex;
@@ -41,6 +42,7 @@ public static class CuratedIndexHost
         builder.AddFiles();
         builder.AddCuratedIndexJobs();
         builder.Services.AddUpstreamWatch();
+        builder.AddReleases();
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -63,6 +65,7 @@ public static class CuratedIndexHost
         var api = app.MapGroup("/api/v1");
         api.MapReviewApi();
         api.MapExplainApi();
+        api.MapReleasesApi();
         api.MapAuditApi();
         api.MapAccountsApi();
         app.MapCuratedIndexJobs();

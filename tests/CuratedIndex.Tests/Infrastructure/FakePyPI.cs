@@ -155,6 +155,9 @@ public sealed class FakePyPI : IAsyncDisposable
             case ["pypi", var project, "json"] when _projects.TryGetValue(project, out var files):
                 await WriteJsonApiAsync(context, project, files);
                 return;
+            case ["pypi", var project, var version, "json"] when _projects.TryGetValue(project, out var files) && files.Any(f => VersionOf(f) == version):
+                await WriteJsonApiAsync(context, project, files, version);
+                return;
             case ["integrity", _, _, var filename, "provenance"]:
                 var provenance = _projects.Values.SelectMany(f => f).FirstOrDefault(f => f.Filename == filename)?.Provenance;
                 if (provenance is null)
@@ -224,7 +227,7 @@ public sealed class FakePyPI : IAsyncDisposable
             {
                 ["meta"] = new JsonObject { ["api-version"] = "1.4", ["_last-serial"] = Serial },
                 ["name"] = project,
-                ["versions"] = new JsonArray(files.Select(VersionOf).Distinct().Select(v => (JsonNode)v!).ToArray()),
+                ["versions"] = new JsonArray(files.Select(VersionOf).OfType<string>().Distinct().Select(v => (JsonNode)v).ToArray()),
                 ["files"] = new JsonArray(fileNodes),
                 ["project-status"] = status == "quarantined" ? new JsonObject { ["status"] = status, ["reason"] = "malware reported" } : new JsonObject { ["status"] = status },
             }.ToJsonString();
@@ -286,10 +289,10 @@ public sealed class FakePyPI : IAsyncDisposable
         }
     }
 
-    private async Task WriteJsonApiAsync(HttpContext context, string project, List<FakeFile> files)
+    private async Task WriteJsonApiAsync(HttpContext context, string project, List<FakeFile> files, string? described = null)
     {
         var releases = new JsonObject();
-        foreach (var group in files.GroupBy(VersionOf))
+        foreach (var group in files.Where(f => VersionOf(f) is not null).GroupBy(VersionOf))
         {
             releases[group.Key!] = new JsonArray(group.Select(f => (JsonNode)new JsonObject
             {
@@ -301,12 +304,13 @@ public sealed class FakePyPI : IAsyncDisposable
             }).ToArray());
         }
 
-        var latest = files.Select(VersionOf).Max(v => Pep440Version.Parse(v!))!.ToString();
+        // PyPI's version document describes that release and lists no others.
+        var latest = described ?? files.Select(VersionOf).OfType<string>().Max(v => Pep440Version.Parse(v))!.ToString();
         var body = new JsonObject
         {
             ["info"] = Info(project, latest),
             ["last_serial"] = Serial,
-            ["releases"] = releases,
+            ["releases"] = described is null ? releases : new JsonObject(),
             ["urls"] = releases[latest]!.DeepClone(),
             ["vulnerabilities"] = new JsonArray(),
         };

@@ -39,6 +39,9 @@ public static class AuditAction
     public const string AlertDependencyConfusion = "alert.dependency-confusion";
     public const string AlertUpstreamQuarantined = "alert.upstream-quarantined";
     public const string JobTrigger = "job.trigger";
+    public const string ReleaseVet = "release.vet";
+    public const string ReleaseVetBreakGlass = "release.vet-break-glass";
+    public const string ReleaseReject = "release.reject";
 }
 
 /// <summary>

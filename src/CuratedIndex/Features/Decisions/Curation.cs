@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
 
@@ -10,6 +11,9 @@ namespace CuratedIndex.Features.Decisions;
 /// </summary>
 public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
 {
+    /// <summary>The release decisions in force (tier 3).</summary>
+    public ReleaseVettings Vettings { get; init; } = ReleaseVettings.None;
+
     /// <summary>Where typosquat findings come from; null (no findings) where detection is not wired, e.g. in unit tests.</summary>
     public TyposquatScreening? Screening { get; init; }
 
@@ -22,7 +26,7 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
 
     /// <summary>Decides with signals already computed, for callers that ask about one project many times (a page's files).</summary>
     public Decision Decide(EnvironmentPolicy environment, DecisionSubject subject, UpstreamFacts facts, DecisionSignals signals) =>
-        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, signals);
+        DecisionFunction.Decide(environment, Policy, Reviews, subject, facts, signals, Vettings);
 
     /// <summary>Approved by a policy file (<c>approve:</c>) or by a reviewer, in name order, each once.</summary>
     public IReadOnlyList<string> ApprovedProjects() =>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +32,7 @@ public sealed class CurationStore(
             var policy = policies.Current;
             if (current is null || !ReferenceEquals(current.Policy, policy))
             {
-                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None) { Screening = screening };
+                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None) { Screening = screening, Vettings = current?.Vettings ?? ReleaseVettings.None };
                 _current = current;
             }
 
@@ -39,55 +40,112 @@ public sealed class CurationStore(
         }
     }
 
-    /// <summary>Reads decisions newer than the ones held; a no-op when there are none.</summary>
+    /// <summary>Reads project and release decisions newer than the ones held; a no-op when there are none.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await _refreshGate.WaitAsync(cancellationToken);
         try
         {
-            var reviews = Current.Reviews;
+            var held = Current;
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
-            var newer = await db.ProjectDecisions.AsNoTracking()
-                .Where(d => d.Id > reviews.LastDecisionId)
-                .OrderBy(d => d.Id)
-                .ToListAsync(cancellationToken);
-            if (newer.Count == 0)
+            var reviews = await RefreshReviewsAsync(db, held.Reviews, cancellationToken);
+            var vettings = await RefreshVettingsAsync(db, held.Vettings, cancellationToken);
+            if (!ReferenceEquals(reviews, held.Reviews) || !ReferenceEquals(vettings, held.Vettings))
             {
-                return;
+                _current = new Curation(policies.Current, reviews) { Screening = screening, Vettings = vettings };
             }
-
-            var recordIds = newer.Where(d => d.AuditRecordId is not null).Select(d => d.AuditRecordId!.Value).ToList();
-            var records = await db.AuditRecords.AsNoTracking().Where(r => recordIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
-            var byProject = new Dictionary<string, ReviewerVerdict>(reviews.ByProject, StringComparer.Ordinal);
-            foreach (var decision in newer)
-            {
-                var problem = AuditProblem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
-                if (problem is null)
-                {
-                    byProject[decision.Project] = new ReviewerVerdict(VerdictText.Parse(decision.Verdict), decision.Reason, decision.Actor, decision.DecidedAt, decision.Id);
-                    continue;
-                }
-
-                // Fail closed: a decision nobody can account for is not followed, and the project is hidden in every tier
-                // (as denied, not as undecided: undecided would let tier 1 serve a project a reviewer had denied) until a
-                // reviewer decides again. A forged approval thus hides its project; a forged denial hides it too.
-                byProject[decision.Project] = new ReviewerVerdict(
-                    Verdict.Denied,
-                    $"decision #{decision.Id} has no valid audit record; hidden until a reviewer decides again",
-                    UnverifiedActor,
-                    decision.DecidedAt,
-                    decision.Id);
-                await RaiseUnverifiedAsync(db, decision, problem, cancellationToken);
-            }
-
-            var updated = new ReviewerDecisions(byProject.ToFrozenDictionary(StringComparer.Ordinal), newer[^1].Id);
-            _current = new Curation(policies.Current, updated) { Screening = screening };
         }
         finally
         {
             _refreshGate.Release();
         }
+    }
+
+    private async Task<ReviewerDecisions> RefreshReviewsAsync(CuratedIndexDbContext db, ReviewerDecisions reviews, CancellationToken cancellationToken)
+    {
+        var newer = await db.ProjectDecisions.AsNoTracking()
+            .Where(d => d.Id > reviews.LastDecisionId)
+            .OrderBy(d => d.Id)
+            .ToListAsync(cancellationToken);
+        if (newer.Count == 0)
+        {
+            return reviews;
+        }
+
+        var records = await RecordsAsync(db, newer.Select(d => d.AuditRecordId), cancellationToken);
+        var byProject = new Dictionary<string, ReviewerVerdict>(reviews.ByProject, StringComparer.Ordinal);
+        foreach (var decision in newer)
+        {
+            var problem = AuditProblem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
+            if (problem is null)
+            {
+                byProject[decision.Project] = new ReviewerVerdict(VerdictText.Parse(decision.Verdict), decision.Reason, decision.Actor, decision.DecidedAt, decision.Id);
+                continue;
+            }
+
+            // Fail closed: a decision nobody can account for is not followed, and the project is hidden in every tier
+            // (as denied, not as undecided: undecided would let tier 1 serve a project a reviewer had denied) until a
+            // reviewer decides again. A forged approval thus hides its project; a forged denial hides it too.
+            byProject[decision.Project] = new ReviewerVerdict(
+                Verdict.Denied,
+                $"decision #{decision.Id} has no valid audit record; hidden until a reviewer decides again",
+                UnverifiedActor,
+                decision.DecidedAt,
+                decision.Id);
+            await RaiseUnverifiedAsync(db, decision.Project, $"decision #{decision.Id} ", $"decision #{decision.Id} ({decision.Verdict} by {decision.Actor})", problem, "the project", cancellationToken);
+        }
+
+        return new ReviewerDecisions(byProject.ToFrozenDictionary(StringComparer.Ordinal), newer[^1].Id);
+    }
+
+    private async Task<ReleaseVettings> RefreshVettingsAsync(CuratedIndexDbContext db, ReleaseVettings vettings, CancellationToken cancellationToken)
+    {
+        var newer = await db.ReleaseDecisions.AsNoTracking()
+            .Include(d => d.Files)
+            .Where(d => d.Id > vettings.LastDecisionId)
+            .OrderBy(d => d.Id)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        if (newer.Count == 0)
+        {
+            return vettings;
+        }
+
+        var records = await RecordsAsync(db, newer.Select(d => d.AuditRecordId), cancellationToken);
+        var byProject = vettings.ByProject.ToDictionary(p => p.Key, p => new Dictionary<string, ReleaseVerdict>(p.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var decision in newer)
+        {
+            if (!byProject.TryGetValue(decision.Project, out var releases))
+            {
+                releases = new Dictionary<string, ReleaseVerdict>(StringComparer.Ordinal);
+                byProject[decision.Project] = releases;
+            }
+
+            var problem = ReleaseAudit.Problem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
+            if (problem is null)
+            {
+                releases[decision.Version] = ReleaseAudit.VerdictOf(decision);
+                continue;
+            }
+
+            // Fail closed, as for project decisions: a release decision nobody can account for hides the release.
+            releases[decision.Version] = new ReleaseVerdict(
+                decision.Id, decision.Project, decision.Version, Vetted: false, Criteria: null, How: UnverifiedActor, Actor: UnverifiedActor,
+                Reason: $"release decision #{decision.Id} has no valid audit record; hidden until a reviewer decides again",
+                BreakGlass: false, Source: null, decision.DecidedAt, FrozenDictionary<string, PinnedFile>.Empty);
+            await RaiseUnverifiedAsync(db, decision.Project, $"release decision #{decision.Id} ", $"release decision #{decision.Id} ({decision.Verdict} {decision.Version} by {decision.Actor})", problem, "the release", cancellationToken);
+        }
+
+        return new ReleaseVettings(
+            byProject.ToFrozenDictionary(p => p.Key, p => p.Value.ToFrozenDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
+            newer[^1].Id);
+    }
+
+    private static Task<Dictionary<long, AuditRecord>> RecordsAsync(CuratedIndexDbContext db, IEnumerable<long?> ids, CancellationToken cancellationToken)
+    {
+        var recordIds = ids.Where(id => id is not null).Select(id => id!.Value).ToList();
+        return db.AuditRecords.AsNoTracking().Where(r => recordIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
     }
 
     /// <summary>The actor shown for a decision refused because its audit record is missing or does not match.</summary>
@@ -125,10 +183,11 @@ public sealed class CurationStore(
     }
 
     // Once per decision (any node may be first; a duplicate incident from a race costs nothing). Never fails the refresh.
-    private async Task RaiseUnverifiedAsync(CuratedIndexDbContext db, ProjectDecision decision, string problem, CancellationToken cancellationToken)
+    // <paramref name="which"/> starts with the decision's key ("decision #12 " or "release decision #12 "), then what it was.
+    private async Task RaiseUnverifiedAsync(CuratedIndexDbContext db, string project, string key, string which, string problem, string hidden, CancellationToken cancellationToken)
     {
-        ReviewLog.UnverifiedDecision(logger, decision.Id, decision.Project, decision.Verdict, problem);
-        var detail = $"decision #{decision.Id} ({decision.Verdict} by {decision.Actor}) is not followed: {problem}; the project is hidden until a reviewer decides again";
+        ReviewLog.UnverifiedDecision(logger, which, problem);
+        var detail = $"{which} is not followed: {problem}; {hidden} is hidden until a reviewer decides again";
         if (detail.Length > 2000)
         {
             detail = detail[..2000];
@@ -136,13 +195,12 @@ public sealed class CurationStore(
 
         try
         {
-            var prefix = $"decision #{decision.Id} ";
-            if (!await db.Incidents.AnyAsync(i => i.Kind == IncidentKind.UnverifiedDecision && i.Project == decision.Project && i.Detail.StartsWith(prefix), cancellationToken))
+            if (!await db.Incidents.AnyAsync(i => i.Kind == IncidentKind.UnverifiedDecision && i.Project == project && i.Detail.StartsWith(key), cancellationToken))
             {
                 db.Incidents.Add(new Incident
                 {
                     Kind = IncidentKind.UnverifiedDecision,
-                    Project = decision.Project,
+                    Project = project,
                     Detail = detail,
                     OccurredAt = clock.GetUtcNow(),
                     Severity = IncidentSeverity.High,
@@ -152,7 +210,7 @@ public sealed class CurationStore(
         }
         catch (DbUpdateException e)
         {
-            ReviewLog.IncidentFailed(logger, decision.Project, e);
+            ReviewLog.IncidentFailed(logger, project, e);
         }
     }
 

@@ -5,8 +5,11 @@ namespace CuratedIndex.Features.Decisions;
 /// <summary>What is being asked about: a project, optionally one release, optionally one file of it.</summary>
 public sealed record DecisionSubject(string Project, string? Version = null, string? Filename = null);
 
-/// <summary>Facts about the subject as upstream states them (PEP 792 status).</summary>
-public sealed record UpstreamFacts(string? ProjectStatus = null)
+/// <summary>
+/// Facts about the subject as upstream states them: the project's PEP 792 status and, for a file, the sha256 upstream lists
+/// for it now (null when upstream gives none, or no longer lists the file).
+/// </summary>
+public sealed record UpstreamFacts(string? ProjectStatus = null, string? FileSha256 = null)
 {
     public static UpstreamFacts None { get; } = new();
 }
@@ -36,6 +39,18 @@ public enum DecisionRule
     Typosquat,
     NotApproved,
     NotVetted,
+
+    /// <summary>A file whose name does not parse to this project and a PEP 440 version (tiers 2 and 3).</summary>
+    Unparseable,
+
+    /// <summary>A release a reviewer rejected for tier 3.</summary>
+    Rejected,
+
+    /// <summary>A file of a vetted release that its vetting did not pin (added upstream later).</summary>
+    NotPinned,
+
+    /// <summary>A pinned file whose upstream sha256 is not the pinned one.</summary>
+    PinMismatch,
 }
 
 /// <summary>

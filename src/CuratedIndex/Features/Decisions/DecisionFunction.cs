@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Protocol.SimpleApi;
 
@@ -11,7 +12,14 @@ namespace CuratedIndex.Features.Decisions;
 /// </summary>
 public static class DecisionFunction
 {
-    public static Decision Decide(EnvironmentPolicy environment, PolicySnapshot policy, ReviewerDecisions reviews, DecisionSubject subject, UpstreamFacts facts, DecisionSignals? signals = null)
+    public static Decision Decide(
+        EnvironmentPolicy environment,
+        PolicySnapshot policy,
+        ReviewerDecisions reviews,
+        DecisionSubject subject,
+        UpstreamFacts facts,
+        DecisionSignals? signals = null,
+        ReleaseVettings? vettings = null)
     {
         // Deny rules apply in every tier and win over every approval: a policy file's, then a reviewer's.
         if (policy.Denied.TryGetValue(subject.Project, out var denyReason))
@@ -71,15 +79,43 @@ public static class DecisionFunction
             return Decision.Hide(DecisionRule.NotApproved, $"'{subject.Project}' is {state} for environment '{environment.Name}' (tier {(int)environment.Tier})");
         }
 
-        if (environment.Tier == Tier.Reviewed)
+        // Fail closed: a file that does not name this project and a PEP 440 version cannot be matched to a release, so no
+        // review or vetting can be said to cover it (another project's file listed here, a made-up version, an unknown kind).
+        if (subject.Filename is not null && ReleaseVettings.NormalizeVersion(subject.Version) is null)
         {
+            return Decision.Hide(DecisionRule.Unparseable, $"'{subject.Filename}' does not parse as a distribution of '{subject.Project}' with a PEP 440 version; hidden in tier {(int)environment.Tier}");
+        }
+
+        if (environment.Tier == Tier.Reviewed || subject.Version is null)
+        {
+            // Tier 2 shows every release of an approved project; tier 3 shows an approved project's page, whose releases are decided one by one.
             return Decision.Allow(approval, clientApproval);
         }
 
-        // Release vetting arrives with the tier 3 issue; until then tier 3 shows no release.
-        return subject.Version is null
-            ? Decision.Allow(approval, clientApproval)
-            : Decision.Hide(DecisionRule.NotVetted, $"release {subject.Version} of '{subject.Project}' is not vetted for environment '{environment.Name}' (tier 3)");
+        return DecideRelease(environment, vettings ?? ReleaseVettings.None, subject, facts);
+    }
+
+    // Tier 3, for an approved project: only vetted releases, and of them only the pinned files with the pinned bytes.
+    private static Decision DecideRelease(EnvironmentPolicy environment, ReleaseVettings vettings, DecisionSubject subject, UpstreamFacts facts)
+    {
+        var release = $"release {subject.Version} of '{subject.Project}'";
+        switch (vettings.For(subject.Project, subject.Version!))
+        {
+            case null:
+                return Decision.Hide(DecisionRule.NotVetted, $"{release} is not vetted for environment '{environment.Name}' (tier 3)");
+            case { Vetted: false } rejected:
+                return Decision.Hide(DecisionRule.Rejected, $"{release} was {rejected.Describe()}", $"{release} was {rejected.DescribeForClients()}");
+            case { } vetted when !VettingCriteria.Satisfies(vetted.Criteria!, environment.Criteria):
+                return Decision.Hide(DecisionRule.NotVetted, $"{release} is vetted {vetted.Criteria} only; environment '{environment.Name}' requires {environment.Criteria}");
+            case { } vetted when subject.Filename is null:
+                return Decision.Allow($"{release} is {vetted.Describe()}", $"{release} is {vetted.DescribeForClients()}");
+            case { } vetted when !vetted.Files.TryGetValue(subject.Filename, out _):
+                return Decision.Hide(DecisionRule.NotPinned, $"'{subject.Filename}' is not among the files {release} was vetted with (added upstream later?); hidden until vetted");
+            case { } vetted when facts.FileSha256 is { } upstream && !string.Equals(upstream, vetted.Files[subject.Filename].Sha256, StringComparison.OrdinalIgnoreCase):
+                return Decision.Hide(DecisionRule.PinMismatch, $"upstream now lists '{subject.Filename}' with sha256 {upstream}, not the vetted {vetted.Files[subject.Filename].Sha256}; never served");
+            case { } vetted:
+                return Decision.Allow($"'{subject.Filename}' is pinned by sha256 in {release}, {vetted.Describe()}", $"'{subject.Filename}' is pinned in {release}, {vetted.DescribeForClients()}");
+        }
     }
 
     /// <summary>True for the exact internal names and for names under an internal prefix (stored as "stem-").</summary>

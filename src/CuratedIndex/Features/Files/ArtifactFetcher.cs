@@ -19,6 +19,10 @@ public sealed record ArtifactRequest(string Project, string Filename, Uri Source
     public static ArtifactRequest ForFile(string project, DistributionFile file) =>
         new(project, file.Filename, new Uri(file.Url), StoreKeyOf(file.Sha256, file.Filename), file.Sha256, file.Size, "application/octet-stream");
 
+    /// <summary>A vetted file upstream no longer lists: only its stored copy can serve it (no source to fetch from).</summary>
+    public static ArtifactRequest ForPinned(string project, Releases.PinnedFile pinned) =>
+        new(project, pinned.Filename, new Uri("about:blank"), StoreKeyOf(pinned.Sha256, pinned.Filename), pinned.Sha256, pinned.Size, "application/octet-stream");
+
     /// <summary>The PEP 658 metadata of a listed file; null where upstream does not offer it (PROTOCOL.md F2).</summary>
     public static ArtifactRequest? ForMetadata(string project, DistributionFile file)
     {

@@ -1,4 +1,6 @@
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
@@ -42,7 +44,9 @@ public static class FileEndpoints
         ProjectPageCache pages,
         ArtifactFetcher fetcher,
         IArtifactStore store,
-        TyposquatScreening typosquats)
+        TyposquatScreening typosquats,
+        PinMismatchAlerts pins,
+        ReleaseDemand demand)
     {
         if (!DistributionFilename.IsSafe(filename))
         {
@@ -68,6 +72,25 @@ public static class FileEndpoints
 
         // Which files exist comes from a page no older than Upstream:PageMaxAge (an older one only while upstream fails).
         var lookup = await pages.GetAsync(index.Project, context.RequestAborted);
+        var version = SimplePageRenderer.VersionOf(index.Project, distribution);
+        var listed = lookup.Value?.FilesByName.GetValueOrDefault(distribution);
+        if (listed is null && !isMetadata && index.Environment.Tier == Tier.Vetted
+            && lookup.Status != LookupStatus.NotFound
+            && index.Curation.Vettings.For(index.Project, version ?? "") is { Vetted: true } vetted
+            && vetted.Files.TryGetValue(distribution, out var pinned))
+        {
+            // Tier 3 keeps installing what was vetted when upstream deletes it or is down: the pinned bytes, from the store.
+            var status = lookup.Value?.Page.Status?.Status;
+            if (!index.Decide(new UpstreamFacts(status, pinned.Sha256), version, distribution).Visible)
+            {
+                return PlainResults.NotFound();
+            }
+
+            var fromPin = ArtifactRequest.ForPinned(index.Project, pinned);
+            return await ServeStoredAsync(store, fromPin, context.Response)
+                ?? PlainResults.BadGateway($"'{distribution}' is vetted, but upstream does not offer it now and it is not in the artifact store");
+        }
+
         if (lookup.Status == LookupStatus.Failed)
         {
             return PlainResults.BadGateway(lookup.Reason ?? "upstream failed");
@@ -79,14 +102,23 @@ public static class FileEndpoints
         }
 
         await typosquats.TryRecordAsync(index.Project, index.Typosquat, context.RequestAborted);
-        if (!cached.FilesByName.TryGetValue(distribution, out var file))
+        if (listed is not { } file)
         {
             return PlainResults.NotFound();
         }
 
-        var version = SimplePageRenderer.VersionOf(index.Project, distribution);
-        if (!index.Decide(new UpstreamFacts(cached.Page.Status?.Status), version, distribution).Visible)
+        var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status, file.Sha256), version, distribution);
+        if (!decision.Visible)
         {
+            if (decision.Rule == DecisionRule.PinMismatch)
+            {
+                await pins.CheckAsync(index.Curation.Vettings, index.Project, [file], CancellationToken.None);
+            }
+            else if (decision.Rule == DecisionRule.NotVetted && ReleaseVettings.NormalizeVersion(version) is { } wanted)
+            {
+                await demand.RecordAsync(index.Project, wanted, env, index.Caller, context.Connection.RemoteIpAddress, context.RequestAborted);
+            }
+
             return PlainResults.NotFound();
         }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
@@ -26,13 +27,23 @@ public static class JsonApiEndpoints
     public static void MapJsonApi(this IEndpointRouteBuilder app)
     {
         // PyPI accepts the trailing slash here instead of redirecting (PROTOCOL.md A8); routing does too.
-        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls) =>
-            ServeAsync(env, project, null, context, requests, cache, rendered, typosquats, urls));
-        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls) =>
-            ServeAsync(env, project, version, context, requests, cache, rendered, typosquats, urls));
+        app.MapMethods("/{env}/pypi/{project}/json", GetAndHead, (string env, string project, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls, ReleaseDemand demand) =>
+            ServeAsync(env, project, null, context, requests, cache, rendered, typosquats, urls, demand));
+        app.MapMethods("/{env}/pypi/{project}/{version}/json", GetAndHead, (string env, string project, string version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls, ReleaseDemand demand) =>
+            ServeAsync(env, project, version, context, requests, cache, rendered, typosquats, urls, demand));
     }
 
-    private static async Task<IResult> ServeAsync(string env, string project, string? version, HttpContext context, IndexRequests requests, JsonApiCache cache, RenderCache rendered, TyposquatScreening typosquats, ProxyUrls urls)
+    private static async Task<IResult> ServeAsync(
+        string env,
+        string project,
+        string? version,
+        HttpContext context,
+        IndexRequests requests,
+        JsonApiCache cache,
+        RenderCache rendered,
+        TyposquatScreening typosquats,
+        ProxyUrls urls,
+        ReleaseDemand demand)
     {
         if (version is not null && (version.Length > 128 || !Pep440Version.TryParse(version, out _) && !DistributionFilename.IsSafe(version)))
         {
@@ -50,8 +61,15 @@ public static class JsonApiEndpoints
             return answer!;
         }
 
-        if (!request.Decide(UpstreamFacts.None, version).Visible)
+        var versionDecision = request.Decide(UpstreamFacts.None, version);
+        if (!versionDecision.Visible)
         {
+            if (versionDecision.Rule == DecisionRule.NotVetted && ReleaseVettings.NormalizeVersion(version) is { } wanted)
+            {
+                // A tier 3 request for a release that is not vetted is demand for it, as on the file endpoint.
+                await demand.RecordAsync(request.Project, wanted, env, request.Caller, context.Connection.RemoteIpAddress, context.RequestAborted);
+            }
+
             // Not approved or not vetted: hidden without asking upstream, as for an unknown name. No finding is recorded (the
             // simple page, which clients ask first, records them for names upstream has), so made-up names cannot fill the findings.
             return NotFound();
@@ -68,8 +86,29 @@ public static class JsonApiEndpoints
         }
 
         await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
-        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), lookup.Stamp, request.Curation, () =>
-            Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial) is { } body
+
+        // Tier 3 describes the newest vetted release: its own document gives the project's "info" and "urls".
+        JsonNode? described = null;
+        var stamp = lookup.Stamp;
+        if (version is null && request.Environment.Tier == Tier.Vetted)
+        {
+            if (NewestVisibleRelease(request) is not { } newest)
+            {
+                return NotFound();
+            }
+
+            var release = await cache.GetAsync($"{request.Project}/{newest}", context.RequestAborted);
+            if (release.Status != LookupStatus.Found)
+            {
+                return release.Status == LookupStatus.Failed ? PlainResults.BadGateway(release.Reason ?? "upstream failed") : NotFound();
+            }
+
+            described = JsonNode.Parse(release.Value!.Body);
+            stamp = HashCode.Combine(lookup.Stamp, release.Stamp);
+        }
+
+        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), stamp, request.Curation, () =>
+            Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial, described) is { } body
                 ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
                 : null);
         return page is null ? NotFound() : PlainResults.IndexDocument(page, "application/json", CacheControl, negotiated: false);
@@ -79,9 +118,16 @@ public static class JsonApiEndpoints
     /// Drops releases the environment may not see, rewrites file URLs to the proxy, and returns null when
     /// the described release itself is hidden. <paramref name="signals"/> are the project's, computed once per request.
     /// </summary>
-    public static byte[]? Filter(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial)
+    /// <remarks><paramref name="describedRelease"/>, when given, is the document of the release to describe (tier 3: the newest vetted one).</remarks>
+    public static byte[]? Filter(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, string project, byte[] upstreamBody, ProxyUrls urls, out long? serial, JsonNode? describedRelease = null)
     {
         var root = JsonNode.Parse(upstreamBody)!.AsObject();
+        if (describedRelease is JsonObject release)
+        {
+            root["info"] = release["info"]?.DeepClone();
+            root["urls"] = release["urls"]?.DeepClone();
+        }
+
         serial = root["last_serial"] is JsonValue serialValue && serialValue.TryGetValue<long>(out var s) ? s : null;
         var status = root["info"]?["project_status"]?["status"]?.GetValue<string>();
         var facts = new UpstreamFacts(status);
@@ -104,32 +150,50 @@ public static class JsonApiEndpoints
                 }
                 else if (files is JsonArray array)
                 {
-                    RewriteFiles(array, environment.Name, project, urls);
+                    RewriteFiles(array, environment, curation, signals, facts, project, urls);
                 }
             }
         }
 
         if (root["urls"] is JsonArray describedFiles)
         {
-            RewriteFiles(describedFiles, environment.Name, project, urls);
+            RewriteFiles(describedFiles, environment, curation, signals, facts, project, urls);
         }
 
         return JsonSerializer.SerializeToUtf8Bytes(root);
     }
 
-    private static void RewriteFiles(JsonArray files, string environment, string project, ProxyUrls urls)
+    // Each file passes the decision function as on the simple page (tier 3: only pinned files with the pinned digest).
+    private static void RewriteFiles(JsonArray files, EnvironmentPolicy environment, Curation curation, DecisionSignals signals, UpstreamFacts facts, string project, ProxyUrls urls)
     {
-        foreach (var file in files.OfType<JsonObject>().ToList())
+        foreach (var file in files.ToList())
         {
-            var filename = file["filename"]?.GetValue<string>();
-            if (filename is null || !DistributionFilename.IsSafe(filename))
+            var filename = (file as JsonObject)?["filename"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null;
+            var sha256 = (file as JsonObject)?["digests"]?["sha256"] is JsonValue digest && digest.TryGetValue<string>(out var hex) ? hex : null;
+            if (filename is null || !DistributionFilename.IsSafe(filename)
+                || !curation.Decide(environment, new DecisionSubject(project, SimplePageRenderer.VersionOf(project, filename), filename), facts with { FileSha256 = sha256 }, signals).Visible)
             {
                 files.Remove(file);
                 continue;
             }
 
-            file["url"] = urls.PublicFile(environment, project, filename);
+            file!["url"] = urls.PublicFile(environment.Name, project, filename);
         }
+    }
+
+    // The newest release tier 3 shows for the request's project: vetted, and meeting the environment's criteria.
+    private static string? NewestVisibleRelease(IndexRequest request)
+    {
+        Pep440Version? newest = null;
+        foreach (var (version, verdict) in request.Curation.Vettings.Of(request.Project))
+        {
+            if (verdict.Vetted && request.Decide(UpstreamFacts.None, version).Visible && Pep440Version.TryParse(version, out var parsed) && (newest is null || parsed > newest))
+            {
+                newest = parsed;
+            }
+        }
+
+        return newest?.ToString();
     }
 
     private static IResult NotFound() =>

@@ -14,7 +14,7 @@ namespace CuratedIndex.Features.Policies;
 public static class PolicyLoader
 {
     private static readonly FrozenSet<string> KnownKeys =
-        new[] { "environments", "approve", "deny", "vet", "publishers", "internal" }.ToFrozenSet();
+        new[] { "environments", "approve", "deny", "vet", "publishers", "internal", "cooldown", "vet-cutoff" }.ToFrozenSet();
 
     public static PolicySnapshot LoadDirectory(string directory) => Parse(ReadDirectory(directory));
 
@@ -56,6 +56,8 @@ public static class PolicyLoader
         private readonly Dictionary<string, IReadOnlyList<string>> _publishers = new(StringComparer.Ordinal);
         private readonly HashSet<string> _internalNames = new(StringComparer.Ordinal);
         private readonly List<string> _internalPrefixes = [];
+        private readonly Dictionary<string, TimeSpan> _cooldowns = new(StringComparer.Ordinal);
+        private DateTime? _vetCutoff;
 
         public void Add(string file, string yaml)
         {
@@ -105,6 +107,8 @@ public static class PolicyLoader
                     case "vet": AddVet(file, value); break;
                     case "publishers": AddPublishers(file, value); break;
                     case "internal": AddInternal(file, value); break;
+                    case "cooldown": AddCooldowns(file, value); break;
+                    case "vet-cutoff": SetVetCutoff(file, value); break;
                     default:
                         throw Problem(file, keyNode, $"unknown policy key '{key}' (known: {string.Join(", ", KnownKeys.Order())})");
                 }
@@ -118,7 +122,47 @@ public static class PolicyLoader
             _vet.ToFrozenDictionary(StringComparer.Ordinal),
             _publishers.ToFrozenDictionary(StringComparer.Ordinal),
             _internalNames.ToFrozenSet(StringComparer.Ordinal),
-            _internalPrefixes.ToArray());
+            _internalPrefixes.ToArray())
+        {
+            Cooldowns = _cooldowns.ToFrozenDictionary(StringComparer.Ordinal),
+            VetCutoff = _vetCutoff,
+        };
+
+        private void AddCooldowns(string file, YamlNode node)
+        {
+            foreach (var (nameNode, durationNode) in Mapping(file, node, "cooldown").Children)
+            {
+                var name = ProjectNameOf(file, nameNode);
+                var text = Scalar(file, durationNode, $"cooldown of '{name}'");
+                _cooldowns[name] = ParseDuration(text) ?? throw Problem(file, durationNode, $"cooldown '{name}': '{text}' is not a duration such as 7d, 12h or 30m");
+            }
+        }
+
+        private void SetVetCutoff(string file, YamlNode node)
+        {
+            var text = Scalar(file, node, "vet-cutoff");
+            // A date is midnight UTC at its start; a full ISO 8601 time with an offset is taken as written.
+            DateTime cutoff;
+            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            {
+                cutoff = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            }
+            else if (DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture, DateTimeStyles.None, out var moment))
+            {
+                cutoff = moment.UtcDateTime;
+            }
+            else
+            {
+                throw Problem(file, node, $"vet-cutoff '{text}' is not a date (2026-12-01) or a time with an offset (2026-12-01T12:00:00Z)");
+            }
+
+            if (_vetCutoff is { } earlier && earlier != cutoff)
+            {
+                throw Problem(file, node, "vet-cutoff is set twice with different values");
+            }
+
+            _vetCutoff = cutoff;
+        }
 
         private void AddEnvironments(string file, YamlNode node)
         {
@@ -140,6 +184,7 @@ public static class PolicyLoader
                 TimeSpan? cooldown = null;
                 var access = IndexAccessMode.Open;
                 var typosquat = TyposquatMode.Warn;
+                var criteria = Releases.VettingCriteria.SafeToDeploy;
                 foreach (var (optionNode, optionValue) in options.Children)
                 {
                     var option = Scalar(file, optionNode, "option");
@@ -174,12 +219,17 @@ public static class PolicyLoader
                                 _ => throw Problem(file, optionValue, $"environment '{name}': typosquat must be warn or block, not '{text}'"),
                             };
                             break;
+                        case "criteria":
+                            criteria = Releases.VettingCriteria.IsKnown(text)
+                                ? text
+                                : throw Problem(file, optionValue, $"environment '{name}': criteria must be safe-to-deploy or safe-to-run, not '{text}'");
+                            break;
                         default:
-                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access, typosquat)");
+                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access, typosquat, criteria)");
                     }
                 }
 
-                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access, typosquat);
+                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access, typosquat, criteria);
             }
         }
 

@@ -24,7 +24,14 @@ public enum TyposquatMode
     Block,
 }
 
-public sealed record EnvironmentPolicy(string Name, Tier Tier, TimeSpan? Cooldown, IndexAccessMode Access = IndexAccessMode.Open, TyposquatMode Typosquat = TyposquatMode.Warn);
+/// <param name="Criteria">What a release's vetting must vouch for to be shown in tier 3 (<c>safe-to-deploy</c> by default).</param>
+public sealed record EnvironmentPolicy(
+    string Name,
+    Tier Tier,
+    TimeSpan? Cooldown,
+    IndexAccessMode Access = IndexAccessMode.Open,
+    TyposquatMode Typosquat = TyposquatMode.Warn,
+    string Criteria = Releases.VettingCriteria.SafeToDeploy);
 
 /// <summary>
 /// The merged content of every policy file, immutable. Names are PEP 503 normalized; matching is exact,
@@ -39,6 +46,36 @@ public sealed record PolicySnapshot(
     FrozenSet<string> InternalNames,
     IReadOnlyList<string> InternalPrefixes)
 {
+    /// <summary><c>cooldown:</c> per project (normalized name), overriding the environments' cooldown.</summary>
+    public FrozenDictionary<string, TimeSpan> Cooldowns { get; init; } = FrozenDictionary<string, TimeSpan>.Empty;
+
+    /// <summary><c>vet-cutoff:</c> no release first seen after this moment (UTC) is vetted by policy or automatically.</summary>
+    public DateTime? VetCutoff { get; init; }
+
+    /// <summary>
+    /// The cooldown a release of <paramref name="project"/> must pass before policy or automatic vetting, and before a
+    /// reviewer vets it without break-glass: the project's own <c>cooldown:</c> when set, else the longest cooldown of the
+    /// tier 3 environments (a vetting holds for all of them), else none.
+    /// </summary>
+    public TimeSpan CooldownFor(string project)
+    {
+        if (Cooldowns.TryGetValue(project, out var own))
+        {
+            return own;
+        }
+
+        var longest = TimeSpan.Zero;
+        foreach (var environment in Environments.Values)
+        {
+            if (environment.Tier == Tier.Vetted && environment.Cooldown is { } cooldown && cooldown > longest)
+            {
+                longest = cooldown;
+            }
+        }
+
+        return longest;
+    }
+
     public static PolicySnapshot Empty { get; } = new(
         FrozenDictionary<string, EnvironmentPolicy>.Empty,
         FrozenSet<string>.Empty,

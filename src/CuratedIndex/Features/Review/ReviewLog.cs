@@ -14,8 +14,8 @@ internal static partial class ReviewLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Writing request counts failed; they are kept for the next attempt")]
     public static partial void CountsFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Reviewer decision #{DecisionId} ({Verdict} {Project}) is not followed: {Problem}; the project is hidden until a reviewer decides again")]
-    public static partial void UnverifiedDecision(ILogger logger, long decisionId, string project, string verdict, string problem);
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Reviewer {Decision} is not followed: {Problem}; it is hidden until a reviewer decides again")]
+    public static partial void UnverifiedDecision(ILogger logger, string decision, string problem);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Recording the incident for an unverified decision on {Project} failed")]
     public static partial void IncidentFailed(ILogger logger, string project, Exception exception);

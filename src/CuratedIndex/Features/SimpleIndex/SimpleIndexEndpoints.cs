@@ -1,4 +1,6 @@
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
@@ -75,6 +77,7 @@ public static class SimpleIndexEndpoints
         ReviewQueue queue,
         RequestCounter counter,
         TyposquatScreening typosquats,
+        Tier3Requests tier3,
         ILogger<ReviewQueue> logger)
     {
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
@@ -120,6 +123,10 @@ public static class SimpleIndexEndpoints
         else
         {
             page = renderer.Render(request.Environment, request.Curation, request.Signals, lookup.Value!, lookup.Stamp, format, urls);
+            if (request.Environment.Tier == Tier.Vetted)
+            {
+                await tier3.ObserveAsync(request, lookup.Value!, lookup.Stamp, context);
+            }
         }
 
         counter.Count(env, decision.Visible ? RequestOutcome.Served : RequestOutcome.Blocked);

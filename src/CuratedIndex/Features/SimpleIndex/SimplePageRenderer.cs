@@ -57,14 +57,62 @@ public sealed class SimplePageRenderer(RenderCache cache)
         foreach (var file in page.Files)
         {
             var version = VersionOf(page.Name, file.Filename);
-            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts, signals).Visible)
+            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts with { FileSha256 = file.Sha256 }, signals).Visible)
             {
                 kept.Add(file);
             }
         }
 
+        if (environment.Tier == Tier.Vetted)
+        {
+            AddPinnedFilesUpstreamDropped(environment, curation, signals, page, facts, kept);
+        }
+
         return page with { Files = kept, Versions = RebuildVersions(page, kept) };
     }
+
+    /// <summary>
+    /// Tier 3 keeps installing what was vetted when upstream deletes it: a pinned file upstream no longer lists is listed
+    /// from its pin (name, sha256, size) and served from the artifact store.
+    /// </summary>
+    private static void AddPinnedFilesUpstreamDropped(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, ProjectPage page, UpstreamFacts facts, List<DistributionFile> kept)
+    {
+        var releases = curation.Vettings.Of(page.Name);
+        if (releases.Count == 0)
+        {
+            return;
+        }
+
+        HashSet<string>? listed = null;
+        foreach (var release in releases.Values)
+        {
+            if (!release.Vetted)
+            {
+                continue;
+            }
+
+            foreach (var pinned in release.Files.Values)
+            {
+                listed ??= page.Files.Select(f => f.Filename).ToHashSet(StringComparer.Ordinal);
+                if (listed.Contains(pinned.Filename)
+                    || !curation.Decide(environment, new DecisionSubject(page.Name, release.Version, pinned.Filename), facts with { FileSha256 = pinned.Sha256 }, signals).Visible)
+                {
+                    continue;
+                }
+
+                kept.Add(PinnedEntry(pinned));
+            }
+        }
+    }
+
+    /// <summary>A listing for a pinned file built from its pin alone; its bytes come from the artifact store.</summary>
+    public static DistributionFile PinnedEntry(Releases.PinnedFile pinned) => new()
+    {
+        Filename = pinned.Filename,
+        Url = "",
+        Hashes = new Dictionary<string, string>(StringComparer.Ordinal) { ["sha256"] = pinned.Sha256 },
+        Size = pinned.Size,
+    };
 
     public static string? VersionOf(string project, string filename) =>
         DistributionFilename.TryParse(filename, project, out var parsed) ? parsed.Version : null;

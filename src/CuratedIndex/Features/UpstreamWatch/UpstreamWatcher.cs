@@ -2,6 +2,7 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol;
@@ -27,6 +28,8 @@ public sealed class UpstreamWatcher(
     ProjectPageCache pages,
     IServiceScopeFactory scopes,
     AuditLog audit,
+    ReleaseObserver releases,
+    PinMismatchAlerts pins,
     TimeProvider clock,
     ILogger<UpstreamWatcher> logger)
 {
@@ -34,9 +37,8 @@ public sealed class UpstreamWatcher(
     public const string NotFoundStatus = "not-found";
 
     /// <summary>
-    /// Raised after new files of a project were recorded, with their versions (distinct, upstream order).
-    /// This is where release vetting (tier 3, not built yet) will hook in; today it is only logged.
-    /// Raised by the node whose insert won, so at most once per file.
+    /// Raised after new files of a project were recorded, with their versions (distinct, upstream order), by the node whose
+    /// insert won, so at most once per file. Release observation (first sight, anomaly signals) runs right after it.
     /// </summary>
     public event Action<string, IReadOnlyList<string>>? NewReleasesSeen;
 
@@ -113,10 +115,17 @@ public sealed class UpstreamWatcher(
             OnNewReleasesSeen(project, versions);
         }
 
+        if (page is not null && status != ProjectStatus.Quarantined)
+        {
+            // Tier 3: releases seen for the first time start their cooldown and get their anomaly signals; pins are checked.
+            await releases.ObserveAsync(page, cancellationToken, change.NewVersions);
+            await pins.CheckAsync(curations.Current.Vettings, project, page.Files, cancellationToken);
+        }
+
         return change;
     }
 
-    /// <summary>The hand-off to release vetting (tier 3, not built yet): logs, then tells any subscriber.</summary>
+    /// <summary>Logs the new releases, then tells any subscriber.</summary>
     private void OnNewReleasesSeen(string project, IReadOnlyList<string> versions)
     {
         UpstreamWatchLog.NewReleasesSeen(logger, project, versions);
@@ -189,6 +198,7 @@ public sealed class UpstreamWatcher(
                 Version = version,
                 Sha256 = file.Sha256,
                 UploadTime = file.UploadTime,
+                Size = file.Size,
                 FirstSeenAt = now,
                 Yanked = file.IsYanked,
             });

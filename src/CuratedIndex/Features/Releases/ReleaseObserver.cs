@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using CuratedIndex.Data;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Protocol.SimpleApi;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Releases;
+
+/// <summary>
+/// Records each release the first time CuratedIndex sees it (<c>seen_releases</c>: the start of its cooldown) and each file
+/// with its first sight (<c>upstream_files</c>), then computes the release's anomaly signals (<c>release_signals</c>). Called
+/// by the upstream watch for approved projects and by tier 3 page requests, so a release is seen even before the next pass.
+/// Idempotent across nodes: the unique indexes decide who records first, and a lost race is a no-op.
+/// </summary>
+public sealed class ReleaseObserver(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReleaseObserver> logger)
+{
+    private const int MaxRemembered = 50_000;
+
+    // The page stamp last observed per project on this node: a page observed once needs no database round trip again.
+    private readonly ConcurrentDictionary<string, long> _observedStamps = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Observes <paramref name="page"/> unless this node observed that very page (<paramref name="stamp"/>) already; true when
+    /// it did now. Never throws but for cancellation.
+    /// </summary>
+    public async Task<bool> ObserveAsync(ProjectPage page, long stamp, CancellationToken cancellationToken)
+    {
+        if (_observedStamps.TryGetValue(page.Name, out var seen) && seen == stamp)
+        {
+            return false;
+        }
+
+        try
+        {
+            await ObserveAsync(page, cancellationToken);
+            if (_observedStamps.Count >= MaxRemembered)
+            {
+                _observedStamps.Clear();
+            }
+
+            _observedStamps[page.Name] = stamp;
+        }
+        catch (Exception e) when (e is DbUpdateException or InvalidOperationException)
+        {
+            ReleasesLog.ObserveFailed(logger, page.Name, e);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Records new releases and files of <paramref name="page"/>; returns the versions seen for the first time.
+    /// <paramref name="versionsWithNewFiles"/> are releases whose new files someone else recorded (the upstream watch): their signals are computed again.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ObserveAsync(ProjectPage page, CancellationToken cancellationToken, IEnumerable<string>? versionsWithNewFiles = null)
+    {
+        if (page.Status?.Status == ProjectStatus.Quarantined)
+        {
+            // A quarantined page lists no files: nothing new to see.
+            return [];
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var project = page.Name;
+        var files = await db.UpstreamFiles.Where(f => f.Project == project).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
+        var releases = await db.SeenReleases.Where(r => r.Project == project).ToDictionaryAsync(r => r.Version, StringComparer.Ordinal, cancellationToken);
+
+        var touched = (versionsWithNewFiles ?? []).Select(ReleaseVettings.NormalizeVersion).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var firstSeen = new List<string>();
+        foreach (var file in page.Files)
+        {
+            var version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, file.Filename));
+            if (version is null)
+            {
+                continue;
+            }
+
+            if (!files.ContainsKey(file.Filename))
+            {
+                var row = new UpstreamFile
+                {
+                    Project = project,
+                    Filename = file.Filename,
+                    Version = SimplePageRenderer.VersionOf(project, file.Filename),
+                    Sha256 = file.Sha256,
+                    UploadTime = file.UploadTime,
+                    Size = file.Size,
+                    FirstSeenAt = now,
+                    Yanked = file.IsYanked,
+                };
+                db.UpstreamFiles.Add(row);
+                files[file.Filename] = row;
+                touched.Add(version);
+            }
+
+            var uploaded = ParseUploadTime(file.UploadTime);
+            if (!releases.TryGetValue(version, out var release))
+            {
+                release = new SeenRelease { Project = project, Version = version, FirstSeenAt = now, UploadedAt = uploaded };
+                db.SeenReleases.Add(release);
+                releases[version] = release;
+                firstSeen.Add(version);
+                touched.Add(version);
+            }
+            else if (uploaded is { } time && (release.UploadedAt is null || time < release.UploadedAt) && firstSeen.Contains(version))
+            {
+                release.UploadedAt = time;
+            }
+        }
+
+        if (touched.Count == 0)
+        {
+            return [];
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await RecordSignalsAsync(db, project, touched, files.Values, releases, now, cancellationToken);
+        return firstSeen;
+    }
+
+    /// <summary>When the release's cooldown starts: the later of upstream's upload time and CuratedIndex's first sight.</summary>
+    public static DateTime CooldownStart(SeenRelease release) =>
+        release.UploadedAt is { } uploaded && uploaded > release.FirstSeenAt ? uploaded : release.FirstSeenAt;
+
+    /// <summary>A PEP 700 upload time as UTC, or null when absent or unreadable.</summary>
+    public static DateTime? ParseUploadTime(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.UtcDateTime : null;
+
+    // Signals of the releases that are new or gained files, each kind recorded once per release.
+    private async Task RecordSignalsAsync(
+        CuratedIndexDbContext db,
+        string project,
+        IReadOnlyCollection<string> touched,
+        IEnumerable<UpstreamFile> files,
+        IReadOnlyDictionary<string, SeenRelease> releases,
+        DateTime now,
+        CancellationToken cancellationToken)
+    {
+        var facts = ReleaseHistory.FactsOf(files, releases);
+        var known = await db.ReleaseSignals.AsNoTracking()
+            .Where(s => s.Project == project && touched.Contains(s.Version))
+            .Select(s => new { s.Version, s.Kind })
+            .ToListAsync(cancellationToken);
+        var recorded = known.Select(k => (k.Version, k.Kind)).ToHashSet();
+        foreach (var version in touched)
+        {
+            if (!facts.TryGetValue(version, out var release))
+            {
+                continue;
+            }
+
+            var earlier = facts.Where(f => f.Key != version).Select(f => f.Value).ToList();
+            foreach (var signal in AnomalySignals.Detect(project, release, earlier))
+            {
+                if (recorded.Add((version, signal.Kind)))
+                {
+                    db.ReleaseSignals.Add(new ReleaseSignal { Project = project, Version = version, Kind = signal.Kind, Evidence = Truncate(signal.Evidence), DetectedAt = now });
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
+}
+
+/// <summary>The facts the anomaly signals read, built from what the watch and the observer recorded.</summary>
+public static class ReleaseHistory
+{
+    /// <summary>Every recorded release of a project as <see cref="ReleaseFacts"/>, by normalized version.</summary>
+    public static Dictionary<string, ReleaseFacts> FactsOf(IEnumerable<UpstreamFile> files, IReadOnlyDictionary<string, SeenRelease> releases)
+    {
+        var byVersion = new Dictionary<string, List<ReleaseFileFacts>>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (ReleaseVettings.NormalizeVersion(file.Version) is not { } version)
+            {
+                continue;
+            }
+
+            if (!byVersion.TryGetValue(version, out var list))
+            {
+                byVersion[version] = list = [];
+            }
+
+            var uploaded = ReleaseObserver.ParseUploadTime(file.UploadTime);
+            list.Add(new ReleaseFileFacts(file.Filename, file.Sha256, file.Size, uploaded is null ? null : new DateTimeOffset(uploaded.Value, TimeSpan.Zero), file.FirstSeenAt));
+        }
+
+        var facts = new Dictionary<string, ReleaseFacts>(StringComparer.Ordinal);
+        foreach (var (version, release) in releases)
+        {
+            var roster = release.Roster?.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            facts[version] = new ReleaseFacts(version, byVersion.GetValueOrDefault(version) ?? [], release.FirstSeenAt, roster);
+        }
+
+        return facts;
+    }
+}

@@ -1,0 +1,267 @@
+using System.Globalization;
+using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Jobs;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol.SimpleApi;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Releases;
+
+/// <summary>A request to vet one release. <paramref name="Filenames"/> null means every file upstream lists now.</summary>
+/// <param name="ExpectedSha256">Digests the caller holds (a lock file, an audits file): a file whose upstream sha256 differs is refused.</param>
+/// <param name="MayBreakGlass">The caller is an admin: with <paramref name="BreakGlass"/> set, the cooldown does not stop the vetting.</param>
+public sealed record VetRequest(
+    string Project,
+    string Version,
+    string Criteria,
+    string Reason,
+    string Actor,
+    string How,
+    IReadOnlyCollection<string>? Filenames = null,
+    IReadOnlyDictionary<string, string>? ExpectedSha256 = null,
+    bool BreakGlass = false,
+    bool MayBreakGlass = false,
+    string? Source = null);
+
+public enum VetStatus
+{
+    Vetted,
+
+    /// <summary>The request itself is wrong (an unknown file, a digest that differs from upstream's): 400.</summary>
+    Refused,
+
+    /// <summary>The release may not be vetted now (cooldown, cut-off, a signal): 409.</summary>
+    NotNow,
+
+    /// <summary>Upstream does not have the release: 404.</summary>
+    NotFound,
+
+    /// <summary>Upstream could not be asked: 502.</summary>
+    UpstreamFailed,
+}
+
+public sealed record VetOutcome(VetStatus Status, string Message, ReleaseVerdict? Verdict = null);
+
+/// <summary>
+/// Vets and rejects releases: the one place a <see cref="ReleaseDecision"/> is written, with its pinned files and audit
+/// record in one transaction. The files pinned are the ones upstream lists at that moment, by sha256; the cooldown, the
+/// cut-off and the anomaly signals are checked here, so no path (UI, API, command line, policy, import) can skip them.
+/// </summary>
+public sealed class ReleaseVetting(
+    ProjectPageCache pages,
+    ReleaseObserver observer,
+    CurationStore curations,
+    AuditLog audit,
+    IServiceScopeFactory scopes,
+    IWorkQueue work,
+    TimeProvider clock,
+    ILogger<ReleaseVetting> logger)
+{
+    public async Task<VetOutcome> VetAsync(VetRequest request, CancellationToken cancellationToken)
+    {
+        if (ReleaseVettings.NormalizeVersion(request.Version) is not { } version)
+        {
+            return new VetOutcome(VetStatus.Refused, $"'{request.Version}' is not a PEP 440 version");
+        }
+
+        if (!VettingCriteria.IsKnown(request.Criteria))
+        {
+            return new VetOutcome(VetStatus.Refused, $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}");
+        }
+
+        var (files, problem, status) = await CurrentFilesAsync(request.Project, version, cancellationToken);
+        if (problem is not null)
+        {
+            return new VetOutcome(status, problem);
+        }
+
+        var (chosen, refused) = Select(files!, request);
+        if (chosen is null)
+        {
+            return new VetOutcome(VetStatus.Refused, refused!);
+        }
+
+        var seen = await SeenAsync(request.Project, version, cancellationToken);
+        var policy = curations.Current.Policy;
+        var breakGlass = false;
+        if (Eligibility(policy, request.Project, seen, await SignalsAsync(request.Project, version, cancellationToken), request.How, clock.GetUtcNow().UtcDateTime) is { } waiting)
+        {
+            if (!request.BreakGlass || !waiting.BreakGlassMayOverride)
+            {
+                var hint = waiting.BreakGlassMayOverride && request.How == VettingHow.Reviewer
+                    ? request.MayBreakGlass ? "; to vet it now, break glass with a reason" : "; an admin may break glass with a reason"
+                    : "";
+                return new VetOutcome(VetStatus.NotNow, waiting.Reason + hint);
+            }
+
+            if (!request.MayBreakGlass)
+            {
+                return new VetOutcome(VetStatus.NotNow, waiting.Reason + "; only an admin may break glass");
+            }
+
+            breakGlass = true;
+        }
+
+        var decision = new ReleaseDecision
+        {
+            Project = request.Project,
+            Version = version,
+            Verdict = ReleaseVerdictText.Vetted,
+            Criteria = request.Criteria,
+            How = request.How,
+            Actor = request.Actor,
+            Reason = request.Reason,
+            BreakGlass = breakGlass,
+            Source = request.Source,
+            ReleasedAt = seen is null ? null : ReleaseObserver.CooldownStart(seen),
+            DecidedAt = clock.GetUtcNow().UtcDateTime,
+            Files = chosen.Select(f => new VettedFile { Filename = f.Filename, Sha256 = f.Sha256!.ToLowerInvariant(), Size = f.Size ?? 0 }).ToList(),
+        };
+        await WriteAsync(decision, cancellationToken);
+        // Pinned bytes are kept whatever upstream does later: store them now, as durable work.
+        work.Enqueue<PinnedFilesWork, PinnedFilesArgs>(new PinnedFilesArgs(request.Project, version));
+        var verdict = curations.Current.Vettings.For(request.Project, version);
+        return new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} {verdict?.Describe() ?? "vetted"}", verdict);
+    }
+
+    /// <summary>Rejects a release for tier 3 (a reviewer's decision: no cooldown applies).</summary>
+    public async Task<VetOutcome> RejectAsync(string project, string version, string reason, string actor, CancellationToken cancellationToken)
+    {
+        if (ReleaseVettings.NormalizeVersion(version) is not { } normalized)
+        {
+            return new VetOutcome(VetStatus.Refused, $"'{version}' is not a PEP 440 version");
+        }
+
+        var decision = new ReleaseDecision
+        {
+            Project = project,
+            Version = normalized,
+            Verdict = ReleaseVerdictText.Rejected,
+            How = VettingHow.Reviewer,
+            Actor = actor,
+            Reason = reason,
+            DecidedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        await WriteAsync(decision, cancellationToken);
+        return new VetOutcome(VetStatus.Vetted, $"{project} {normalized} rejected", curations.Current.Vettings.For(project, normalized));
+    }
+
+    /// <summary>Why a release may not be vetted now by <paramref name="how"/>, or null when it may. Pure.</summary>
+    public static Waiting? Eligibility(PolicySnapshot policy, string project, SeenRelease? seen, IReadOnlyList<ReleaseSignal> signals, string how, DateTime now)
+    {
+        var automatic = how is VettingHow.Policy or VettingHow.Auto;
+        if (automatic && signals.Count > 0)
+        {
+            return new Waiting($"anomaly signals stop {how} vetting: {string.Join("; ", signals.Select(s => $"{s.Kind}: {s.Evidence}"))}", false);
+        }
+
+        if (automatic && policy.VetCutoff is { } cutoff && (seen is null || seen.FirstSeenAt > cutoff))
+        {
+            return new Waiting($"first seen {(seen is null ? "now" : Iso(seen.FirstSeenAt))}, after the vet-cutoff {Iso(cutoff)}: no release first seen after it is vetted by policy or automatically", false);
+        }
+
+        var cooldown = policy.CooldownFor(project);
+        var start = seen is null ? now : ReleaseObserver.CooldownStart(seen);
+        if (cooldown > TimeSpan.Zero && start + cooldown > now)
+        {
+            return new Waiting($"inside its cooldown of {Describe(cooldown)} until {Iso(start + cooldown)} (counted from {Iso(start)}, the later of upstream's upload time and the first sight here)", !automatic);
+        }
+
+        return null;
+    }
+
+    public sealed record Waiting(string Reason, bool BreakGlassMayOverride);
+
+    private async Task WriteAsync(ReleaseDecision decision, CancellationToken cancellationToken)
+    {
+        await audit.WriteAsync(db =>
+        {
+            db.ReleaseDecisions.Add(decision);
+            var entry = new AuditEntry(decision.Actor, ReleaseAudit.ActionOf(decision), ReleaseAudit.Subject(decision.Project, decision.Version), ReleaseAudit.ReasonOf(decision))
+            {
+                Recorded = record => (decision.AuditRecordId, decision.AuditHash) = (record.Id, record.Hash),
+            };
+            return Task.FromResult((decision, (IReadOnlyList<AuditEntry>)[entry]));
+        }, cancellationToken);
+        ReleasesLog.Decided(logger, decision.Actor, decision.Verdict, decision.Project, decision.Version, decision.How, decision.Reason);
+        // Committed: take effect now, even if the caller has gone.
+        await curations.RefreshAsync(CancellationToken.None);
+    }
+
+    /// <summary>The files upstream lists now for a release, from a page no older than <c>Upstream:PageMaxAge</c>.</summary>
+    public async Task<(IReadOnlyList<DistributionFile>? Files, string? Problem, VetStatus Status)> CurrentFilesAsync(string project, string version, CancellationToken cancellationToken)
+    {
+        var lookup = await pages.GetAsync(project, cancellationToken);
+        switch (lookup.Status)
+        {
+            case LookupStatus.Failed:
+                return (null, $"upstream is unavailable ({lookup.Reason}); files can only be pinned from upstream's current list", VetStatus.UpstreamFailed);
+            case LookupStatus.NotFound:
+                return (null, $"upstream has no project '{project}'", VetStatus.NotFound);
+        }
+
+        var page = lookup.Value!.Page;
+        await observer.ObserveAsync(page, lookup.Stamp, cancellationToken);
+        var files = page.Files.Where(f => ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, f.Filename)) == version).ToList();
+        return files.Count == 0
+            ? (null, $"upstream lists no files for {project} {version}", VetStatus.NotFound)
+            : (files, null, VetStatus.Vetted);
+    }
+
+    private static (IReadOnlyList<DistributionFile>? Files, string? Problem) Select(IReadOnlyList<DistributionFile> files, VetRequest request)
+    {
+        var chosen = request.Filenames is null ? files.ToList() : [];
+        if (request.Filenames is not null)
+        {
+            foreach (var name in request.Filenames.Distinct(StringComparer.Ordinal))
+            {
+                if (files.FirstOrDefault(f => f.Filename == name) is not { } file)
+                {
+                    return (null, $"'{name}' is not a file of {request.Project} {request.Version} upstream");
+                }
+
+                chosen.Add(file);
+            }
+        }
+
+        foreach (var file in chosen)
+        {
+            if (file.Sha256 is null)
+            {
+                return (null, $"upstream lists no sha256 for '{file.Filename}': it cannot be pinned");
+            }
+
+            if (request.ExpectedSha256?.GetValueOrDefault(file.Filename) is { } expected && !string.Equals(expected, file.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return (null, $"'{file.Filename}': upstream's sha256 is {file.Sha256}, not {expected.ToLowerInvariant()}; refused");
+            }
+        }
+
+        return chosen.Count == 0 ? (null, "no files to vet") : (chosen, null);
+    }
+
+    private async Task<SeenRelease?> SeenAsync(string project, string version, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        return await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == version, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ReleaseSignal>> SignalsAsync(string project, string version, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        return await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+    }
+
+    public static string Iso(DateTime time) => time.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    public static string Describe(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
+        : $"{span.TotalMinutes:0}m";
+}

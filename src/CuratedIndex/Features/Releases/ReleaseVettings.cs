@@ -1,0 +1,101 @@
+using System.Collections.Frozen;
+using CuratedIndex.Protocol;
+
+namespace CuratedIndex.Features.Releases;
+
+/// <summary>
+/// What a vetting vouches for (cargo-vet's criteria). <c>safe-to-deploy</c> implies <c>safe-to-run</c>: a release vetted
+/// safe to deploy satisfies an environment that requires only safe to run, not the other way round.
+/// </summary>
+public static class VettingCriteria
+{
+    public const string SafeToDeploy = "safe-to-deploy";
+    public const string SafeToRun = "safe-to-run";
+
+    public static bool IsKnown(string? criteria) => criteria is SafeToDeploy or SafeToRun;
+
+    /// <summary>True when a vetting for <paramref name="vetted"/> satisfies an environment requiring <paramref name="required"/>.</summary>
+    public static bool Satisfies(string vetted, string required) => vetted == SafeToDeploy || required == SafeToRun;
+}
+
+/// <summary>How a release came to be vetted.</summary>
+public static class VettingHow
+{
+    public const string Reviewer = "reviewer";
+    public const string Policy = "policy";
+    public const string Import = "import";
+    public const string Auto = "auto";
+
+    public static bool IsKnown(string? how) => how is Reviewer or Policy or Import or Auto;
+}
+
+public static class ReleaseVerdictText
+{
+    public const string Vetted = "vetted";
+    public const string Rejected = "rejected";
+}
+
+/// <summary>A file a vetting pins: tier 3 lists and serves exactly these bytes under this name.</summary>
+public sealed record PinnedFile(string Filename, string Sha256, long Size);
+
+/// <summary>The decision in force for one release: vetted (with its pinned files) or rejected.</summary>
+public sealed record ReleaseVerdict(
+    long DecisionId,
+    string Project,
+    string Version,
+    bool Vetted,
+    string? Criteria,
+    string How,
+    string Actor,
+    string Reason,
+    bool BreakGlass,
+    string? Source,
+    DateTime DecidedAt,
+    FrozenDictionary<string, PinnedFile> Files)
+{
+    /// <summary>"vetted safe-to-deploy by reviewer alice (break-glass)", for explain and the UI.</summary>
+    public string Describe()
+    {
+        if (!Vetted)
+        {
+            return $"rejected by {How} {Actor}: {Reason}";
+        }
+
+        var who = How switch
+        {
+            VettingHow.Policy => "by policy",
+            VettingHow.Import => $"by import from {Source ?? "another organization"} ({Actor})",
+            VettingHow.Auto => "automatically",
+            _ => $"by reviewer {Actor}",
+        };
+        return $"vetted {Criteria} {who}{(BreakGlass ? " (break-glass, inside the cooldown)" : "")}";
+    }
+
+    /// <summary>The same sentence without any person's name, for index clients.</summary>
+    public string DescribeForClients() => Vetted
+        ? $"vetted {Criteria} by {How}{(BreakGlass ? " (break-glass)" : "")}"
+        : $"rejected by a {How}: {Reason}";
+}
+
+/// <summary>
+/// The release decisions in force, one per (project, normalized version), immutable: an input of the decision function next
+/// to the reviewer decisions. A new instance replaces the old whenever a release is decided.
+/// </summary>
+public sealed record ReleaseVettings(FrozenDictionary<string, FrozenDictionary<string, ReleaseVerdict>> ByProject, long LastDecisionId)
+{
+    public static ReleaseVettings None { get; } = new(FrozenDictionary<string, FrozenDictionary<string, ReleaseVerdict>>.Empty, 0);
+
+    /// <summary>The decision in force for a release; <paramref name="version"/> may be in any PEP 440 spelling.</summary>
+    public ReleaseVerdict? For(string project, string version) =>
+        ByProject.TryGetValue(project, out var releases) && NormalizeVersion(version) is { } normalized && releases.TryGetValue(normalized, out var verdict)
+            ? verdict
+            : null;
+
+    /// <summary>Every decided release of a project, by normalized version.</summary>
+    public FrozenDictionary<string, ReleaseVerdict> Of(string project) =>
+        ByProject.TryGetValue(project, out var releases) ? releases : FrozenDictionary<string, ReleaseVerdict>.Empty;
+
+    /// <summary>The PEP 440 normalized form of <paramref name="version"/>, or null when it is not a PEP 440 version.</summary>
+    public static string? NormalizeVersion(string? version) =>
+        Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : null;
+}

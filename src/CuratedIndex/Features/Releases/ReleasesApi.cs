@@ -1,0 +1,168 @@
+using System.Security.Claims;
+using CuratedIndex.Data;
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Review;
+using CuratedIndex.Protocol;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Releases;
+
+/// <summary>The body of <c>POST …/releases/{version}/vet</c>. <see cref="Files"/> null: every file upstream lists now.</summary>
+public sealed record VetBody(string? Reason, string? Criteria, IReadOnlyList<string>? Files, Dictionary<string, string>? Sha256, bool? BreakGlass);
+
+/// <summary>
+/// Tier 3 over <c>/api/v1/</c>: <c>POST projects/{name}/releases/{version}/vet|reject</c>, <c>GET releases</c> (the release
+/// queue) and <c>GET projects/{name}/releases/{version}</c> (one release: files, decision, signals, cooldown).
+/// </summary>
+public static class ReleasesApi
+{
+    public const int MaxFiles = 1000;
+
+    public static void MapReleasesApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/releases", ListAsync).RequireAuthorization(AccessPolicies.View);
+        api.MapGet("/projects/{name}/releases/{version}", GetAsync).RequireAuthorization(AccessPolicies.View);
+        api.MapPost("/projects/{name}/releases/{version}/vet", VetAsync).RequireAuthorization(AccessPolicies.Review);
+        api.MapPost("/projects/{name}/releases/{version}/reject", RejectAsync).RequireAuthorization(AccessPolicies.Review);
+    }
+
+    private static async Task<IResult> ListAsync(string? status, string? project, int? offset, int? limit, CuratedIndexDbContext db, CurationStore curations, CancellationToken cancellationToken)
+    {
+        if (!ReleaseStatus.IsKnown(status ?? ReleaseStatus.Pending))
+        {
+            return Problem("status must be pending, vetted, rejected or all");
+        }
+
+        if (project is not null && ReviewApi.ProjectProblem(project) is { } problem)
+        {
+            return Problem(problem);
+        }
+
+        var (total, items) = await ReleaseQueries.ListAsync(
+            db, curations.Current, status ?? ReleaseStatus.Pending, project is null ? null : ProjectName.Normalize(project), Math.Max(0, offset ?? 0), limit ?? 50, cancellationToken);
+        return Results.Ok(new { total, items });
+    }
+
+    private static async Task<IResult> GetAsync(string name, string version, ReleaseVetting vetting, CuratedIndexDbContext db, CurationStore curations, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if ((ReviewApi.ProjectProblem(name) ?? VersionProblem(version)) is { } problem)
+        {
+            return Problem(problem);
+        }
+
+        var project = ProjectName.Normalize(name);
+        var normalized = ReleaseVettings.NormalizeVersion(version)!;
+        var (files, upstreamProblem, _) = await vetting.CurrentFilesAsync(project, normalized, cancellationToken);
+        var seen = await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == normalized, cancellationToken);
+        var known = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project).ToListAsync(cancellationToken);
+        var signals = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == normalized).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        var curation = curations.Current;
+        var verdict = curation.Vettings.For(project, normalized);
+        if (files is null && seen is null && verdict is null)
+        {
+            return Results.NotFound(new { message = upstreamProblem ?? $"no release {normalized} of '{project}'" });
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var firstSeen = known.ToDictionary(f => f.Filename, f => f.FirstSeenAt, StringComparer.Ordinal);
+        return Results.Ok(new
+        {
+            project,
+            version = normalized,
+            status = verdict is null ? ReleaseStatus.Pending : verdict.Vetted ? ReleaseStatus.Vetted : ReleaseStatus.Rejected,
+            upstream = upstreamProblem,
+            firstSeenAt = seen?.FirstSeenAt,
+            uploadedAt = seen?.UploadedAt,
+            files = (files ?? []).Select(f => new
+            {
+                filename = f.Filename,
+                size = f.Size,
+                sha256 = f.Sha256,
+                uploadTime = f.UploadTime,
+                firstSeenAt = firstSeen.TryGetValue(f.Filename, out var at) ? at : (DateTime?)null,
+                yanked = f.IsYanked,
+                pinned = verdict?.Files.TryGetValue(f.Filename, out var pin) == true
+                    ? string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase) ? "pinned" : "pin-mismatch"
+                    : "not-pinned",
+            }),
+            decision = verdict is null ? null : Describe(verdict),
+            signals = signals.Select(s => new { kind = s.Kind, evidence = s.Evidence, detectedAt = s.DetectedAt }),
+            // What would stop a vetting now, for a reviewer and for policy.
+            reviewerWait = ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Reviewer, now)?.Reason,
+            policyWait = ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Policy, now)?.Reason,
+        });
+    }
+
+    private static async Task<IResult> VetAsync(string name, string version, VetBody? body, ClaimsPrincipal user, ReleaseVetting vetting, CancellationToken cancellationToken)
+    {
+        var problem = ReviewApi.ProjectProblem(name) ?? VersionProblem(version) ?? ReviewApi.ReasonProblem(body?.Reason)
+            ?? (body!.Criteria is { } criteria && !VettingCriteria.IsKnown(criteria) ? $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null)
+            ?? (body.Files is { Count: > MaxFiles } ? $"at most {MaxFiles} files" : null)
+            ?? body.Files?.Where(f => !DistributionFilename.IsSafe(f)).Select(f => $"'{Printable(f)}' is not a valid filename").FirstOrDefault()
+            ?? body.Sha256?.Where(p => !IsSha256(p.Value)).Select(p => $"the sha256 given for '{Printable(p.Key)}' is not 64 hex digits").FirstOrDefault();
+        if (problem is not null)
+        {
+            return Problem(problem);
+        }
+
+        var request = new VetRequest(
+            ProjectName.Normalize(name),
+            version,
+            body!.Criteria ?? VettingCriteria.SafeToDeploy,
+            body.Reason!.Trim(),
+            user.Identity!.Name!,
+            VettingHow.Reviewer,
+            body.Files,
+            body.Sha256,
+            body.BreakGlass ?? false,
+            MayBreakGlass: user.IsInRole(Roles.Admin));
+        return Answer(await vetting.VetAsync(request, cancellationToken));
+    }
+
+    private static async Task<IResult> RejectAsync(string name, string version, DecisionBody? body, ClaimsPrincipal user, ReleaseVetting vetting, CancellationToken cancellationToken)
+    {
+        if ((ReviewApi.ProjectProblem(name) ?? VersionProblem(version) ?? ReviewApi.ReasonProblem(body?.Reason)) is { } problem)
+        {
+            return Problem(problem);
+        }
+
+        return Answer(await vetting.RejectAsync(ProjectName.Normalize(name), version, body!.Reason!.Trim(), user.Identity!.Name!, cancellationToken));
+    }
+
+    /// <summary>The HTTP answer for a vetting outcome: 200 with the decision, or the status that says why not, with the reason.</summary>
+    public static IResult Answer(VetOutcome outcome) => outcome.Status switch
+    {
+        VetStatus.Vetted => Results.Ok(Describe(outcome.Verdict!)),
+        VetStatus.NotFound => Results.NotFound(new { message = outcome.Message }),
+        VetStatus.NotNow => Results.Conflict(new { message = outcome.Message }),
+        VetStatus.UpstreamFailed => Results.Json(new { message = outcome.Message }, statusCode: StatusCodes.Status502BadGateway),
+        _ => Problem(outcome.Message),
+    };
+
+    public static object Describe(ReleaseVerdict verdict) => new
+    {
+        project = verdict.Project,
+        version = verdict.Version,
+        verdict = verdict.Vetted ? ReleaseVerdictText.Vetted : ReleaseVerdictText.Rejected,
+        criteria = verdict.Criteria,
+        how = verdict.How,
+        actor = verdict.Actor,
+        reason = verdict.Reason,
+        breakGlass = verdict.BreakGlass,
+        source = verdict.Source,
+        decidedAt = verdict.DecidedAt,
+        decisionId = verdict.DecisionId,
+        summary = verdict.Describe(),
+        files = verdict.Files.Values.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(f => new { filename = f.Filename, sha256 = f.Sha256, size = f.Size }),
+    };
+
+    public static string? VersionProblem(string? version) =>
+        version is null || version.Length > 128 || ReleaseVettings.NormalizeVersion(version) is null ? "invalid version: not a PEP 440 version" : null;
+
+    public static bool IsSha256(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit);
+
+    private static IResult Problem(string message) => Results.BadRequest(new { message });
+
+    private static string Printable(string text) => new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+}
