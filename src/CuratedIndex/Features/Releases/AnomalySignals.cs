@@ -329,12 +329,15 @@ public static class AnomalySignals
             forms.Add($"a local version (+{version.Local}, which PyPI does not accept)");
         }
 
+        var history = known.Count switch
+        {
+            0 => "the project has no earlier release",
+            1 => "the project's one earlier release is not",
+            _ => $"none of the project's {known.Count} earlier releases is",
+        };
         return forms.Count == 0
             ? null
-            : new AnomalySignal(
-                AnomalySignalKind.UnusualVersionForm,
-                $"{release.Version} is {string.Join(" and ", forms)}; none of the project's {known.Count} earlier "
-                + $"release{(known.Count == 1 ? "" : "s")} is.");
+            : new AnomalySignal(AnomalySignalKind.UnusualVersionForm, $"{release.Version} is {string.Join(" and ", forms)}; {history}.");
     }
 
     /// <summary>
