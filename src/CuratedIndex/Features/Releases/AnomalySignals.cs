@@ -42,6 +42,8 @@ public static class AnomalySignalKind
 /// no I/O; the same facts always give the same signals, at most one per kind, in the order of <see cref="AnomalySignalKind.All"/>.
 /// "The previous release" is the newest earlier release with a lower PEP 440 version (for file-based signals: the
 /// newest such release with files); earlier releases whose version is not PEP 440 are ignored for it.
+/// A release first seen while CI is still uploading its wheels looks as if it lost them (platform-wheels-changed,
+/// install-time-code, size-changed): compute again once the late-file grace has passed and before vetting.
 /// </summary>
 public static class AnomalySignals
 {
