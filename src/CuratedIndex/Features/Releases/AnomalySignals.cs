@@ -429,7 +429,7 @@ public static class AnomalySignals
         time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     private static string Describe(TimeSpan span) =>
-        span >= TimeSpan.FromDays(2) ? $"{span.TotalDays:0} days" : span < TimeSpan.FromHours(1.5) ? "1 hour" : $"{span.TotalHours:0} hours";
+        span >= TimeSpan.FromDays(2) ? $"{span.TotalDays:0} days" : span < TimeSpan.FromHours(2) ? $"{span.TotalMinutes:0} minutes" : $"{span.TotalHours:0} hours";
 
     private static string Describe(SortedSet<string> platforms) =>
         platforms.Count == 0 ? "no platform wheels" : string.Join(", ", platforms);
