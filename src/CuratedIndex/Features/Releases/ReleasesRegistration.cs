@@ -12,6 +12,7 @@ public static class ReleasesRegistration
         builder.Services.AddSingleton<ReleaseVetting>();
         builder.Services.AddSingleton<ReleaseDemand>();
         builder.Services.AddSingleton<Tier3Requests>();
+        builder.Services.AddSingleton<ReleaseReview>();
         builder.Services.AddQueuedWork<PinnedFilesWork>();
         builder.Services.AddCuratedIndexJob<PolicyVettingJob>(
             PolicyVettingJob.Key,
