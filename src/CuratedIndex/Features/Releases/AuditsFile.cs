@@ -178,10 +178,12 @@ public sealed record AuditsFile(
         return number == CurrentVersion ? null : $"version {number} is not supported (this reader knows version {CurrentVersion})";
     }
 
+    // System.Text.Json names our CLR types; the reader of the message knows the JSON, not the namespace.
     private static string FirstSentence(string message)
     {
         var end = message.IndexOf(". ", StringComparison.Ordinal);
-        return end < 0 ? message : message[..(end + 1)];
+        var sentence = end < 0 ? message : message[..(end + 1)];
+        return sentence.Replace(typeof(AuditsFile).Namespace + ".", "", StringComparison.Ordinal);
     }
 }
 

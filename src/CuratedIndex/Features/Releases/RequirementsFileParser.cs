@@ -49,7 +49,7 @@ internal static partial class RequirementsFileParser
     // carries the number of its first physical line.
     internal static IEnumerable<(int Line, string Text)> LogicalLines(string text)
     {
-        var lines = text.Split('\n');
+        var lines = text.TrimStart('\uFEFF').Split('\n');
         StringBuilder? pending = null;
         var start = 0;
         for (var i = 0; i < lines.Length; i++)

@@ -182,6 +182,23 @@ public sealed class LockFileReaderTests : IDisposable
         Assert.Equal(["cdf6525904cc597730141d61b36f2e4b8ecc257c420fa2f4549bac2c2d0cb72f"], result.Requirements[2].Sha256);
     }
 
+    [Fact]
+    public void Read_CrlfLineEndingsAndByteOrderMark_ReadLikeLf()
+    {
+        var lf = File.ReadAllText(Path.Combine(Fixtures, "requirements.txt"));
+        var path = Path.Combine(_temp, "requirements.txt");
+        File.WriteAllText(path, lf.Replace("\n", "\r\n", StringComparison.Ordinal), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        var crlf = LockFileReader.Read(path);
+        var fromText = LockFileReader.ReadRequirementsText("\uFEFF" + lf.Replace("\n", "\r\n", StringComparison.Ordinal), "requirements.txt");
+        var expected = LockFileReader.Read(Path.Combine(Fixtures, "requirements.txt"));
+
+        Assert.True(crlf.IsValid, string.Join('\n', crlf.Problems));
+        Assert.True(fromText.IsValid, string.Join('\n', fromText.Problems));
+        Assert.Equal(Summaries(expected), Summaries(crlf));
+        Assert.Equal(Summaries(expected), Summaries(fromText));
+    }
+
     [Theory]
     [InlineData("foo @ https://example.invalid/foo-1.0.tar.gz", "URL requirement")]
     [InlineData("foo@git+https://github.com/o/foo", "URL requirement")]
@@ -322,4 +339,7 @@ public sealed class LockFileReaderTests : IDisposable
     [InlineData("requirements.txt", false)]
     public void IsPylockFileName_FollowsPep751(string path, bool expected) =>
         Assert.Equal(expected, LockFileReader.IsPylockFileName(path));
+
+    private static IEnumerable<string> Summaries(LockFileReadResult result) =>
+        result.Requirements.Select(r => $"{r.Line} {r.Text} {r.Marker} {string.Join(',', r.Sha256)}");
 }
