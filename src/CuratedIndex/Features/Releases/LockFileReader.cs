@@ -76,7 +76,11 @@ public static class LockFileReader
 
         public void Note(string file, int line, string message) => _problems.Add(new LockFileProblem(file, line, message, false));
 
-        public LockFileReadResult Result() => new([.. _requirements], [.. _problems]);
+        public LockFileReadResult Result()
+        {
+            FlagConflictingPins();
+            return new LockFileReadResult([.. _requirements], [.. _problems]);
+        }
 
         public void Enter(string path) => _open.Add(FullPath(path));
 
@@ -123,6 +127,30 @@ public static class LockFileReader
 
             _open.Remove(fullPath);
             _done.Add(fullPath);
+        }
+
+        // Two pins of one project for the same environment marker cannot both install (pip refuses such a
+        // file too); the same pin twice, as an include and a listing, is fine.
+        private void FlagConflictingPins()
+        {
+            var firstPin = new Dictionary<(string Name, string Marker), LockFileRequirement>();
+            foreach (var requirement in _requirements)
+            {
+                if (requirement.IsConstraint || requirement.PinnedVersion is null)
+                {
+                    continue;
+                }
+
+                var key = (requirement.Name, requirement.Marker ?? "");
+                if (!firstPin.TryGetValue(key, out var first))
+                {
+                    firstPin[key] = requirement;
+                }
+                else if (first.PinnedVersion != requirement.PinnedVersion)
+                {
+                    Error(requirement.File, requirement.Line, $"{requirement.Name} is pinned to {requirement.PinnedVersion} here and to {first.PinnedVersion} at {first.Location}");
+                }
+            }
         }
 
         private static string FullPath(string path)

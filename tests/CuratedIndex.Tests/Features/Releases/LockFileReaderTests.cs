@@ -85,6 +85,18 @@ public sealed class LockFileReaderTests : IDisposable
     }
 
     [Fact]
+    public void Read_ConflictingPinsAcrossIncludes_Refused()
+    {
+        File.WriteAllText(Path.Combine(_temp, "base.txt"), "six==1.16.0\nfirst==2.0.2\n");
+        File.WriteAllText(Path.Combine(_temp, "a.txt"), "-r base.txt\nfirst==2.0.2\nsix==1.17.0\nzipp==3.6.0 ; python_version < \"3.8\"\nzipp==3.7.0 ; python_version >= \"3.8\"\n");
+
+        var result = LockFileReader.Read(Path.Combine(_temp, "a.txt"));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"{Path.Combine(_temp, "a.txt")}:3: six is pinned to 1.17.0 here and to 1.16.0 at {Path.Combine(_temp, "base.txt")}:1", error.ToString());
+    }
+
+    [Fact]
     public void Read_MissingInclude_NamesFileLineAndTarget()
     {
         var path = Path.Combine(_temp, "a.txt");
