@@ -11,12 +11,18 @@ namespace CuratedIndex.Hosting;
 /// <c>Server:KnownProxies</c> and <c>Server:KnownNetworks</c> are the peers whose <c>X-Forwarded-For</c>, <c>-Proto</c>
 /// and <c>-Host</c> are believed. When neither is set, only loopback is (ASP.NET Core's default: a reverse proxy on the
 /// same machine); once either is set, exactly the listed addresses and networks are, loopback included only when listed.
+/// <c>Server:Organization</c> names this organization in the audits files it exports.
 /// </summary>
 public sealed class ServerOptions : IValidatableObject
 {
     public const string Section = "Server";
 
     public string? PublicUrl { get; set; }
+
+    /// <summary>The organization an audits file export names (<c>organization</c>), and the source importers record.</summary>
+    public string Organization { get; set; } = DefaultOrganization;
+
+    public const string DefaultOrganization = "curated-index";
 
     /// <summary>IP addresses of reverse proxies, e.g. <c>10.0.0.5</c> or <c>::1</c>.</summary>
     public List<string> KnownProxies { get; set; } = [];
@@ -31,6 +37,13 @@ public sealed class ServerOptions : IValidatableObject
                 || !string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment)))
         {
             yield return new ValidationResult($"Server:PublicUrl '{PublicUrl}' must be an absolute http or https URL without credentials, query or fragment.", [nameof(PublicUrl)]);
+        }
+
+        var organization = new List<string>();
+        CuratedIndex.Features.Releases.AuditsFile.CheckName(organization, "Server:Organization", Organization);
+        foreach (var problem in organization)
+        {
+            yield return new ValidationResult(problem, [nameof(Organization)]);
         }
 
         foreach (var proxy in KnownProxies.Where(p => !IPAddress.TryParse(p.Trim(), out _)))

@@ -14,6 +14,7 @@ namespace CuratedIndex.Features.Releases;
 /// <summary>A request to vet one release. <paramref name="Filenames"/> null means every file upstream lists now.</summary>
 /// <param name="ExpectedSha256">Digests the caller holds (a lock file, an audits file): a file whose upstream sha256 differs is refused.</param>
 /// <param name="MayBreakGlass">The caller is an admin: with <paramref name="BreakGlass"/> set, the cooldown does not stop the vetting.</param>
+/// <param name="DryRun">Decide exactly as a real vetting would, but write nothing (an import's <c>--dry-run</c>).</param>
 public sealed record VetRequest(
     string Project,
     string Version,
@@ -25,7 +26,8 @@ public sealed record VetRequest(
     IReadOnlyDictionary<string, string>? ExpectedSha256 = null,
     bool BreakGlass = false,
     bool MayBreakGlass = false,
-    string? Source = null);
+    string? Source = null,
+    bool DryRun = false);
 
 public enum VetStatus
 {
@@ -104,6 +106,11 @@ public sealed class ReleaseVetting(
             }
 
             breakGlass = true;
+        }
+
+        if (request.DryRun)
+        {
+            return new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} would be vetted {request.Criteria} with {string.Join(", ", chosen.Select(f => f.Filename))}");
         }
 
         var decision = new ReleaseDecision

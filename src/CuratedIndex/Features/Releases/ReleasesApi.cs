@@ -2,7 +2,10 @@ using System.Security.Claims;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
+using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol;
 
 namespace CuratedIndex.Features.Releases;
@@ -12,7 +15,8 @@ public sealed record VetBody(string? Reason, string? Criteria, IReadOnlyList<str
 
 /// <summary>
 /// Tier 3 over <c>/api/v1/</c>: <c>POST projects/{name}/releases/{version}/vet|reject</c>, <c>GET releases</c> (the release
-/// queue) and <c>GET projects/{name}/releases/{version}</c> (one release: files, decision, signals, cooldown).
+/// queue), <c>GET projects/{name}/releases/{version}</c> (one release: files, decision, signals, cooldown) and
+/// <c>GET projects/{name}/versions?env=</c> (every version as an environment sees it, for <c>curated-index check</c>).
 /// </summary>
 public static class ReleasesApi
 {
@@ -24,6 +28,68 @@ public static class ReleasesApi
         api.MapGet("/projects/{name}/releases/{version}", GetAsync).RequireAuthorization(AccessPolicies.View);
         api.MapPost("/projects/{name}/releases/{version}/vet", VetAsync).RequireAuthorization(AccessPolicies.Review);
         api.MapPost("/projects/{name}/releases/{version}/reject", RejectAsync).RequireAuthorization(AccessPolicies.Review);
+        api.MapGet("/projects/{name}/versions", VersionsAsync).RequireAuthorization(AccessPolicies.View);
+        api.MapVettingsApi();
+    }
+
+    private static async Task<IResult> VersionsAsync(string name, string? env, PolicyStore policies, CurationStore curations, ProjectPageCache pages, CancellationToken cancellationToken)
+    {
+        if (ReviewApi.ProjectProblem(name) is { } problem)
+        {
+            return Problem(problem);
+        }
+
+        if (string.IsNullOrEmpty(env))
+        {
+            return Problem("'env' is required");
+        }
+
+        if (policies.FindEnvironment(env) is not { } environment)
+        {
+            return Results.NotFound(new { message = Policies.EnvironmentName.IsValid(env) ? $"unknown environment '{env}'" : "unknown environment" });
+        }
+
+        var project = ProjectName.Normalize(name);
+        var curation = curations.Current;
+        var signals = Curation.SignalsFor(environment, curation.Typosquat(project));
+        var withoutUpstream = curation.Decide(environment, new DecisionSubject(project), new UpstreamFacts(null), signals);
+        object Answer(Decision decision, string upstream, IReadOnlyList<EnvironmentVersion> versions) => new
+        {
+            environment = environment.Name,
+            tier = (int)environment.Tier,
+            project,
+            visible = decision.Visible,
+            rule = ExplainApi.RuleName(decision.Rule),
+            reason = decision.Reason,
+            upstream,
+            versions = versions.Select(v => new
+            {
+                version = v.Version,
+                visible = v.Visible,
+                rule = v.Rule,
+                reason = v.Reason,
+                files = v.Files.Select(f => new { filename = f.Filename, sha256 = f.Sha256, size = f.Size, yanked = f.Yanked, served = f.Served, rule = f.Rule, reason = f.Reason }),
+            }),
+        };
+
+        // An internal name is never looked up upstream: asking would tell the public index the name.
+        if (withoutUpstream.Rule == DecisionRule.Internal)
+        {
+            return Results.Ok(Answer(withoutUpstream, "not-asked", []));
+        }
+
+        var lookup = await pages.GetAsync(project, cancellationToken);
+        switch (lookup.Status)
+        {
+            case LookupStatus.NotFound:
+                return Results.Ok(Answer(withoutUpstream, "not-found", []));
+            case LookupStatus.Failed:
+                return Results.Json(new { message = $"upstream is unavailable ({lookup.Reason})" }, statusCode: StatusCodes.Status502BadGateway);
+        }
+
+        var page = lookup.Value!.Page;
+        var decision = curation.Decide(environment, new DecisionSubject(project), new UpstreamFacts(page.Status?.Status), signals);
+        return Results.Ok(Answer(decision, "found", decision.Visible ? EnvironmentVersions.Decide(environment, curation, signals, page) : []));
     }
 
     private static async Task<IResult> ListAsync(string? status, string? project, int? offset, int? limit, CuratedIndexDbContext db, CurationStore curations, CancellationToken cancellationToken)
