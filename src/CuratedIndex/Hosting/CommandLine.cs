@@ -2,6 +2,7 @@ using System.CommandLine;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Releases.Cli;
 using CuratedIndex.Features.Typosquat;
 
 namespace CuratedIndex.Hosting;
@@ -25,6 +26,7 @@ internal static class CommandLine
         var users = new Command("users", "Local accounts of the review UI and API.") { addUser, setPassword };
         var typosquatCheck = new Command("typosquat-check", "Read names or a requirements file on standard input; print each lookalike of a popular project; exit 1 if any.");
         var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users, typosquatCheck };
+        AddClientCommands(root);
         foreach (var command in new Command[] { root, serve, migrate, audit, verify, users, addUser, setPassword, typosquatCheck })
         {
             command.TreatUnmatchedTokensAsErrors = false;
@@ -72,6 +74,93 @@ internal static class CommandLine
         typosquatCheck.SetAction((result, _) => TyposquatCheck.RunAsync(HostArgs(result), Console.In, Console.Out, Console.Error));
 
         return root;
+    }
+
+    /// <summary>
+    /// Parses and runs. A command line that does not parse exits 2 with one line per problem: a mistyped option of a
+    /// command that changes things (<c>vet --dryrun</c>) must never run it for real.
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var result = Create().Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var parseError in result.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {parseError.Message}");
+            }
+
+            return 2;
+        }
+
+        return await result.InvokeAsync();
+    }
+
+    // The verbs that talk to a server's API (check, vet, audits export|import): no host, no database here.
+    private static void AddClientCommands(RootCommand root)
+    {
+        var server = new Option<string>("--server") { Description = $"The server's URL (default: ${ServerClient.UrlVariable})." };
+        var token = new Option<string>("--token") { Description = $"An API token (default: ${ServerClient.TokenVariable}; prefer the variable: arguments show in process lists)." };
+        var requirement = new Option<string[]>("--requirement", "-r") { Description = "A requirements file (pip-compile output, --hash lines) or a PEP 751 pylock.toml; repeatable.", Required = true, Arity = ArgumentArity.OneOrMore };
+        var environment = new Option<string>("--env") { Description = "The environment, e.g. prod.", Required = true };
+        var criteria = new Option<string>("--criteria") { Description = "safe-to-deploy (default) or safe-to-run." };
+        var reason = new Option<string>("--reason") { Description = "The reason recorded with each vetting (default: onboarded from FILE with curated-index vet)." };
+        var breakGlass = new Option<string>("--break-glass") { Description = "An admin's reason to vet releases inside their cooldown." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be done; change nothing." };
+        var since = new Option<string>("--since") { Description = "Only vettings made at or after this date (2026-11-01) or RFC 3339 date-time." };
+        var projects = new Option<string>("--projects") { Description = "Only these projects, comma-separated." };
+        var importFile = new Argument<string>("file") { Description = "The audits file (docs/audits-format.md)." };
+
+        var check = new Command("check", "Would every requirement of a lock file install from an environment? Exit 0 yes, 1 no (one line per miss), 2 cannot tell.")
+            { requirement, environment, server, token };
+        var vet = new Command("vet", "Onboard a service from its lock file: approve its projects and vet each pinned release with the lock file's hashes. Exit 1 if a line was refused.")
+            { requirement, environment, criteria, reason, breakGlass, dryRun, server, token };
+        var export = new Command("export", "Write the server's vettings as an audits file to standard output.") { since, server, token };
+        var import = new Command("import", "Vet the releases of an audits file on the server, pinned to the file's sha256s. Exit 1 if an entry was refused.")
+            { importFile, criteria, projects, dryRun, server, token };
+        root.Add(check);
+        root.Add(vet);
+        root.Add(new Command("audits", "Vettings shared between organizations (docs/audits-format.md).") { export, import });
+
+        check.SetAction((result, ct) => ClientAsync(result, server, token, client =>
+            CheckCommand.RunAsync(client, result.GetValue(requirement)!, result.GetValue(environment)!, Console.Out, Console.Error, ct)));
+        vet.SetAction((result, ct) => ClientAsync(result, server, token, client =>
+            VetCommand.RunAsync(
+                client,
+                result.GetValue(requirement)!,
+                new VetOptions(result.GetValue(environment)!, result.GetValue(criteria), result.GetValue(reason), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                Console.Out,
+                Console.Error,
+                terminal: !Console.IsOutputRedirected,
+                ct)));
+        export.SetAction((result, ct) => ClientAsync(result, server, token, async client =>
+        {
+            await using var stdout = Console.OpenStandardOutput();
+            return await AuditsCommands.ExportAsync(client, result.GetValue(since), stdout, ct);
+        }));
+        import.SetAction((result, ct) => ClientAsync(result, server, token, client =>
+            AuditsCommands.ImportAsync(client, result.GetValue(importFile)!, result.GetValue(criteria), result.GetValue(projects), result.GetValue(dryRun), Console.Out, Console.Error, ct)));
+    }
+
+    private static async Task<int> ClientAsync(ParseResult result, Option<string> server, Option<string> token, Func<ServerClient, Task<int>> run)
+    {
+        // The root lets configuration tokens through for the server's verbs; a client verb takes none, so a typo stops it.
+        if (result.UnmatchedTokens.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"error: unrecognized argument '{result.UnmatchedTokens[0]}' (see --help)");
+            return 2;
+        }
+
+        try
+        {
+            using var client = ServerClient.Create(result.GetValue(server), result.GetValue(token), Console.Error);
+            return await run(client);
+        }
+        catch (ServerClientException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
     }
 
     private static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
