@@ -34,9 +34,7 @@ public sealed class ReleaseCommandLineTests
 
     private static string[] Lines(ProcessResult result) => result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static Task<List<string>> ProdFilesAsync(ProxyInstance proxy, string project) => Tier3Files(proxy, project);
-
-    private static async Task<List<string>> Tier3Files(ProxyInstance proxy, string project)
+    private static async Task<List<string>> ProdFilesAsync(ProxyInstance proxy, string project)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"prod/simple/{project}/");
         request.Headers.Accept.ParseAdd("application/vnd.pypi.simple.v1+json");
@@ -94,9 +92,9 @@ public sealed class ReleaseCommandLineTests
                 "six: would be approved",
                 "zipp: would be approved",
                 "jmespath: would be approved",
-                $"requirements.txt:1: six==1.17.0: would be vetted: safe-to-deploy with six-1.17.0-py2.py3-none-any.whl",
-                $"requirements.txt:4: zipp==3.6.0: would be vetted: safe-to-deploy with zipp-3.6.0-py3-none-any.whl",
-                $"requirements.txt:7: jmespath==0.10.0: would be vetted: safe-to-deploy with jmespath-0.10.0-py2.py3-none-any.whl",
+                "requirements.txt:1: six==1.17.0: would be vetted: safe-to-deploy with six-1.17.0-py2.py3-none-any.whl",
+                "requirements.txt:4: zipp==3.6.0: would be vetted: safe-to-deploy with zipp-3.6.0-py3-none-any.whl",
+                "requirements.txt:7: jmespath==0.10.0: would be vetted: safe-to-deploy with jmespath-0.10.0-py2.py3-none-any.whl",
                 "dry run, nothing changed: 3 would be vetted, 0 already vetted, 0 refused, 0 waiting for cooldown; 3 projects would be approved",
             ], Lines(dryRun));
             Assert.Equal((0, 0), (decisionsAfterDryRun, reviewsAfterDryRun));
@@ -104,7 +102,7 @@ public sealed class ReleaseCommandLineTests
             Assert.True(vet.ExitCode == 0, vet.Describe());
             Assert.Equal("six: approved", Lines(vet)[0]);
             Assert.StartsWith("requirements.txt:1: six==1.17.0: vetted: vetted safe-to-deploy by reviewer ", Lines(vet)[3], StringComparison.Ordinal);
-            Assert.Equal("0 vetted, 0 already vetted, 0 refused, 0 waiting for cooldown; 0 projects approved".Replace("0 vetted", "3 vetted", StringComparison.Ordinal).Replace("0 projects", "3 projects", StringComparison.Ordinal), Lines(vet)[^1]);
+            Assert.Equal("3 vetted, 0 already vetted, 0 refused, 0 waiting for cooldown; 3 projects approved", Lines(vet)[^1]);
             Assert.DoesNotContain('\u001b', vet.StandardOutput); // not a terminal: plain lines, no progress bar
             Assert.True(again.ExitCode == 0, again.Describe());
             Assert.Equal("0 vetted, 3 already vetted, 0 refused, 0 waiting for cooldown; 0 projects approved", Lines(again)[^1]);
@@ -116,7 +114,7 @@ public sealed class ReleaseCommandLineTests
             Assert.True(tampered.ExitCode == 1, tampered.Describe());
             Assert.Equal(
             [
-                "zipp: approved".Replace("zipp", "first", StringComparison.Ordinal),
+                "first: approved",
                 $"tampered.txt:1: zipp==3.7.0: refused: sha256 {wrong} in the lock file matches no file upstream lists for zipp 3.7.0 (upstream: zipp-3.7.0-py3-none-any.whl {zipp37}); not vetted",
                 "tampered.txt:2: first==2.0.2: waiting for cooldown: ",
                 "0 vetted, 0 already vetted, 1 refused, 1 waiting for cooldown; 1 project approved",
@@ -235,7 +233,7 @@ public sealed class ReleaseCommandLineTests
             Assert.Equal(await ProdFilesAsync(exporter.Proxy, "zipp"), await ProdFilesAsync(importer.Proxy, "zipp"));
             Assert.Equal("import", release["decision"]!["how"]!.GetValue<string>());
             Assert.Equal("team-a", release["decision"]!["source"]!.GetValue<string>());
-            Assert.Equal("vetted safe-to-deploy by import from team-a (admin)", release["decision"]!["summary"]!.GetValue<string>().Replace("(bootstrap-admin)", "(admin)", StringComparison.Ordinal));
+            Assert.Equal("vetted safe-to-deploy by import from team-a (bootstrap-admin)", release["decision"]!["summary"]!.GetValue<string>());
 
             Assert.True(tampered.ExitCode == 1, tampered.Describe());
             Assert.Equal(
