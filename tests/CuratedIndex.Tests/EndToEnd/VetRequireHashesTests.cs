@@ -6,7 +6,8 @@ namespace CuratedIndex.Tests.EndToEnd;
 
 /// <summary>
 /// Onboarding as a platform team does it: <c>curated-index vet -r requirements.txt --env prod</c>, then real pip installs
-/// that lock file with <c>--require-hashes</c> from <c>/prod/simple/</c> and gets exactly the pinned versions.
+/// that lock file with <c>--require-hashes</c> from <c>/prod/simple/</c> and gets exactly the pinned versions; the vettings
+/// exported with <c>audits export</c> and imported into a second fresh instance make the same install work there.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class VetRequireHashesTests
@@ -24,7 +25,7 @@ public sealed class VetRequireHashesTests
     ];
 
     [Fact]
-    public async Task PipRequireHashes_InstallsTheLockFileVettedWithCuratedIndexVet()
+    public async Task PipRequireHashes_InstallsTheLockFileVettedWithCuratedIndexVet_AndFromASecondInstanceAfterExportImport()
     {
         const string policy = "cooldown:\n  six: 0d\n  jmespath: 0d\n  zipp: 0d\n  first: 0d\n  editables: 0d\n";
         await using var servers = await TestServers.StartAsync(DatabaseProvider.Sqlite, policy);
@@ -58,5 +59,29 @@ public sealed class VetRequireHashesTests
         Assert.True(install.ExitCode == 0, install.Describe());
         Assert.Equal("six==1.17.0 jmespath==0.10.0 zipp==3.6.0 first==2.0.2 editables==0.2", versions.EnsureSuccess().StandardOutput.Trim());
         Assert.DoesNotContain(EndToEndWorkspace.UrlsIn(install.Output), u => !u.StartsWith(servers.Proxy.BaseUrl.ToString(), StringComparison.Ordinal));
+
+        // The second organization approves the same projects (approval is its own call) and imports the first one's vettings.
+        var export = await workspace.RunAsync(cli, "audits", "export");
+        await File.WriteAllTextAsync(workspace.PathOf("audits.json"), export.EnsureSuccess().StandardOutput);
+        await using var second = await TestServers.StartAsync(DatabaseProvider.Sqlite, "approve: [six, jmespath, zipp, first, editables]\n" + policy);
+        var beforeImport = await InstallAsync(workspace, second.Proxy, "venv-before-import");
+        var import = await workspace.RunAsync(cli, "audits", "import", "audits.json", "--server", second.Proxy.BaseUrl.ToString());
+        var afterImport = await InstallAsync(workspace, second.Proxy, "venv-second");
+        var secondVersions = await workspace.RunAsync(workspace.PathOf("venv-second", "bin", "python"), "-c",
+            "import importlib.metadata as m; print(' '.join(f'{d}=={m.version(d)}' for d in ['six', 'jmespath', 'zipp', 'first', 'editables']))");
+
+        Assert.True(beforeImport.ExitCode != 0, beforeImport.Describe());
+        Assert.True(import.ExitCode == 0, import.Describe());
+        Assert.EndsWith("import from curated-index: 5 vetted, 0 skipped, 0 refused, 0 waiting for cooldown; 0 left out by --criteria/--projects", import.StandardOutput.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(afterImport.ExitCode == 0, afterImport.Describe());
+        Assert.Equal("six==1.17.0 jmespath==0.10.0 zipp==3.6.0 first==2.0.2 editables==0.2", secondVersions.EnsureSuccess().StandardOutput.Trim());
+    }
+
+    private static async Task<ProcessResult> InstallAsync(EndToEndWorkspace workspace, ProxyInstance proxy, string venv)
+    {
+        (await workspace.RunAsync(Python, "-m", "venv", workspace.PathOf(venv))).EnsureSuccess();
+        return await workspace.RunAsync(workspace.PathOf(venv, "bin", "python"),
+            "-m", "pip", "install", "--require-hashes", "--no-deps", "--no-cache-dir", "--no-compile", "--disable-pip-version-check",
+            "--index-url", new Uri(proxy.BaseUrl, "prod/simple/").ToString(), "-r", "requirements.txt");
     }
 }

@@ -133,9 +133,16 @@ public static class VettingsApi
         var actor = user.Identity!.Name!;
         var results = new List<object>();
         var chosen = Choose(file, criteria, only);
+        var approved = curations.Current.ApprovedProjects().ToHashSet(StringComparer.Ordinal);
         foreach (var (entry, recordAs) in chosen)
         {
             var (outcome, message) = await ImportOneAsync(file, entry, recordAs, actor, dryRun ?? false, vetting, curations.Current, cancellationToken);
+            if ((outcome is ImportOutcome.Vetted or ImportOutcome.WouldVet) && !approved.Contains(entry.Project))
+            {
+                // Vettings cover releases; whether a project is shown at all is this organization's approval.
+                message += $"; '{entry.Project}' is not approved here: tiers 2 and 3 show it once it is";
+            }
+
             results.Add(new { project = entry.Project, version = entry.Version, criteria = recordAs, outcome, message });
         }
 
