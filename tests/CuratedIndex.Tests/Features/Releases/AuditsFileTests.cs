@@ -13,7 +13,8 @@ public sealed class AuditsFileTests
 
     private static readonly DateTimeOffset ExportedAt = new(2026, 12, 5, 0, 0, 0, TimeSpan.Zero);
 
-    private static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromText(File.ReadAllText(Path.Combine(DocsDirectory(), "audits-format.schema.json"))));
+    // One instance per process: JsonSchema.Net registers a schema by its $id, and a second registration throws.
+    internal static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromText(File.ReadAllText(Path.Combine(DocsDirectory(), "audits-format.schema.json"))));
 
     private static AuditsFile Sample() => AuditsFile.Create(
         "example-platform-team",

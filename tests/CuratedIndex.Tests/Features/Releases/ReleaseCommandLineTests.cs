@@ -168,7 +168,7 @@ public sealed class ReleaseCommandLineTests
             Assert.Equal("error: the server refused the token (401 unauthorized): check --token or CURATED_INDEX_TOKEN", badToken.StandardError.TrimEnd());
             Assert.Equal("error: the token's account may not POST /api/v1/projects/six/approve (403 forbidden): it needs the reviewer role (break-glass: admin)", viewerVets.StandardError.TrimEnd());
             Assert.Equal("error: unrecognized argument '--dryrun' (see --help)", typo.StandardError.TrimEnd());
-            Assert.Equal("error: six: unknown environment 'staging'", unknownEnv.StandardError.TrimEnd());
+            Assert.Equal("error: unknown environment 'staging'", unknownEnv.StandardError.TrimEnd());
             Assert.Equal("error: cannot reach the server at http://127.0.0.1:9/: Connection refused", unreachable.StandardError.TrimEnd());
             Assert.Equal(0, await proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
         }
@@ -253,13 +253,10 @@ public sealed class ReleaseCommandLineTests
         }
     }
 
-    private static readonly Lazy<JsonSchema> Schema = new(() =>
-        JsonSchema.FromText(File.ReadAllText(Path.Combine(AuditIntegrationTests.RepositoryRoot(), "docs", "audits-format.schema.json"))));
-
     private static void AssertValidAgainstSchema(string json)
     {
         using var document = JsonDocument.Parse(json);
-        var result = Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+        var result = AuditsFileTests.Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
         Assert.True(result.IsValid, string.Join('\n', (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))) + "\n" + json);
     }
 }

@@ -82,6 +82,8 @@ public static class CheckCommand
         {
             HttpStatusCode.OK => ShownProject.From(project, answer.Json!),
             HttpStatusCode.BadGateway => new ShownProject(project, false, "upstream-unavailable", answer.Message, [], answer.Message),
+            // The one 404 here is an environment the server does not have: it concerns every line, not this project.
+            HttpStatusCode.NotFound => throw new ServerClientException(answer.Message),
             _ => throw new ServerClientException($"{project}: {answer.Message}"),
         };
     }
