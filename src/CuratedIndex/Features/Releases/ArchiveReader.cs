@@ -84,7 +84,7 @@ public static class ArchiveReader
 
             CheckDeclaredSize(entry.FullName, entry.Length, limits);
             await using var data = await entry.OpenAsync(cancellationToken);
-            await collector.AddAsync(path, data, entry.CompressedLength, cancellationToken);
+            await collector.AddAsync(path, data, new ZipHeader(entry.CompressedLength, entry.Length, entry.Crc32), cancellationToken);
 
             // Many entries may share one compressed body (overlapping-entry bombs): bound the whole archive too.
             CheckRatio(collector.TotalBytes, archiveBytes, limits, "the archive");
@@ -134,7 +134,7 @@ public static class ArchiveReader
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     var path = CheckedPath(entry.Name);
                     CheckDeclaredSize(entry.Name, entry.Length, limits);
-                    await collector.AddAsync(path, entry.DataStream ?? Stream.Null, compressedBytes: null, cancellationToken);
+                    await collector.AddAsync(path, entry.DataStream ?? Stream.Null, zipHeader: null, cancellationToken);
                     continue;
                 default:
                     throw new ArchiveRefusedException(ArchiveRefusal.SpecialFile, $"entry '{entry.Name}' has the unsupported tar type {entry.EntryType}");
@@ -209,6 +209,8 @@ public static class ArchiveReader
     private static ArchiveRefusedException EntryTooLarge(string name, ArchiveLimits limits) =>
         new(ArchiveRefusal.EntryTooLarge, $"entry '{name}' decompresses to more than {limits.MaxEntryBytes} bytes");
 
+    private sealed record ZipHeader(long CompressedLength, long Length, uint Crc32);
+
     /// <summary>Hashes each file while it streams by and keeps its text when it is small UTF-8.</summary>
     private sealed class EntryCollector(ArchiveLimits limits)
     {
@@ -218,7 +220,7 @@ public static class ArchiveReader
 
         public long TotalBytes { get; private set; }
 
-        public async Task AddAsync(string path, Stream data, long? compressedBytes, CancellationToken cancellationToken)
+        public async Task AddAsync(string path, Stream data, ZipHeader? zipHeader, CancellationToken cancellationToken)
         {
             // Case-insensitive: on macOS and Windows two such entries install over each other.
             if (!_paths.Add(path))
@@ -227,6 +229,7 @@ public static class ArchiveReader
             }
 
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var crc = new Crc32();
             var text = new MemoryStream();
             var keepText = true;
             var buffer = new byte[81920];
@@ -246,9 +249,10 @@ public static class ArchiveReader
                     throw TotalTooLarge(limits);
                 }
 
-                if (compressedBytes is { } compressed)
+                if (zipHeader is not null)
                 {
-                    CheckRatio(size, compressed, limits, $"entry '{path}'");
+                    CheckRatio(size, zipHeader.CompressedLength, limits, $"entry '{path}'");
+                    crc.Append(buffer.AsSpan(0, read));
                 }
 
                 hash.AppendData(buffer, 0, read);
@@ -257,6 +261,13 @@ public static class ArchiveReader
                 {
                     text.Write(buffer, 0, read);
                 }
+            }
+
+            // ZipArchive stops inflating at the size the header declares; the CRC shows whether that was the whole content.
+            if (zipHeader is not null && (size != zipHeader.Length || crc.Value != zipHeader.Crc32))
+            {
+                throw new ArchiveRefusedException(ArchiveRefusal.Corrupt,
+                    $"entry '{path}' does not match its header (declared {zipHeader.Length} bytes, CRC-32 {zipHeader.Crc32:x8}; read {size} bytes, CRC-32 {crc.Value:x8})");
             }
 
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
