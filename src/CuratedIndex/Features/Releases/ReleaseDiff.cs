@@ -101,16 +101,18 @@ public static partial class ReleaseDiff
         return entries.All(e => e.Path.StartsWith(top + "/", StringComparison.Ordinal)) ? top : null;
     }
 
-    /// <summary>Wheels pair by their tag set, sdists with sdists; a lone unmatched wheel or sdist on each side pairs too.</summary>
+    /// <summary>
+    /// Wheels pair by their tag set, sdists with sdists. What is left pairs when it is alone on both sides with
+    /// the same ABI and platform (<c>py2.py3-none-any</c> then <c>py3-none-any</c>), or is the only sdist.
+    /// </summary>
     internal static List<(string Kind, ReleaseArchive? Old, ReleaseArchive? New)> Pair(IReadOnlyList<ReleaseArchive> vetted, IReadOnlyList<ReleaseArchive> candidate)
     {
         var unmatchedOld = vetted.ToList();
-        var pairs = new List<(string, ReleaseArchive?, ReleaseArchive?)>();
         var unmatchedNew = new List<ReleaseArchive>();
+        var pairs = new List<(string, ReleaseArchive?, ReleaseArchive?)>();
         foreach (var archive in candidate.OrderBy(a => a.Filename, StringComparer.Ordinal))
         {
-            var kind = KindOf(archive.Filename);
-            var match = unmatchedOld.FirstOrDefault(o => KindOf(o.Filename) == kind);
+            var match = unmatchedOld.FirstOrDefault(o => KindOf(o.Filename).Exact == KindOf(archive.Filename).Exact);
             if (match is null)
             {
                 unmatchedNew.Add(archive);
@@ -118,38 +120,45 @@ public static partial class ReleaseDiff
             }
 
             unmatchedOld.Remove(match);
-            pairs.Add((kind, match, archive));
+            pairs.Add((KindOf(archive.Filename).Exact, match, archive));
         }
 
+        var looseNew = unmatchedNew.ToLookup(n => KindOf(n.Filename).Loose);
         foreach (var archive in unmatchedNew)
         {
-            var family = FamilyOf(archive.Filename);
-            var sameFamilyOld = unmatchedOld.Where(o => FamilyOf(o.Filename) == family).ToList();
-            var sameFamilyNew = unmatchedNew.Count(n => FamilyOf(n.Filename) == family);
-            var match = sameFamilyOld.Count == 1 && sameFamilyNew == 1 ? sameFamilyOld[0] : null;
+            var loose = KindOf(archive.Filename).Loose;
+            var candidates = unmatchedOld.Where(o => KindOf(o.Filename).Loose == loose).ToList();
+            var match = candidates.Count == 1 && looseNew[loose].Count() == 1 ? candidates[0] : null;
             if (match is not null)
             {
                 unmatchedOld.Remove(match);
             }
 
-            pairs.Add((KindOf(archive.Filename), match, archive));
+            pairs.Add((KindOf(archive.Filename).Exact, match, archive));
         }
 
-        pairs.AddRange(unmatchedOld.Select(o => (KindOf(o.Filename), (ReleaseArchive?)o, (ReleaseArchive?)null)));
+        pairs.AddRange(unmatchedOld.Select(o => (KindOf(o.Filename).Exact, (ReleaseArchive?)o, (ReleaseArchive?)null)));
         return pairs;
     }
 
-    /// <summary>"sdist", or a wheel's tag set (<c>py3-none-any</c>); the filename itself when it does not parse.</summary>
-    internal static string KindOf(string filename)
+    /// <summary>
+    /// Exact: "sdist", or a wheel's tag set (<c>py3-none-any</c>). Loose: "sdist", or a wheel's ABI and platform
+    /// tags. A filename that does not parse is its own kind.
+    /// </summary>
+    internal static (string Exact, string Loose) KindOf(string filename)
     {
         if (!DistributionFilename.TryParse(filename, null, out var parsed))
         {
-            return filename;
+            return (filename, filename);
         }
 
-        return parsed.Kind == DistributionKind.Wheel
-            ? $"{string.Join('.', parsed.PythonTags)}-{string.Join('.', parsed.AbiTags)}-{string.Join('.', parsed.PlatformTags)}"
-            : parsed.Kind == DistributionKind.Sdist ? "sdist" : filename;
+        if (parsed.Kind == DistributionKind.Wheel)
+        {
+            var abiAndPlatform = $"{string.Join('.', parsed.AbiTags)}-{string.Join('.', parsed.PlatformTags)}";
+            return ($"{string.Join('.', parsed.PythonTags)}-{abiAndPlatform}", "wheel " + abiAndPlatform);
+        }
+
+        return parsed.Kind == DistributionKind.Sdist ? ("sdist", "sdist") : (filename, filename);
     }
 
     private static DistributionKind? FamilyOf(string filename) =>
