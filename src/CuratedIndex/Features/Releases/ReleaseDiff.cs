@@ -227,8 +227,8 @@ public static partial class ReleaseDiff
         var result = Differ.Instance.CreateDiffs(oldText, after.Text, ignoreWhiteSpace: false, ignoreCase: false, LineSplitter.Instance);
         var added = result.DiffBlocks.Sum(b => b.InsertCountB);
         var removed = result.DiffBlocks.Sum(b => b.DeleteCountA);
-        var unified = new UnidiffRenderer(Differ.Instance, ContextLines).Generate(result, "a/" + path, "b/" + path);
-        var (diff, truncated) = Capped(unified, maxDiffLines);
+        var unified = new UnidiffRenderer(Differ.Instance, ContextLines).Generate(result, oldText.Length == 0 ? "/dev/null" : "a/" + path, "b/" + path);
+        var (diff, truncated) = Capped(EmptySideStartsAtZero().Replace(unified, m => $"{m.Groups[1].Value}0,0"), maxDiffLines);
         return new FileDiff(path, change, true, added, removed, diff, truncated);
     }
 
@@ -255,6 +255,10 @@ public static partial class ReleaseDiff
 
         return lines;
     }
+
+    // DiffPlex writes "@@ -1,0 +1,5 @@" for a side with no lines; unified diff (and patch) expect 0 there.
+    [GeneratedRegex(@"(?<=^@@ [^@]*)([-+])1,0(?= )", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex EmptySideStartsAtZero();
 
     [GeneratedRegex(@"^([^/]+)-[^-/]+\.(dist-info|data)(?=/|$)", RegexOptions.CultureInvariant)]
     private static partial Regex WheelVersionedDirectory();

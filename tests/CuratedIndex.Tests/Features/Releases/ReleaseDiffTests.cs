@@ -129,7 +129,9 @@ public sealed class ReleaseDiffTests
 
         // Changed text: 1 + 1 + 2 new lines; added text: the whole of new.py (2); removed and binary files: none.
         Assert.Equal(6, archive.LinesToRead);
-        Assert.Contains("+os.system('id')", archive.Added.Single(f => f.Path == "demo/new.py").UnifiedDiff, StringComparison.Ordinal);
+        Assert.Equal(
+            "--- /dev/null\n+++ b/demo/new.py\n@@ -0,0 +1,2 @@\n+import os\n+os.system('id')\n",
+            archive.Added.Single(f => f.Path == "demo/new.py").UnifiedDiff);
         Assert.Null(archive.Removed.Single().UnifiedDiff);
     }
 
@@ -170,8 +172,9 @@ public sealed class ReleaseDiffTests
 
         var a = Assert.Single(archive.Changed);
         Assert.False(a.DiffTruncated);
-        Assert.Contains("+evil()", a.UnifiedDiff, StringComparison.Ordinal);
-        Assert.DoesNotContain("line 1\n", a.UnifiedDiff, StringComparison.Ordinal);
+        Assert.Equal(
+            "--- a/demo/a.py\n+++ b/demo/a.py\n@@ -23,6 +23,7 @@\n line 23\n line 24\n line 25\n+evil()\n line 26\n line 27\n line 28\n",
+            a.UnifiedDiff);
         Assert.DoesNotContain("diff truncated", a.UnifiedDiff, StringComparison.Ordinal);
     }
 
