@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -99,7 +100,8 @@ public static class ArchiveReader
         await using var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
 
         // Counted below the tar reader, so bytes it skips (padding, data of entries it passes over) count too.
-        var decompressed = new CountingReadStream(gzip, total =>
+        var crc = new Crc32();
+        var decompressed = new CountingReadStream(gzip, crc: crc, afterRead: total =>
         {
             if (total > limits.MaxTotalBytes)
             {
@@ -139,6 +141,14 @@ public static class ArchiveReader
                 default:
                     throw new ArchiveRefusedException(ArchiveRefusal.SpecialFile, $"entry '{entry.Name}' has the unsupported tar type {entry.EntryType}");
             }
+        }
+
+        // GZipStream takes a truncated stream for a short one: read to the end and check the gzip trailer ourselves.
+        await decompressed.CopyToAsync(Stream.Null, cancellationToken);
+        var tail = compressed.Tail;
+        if (tail.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(tail) != crc.Value || BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]) != (uint)decompressed.BytesRead)
+        {
+            throw new ArchiveRefusedException(ArchiveRefusal.Corrupt, "the gzip stream is truncated (its trailer does not match the data; several gzip members are not supported)");
         }
 
         return collector.Entries;

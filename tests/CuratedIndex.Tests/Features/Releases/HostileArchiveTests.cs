@@ -231,6 +231,34 @@ public sealed class HostileArchiveTests
     }
 
     [Fact]
+    public async Task TruncatedTarGz_AtAnyPoint_IsRefusedAsCorrupt()
+    {
+        var real = await File.ReadAllBytesAsync(FakePyPI.FixturePath("sdists", "INITools-0.1.tar.gz"));
+        var notRefusedAsCorrupt = new List<int>();
+
+        // Every 97th cut, and every cut in the last 64 bytes (final deflate block, CRC-32 and size trailer),
+        // which GZipStream and TarReader alone take for a complete archive.
+        for (var cut = 1; cut < real.Length; cut += cut > real.Length - 64 ? 1 : 97)
+        {
+            if ((await ReadAsync(real[..cut], "INITools-0.1.tar.gz")).Refusal != ArchiveRefusal.Corrupt)
+            {
+                notRefusedAsCorrupt.Add(cut);
+            }
+        }
+
+        Assert.Empty(notRefusedAsCorrupt);
+    }
+
+    [Fact]
+    public async Task ZipBomb_ManySmallEntries_IsRefusedForTheWholeArchivesRatio()
+    {
+        // Each entry stays under the 1 MiB floor of the per-entry ratio; together they expand about 1000:1.
+        var entries = Enumerable.Range(0, 20).Select(i => ($"evil/zeros{i}.txt", new byte[900 * 1024])).ToArray();
+
+        AssertRefused(await ReadAsync(HostileArchives.Zip(entries), Wheel), ArchiveRefusal.CompressionRatio, "the archive expands more than 200:1");
+    }
+
+    [Fact]
     public async Task TruncatedWheel_IsRefusedAsCorrupt()
     {
         var real = await File.ReadAllBytesAsync(FakePyPI.FixturePath("dists", "zipp-3.7.0-py3-none-any.whl"));
