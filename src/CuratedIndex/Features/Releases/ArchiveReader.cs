@@ -78,7 +78,8 @@ public static class ArchiveReader
             var path = CheckedPath(entry.FullName);
             var unixType = ((uint)entry.ExternalAttributes >> 16) & 0xF000;
             CheckZipFileType(entry.FullName, unixType);
-            if (entry.FullName.EndsWith('/') || unixType == 0x4000 || path.Length == 0)
+            // A directory is a name ending in '/', as Python's zipfile (and so pip) sees it, whatever its mode says.
+            if (entry.FullName.EndsWith('/') || path.Length == 0)
             {
                 continue;
             }

@@ -126,6 +126,17 @@ public sealed class HostileArchiveTests
     }
 
     [Fact]
+    public async Task Zip_FileMarkedAsDirectoryInItsMode_IsStillReadAsTheFilePipWouldInstall()
+    {
+        var zip = HostileArchives.Zip([("evil/hidden.py", Text("import os\n"), 0x41ED)]);
+
+        var result = await ReadAsync(zip, Wheel);
+
+        Assert.False(result.IsRefused, result.Reason);
+        Assert.Equal("import os\n", Assert.Single(result.Entries).Text);
+    }
+
+    [Fact]
     public async Task TarGz_HardLink_IsRefused()
     {
         var tar = HostileArchives.TarGz(t => HostileArchives.Add(t, TarEntryType.HardLink, "evil-1.0/shadow", "/etc/shadow"));
