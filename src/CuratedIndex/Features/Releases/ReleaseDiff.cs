@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using CuratedIndex.Protocol;
 using DiffPlex;
@@ -52,6 +53,9 @@ public sealed record ReleaseDiffResult(IReadOnlyList<ArchiveDiff> Archives, bool
 public static partial class ReleaseDiff
 {
     public const int DefaultMaxDiffLines = 2000;
+
+    /// <summary>Differing lines (old plus new, after the common start and end) that are still aligned line by line.</summary>
+    public const int MaxAlignedLines = 5000;
 
     private const int ContextLines = 3;
 
@@ -224,13 +228,45 @@ public static partial class ReleaseDiff
             return new FileDiff(path, change, false, 0, 0, null, false);
         }
 
+        var oldName = oldText.Length == 0 ? "/dev/null" : "a/" + path;
+        var oldLines = Lines(oldText);
+        var newLines = Lines(after.Text);
+        var prefix = 0;
+        while (prefix < oldLines.Count && prefix < newLines.Count && oldLines[prefix] == newLines[prefix])
+        {
+            prefix++;
+        }
+
+        var suffix = 0;
+        while (suffix < oldLines.Count - prefix && suffix < newLines.Count - prefix && oldLines[^(suffix + 1)] == newLines[^(suffix + 1)])
+        {
+            suffix++;
+        }
+
+        var oldMiddle = oldLines.Count - prefix - suffix;
+        var newMiddle = newLines.Count - prefix - suffix;
+        if (oldMiddle + newMiddle > MaxAlignedLines)
+        {
+            // Aligning costs up to the square of the differing lines (a release can make that minutes): past the cap
+            // the whole differing region counts as replaced, which never counts fewer lines to read than there are.
+            var note = oldMiddle > 0 ? $" {oldMiddle + newMiddle} differing lines, too many to align: shown as replaced" : "";
+            var replaced = new StringBuilder($"--- {oldName}\n+++ b/{path}\n@@ -{HunkStart(prefix, oldMiddle)},{oldMiddle} +{HunkStart(prefix, newMiddle)},{newMiddle} @@{note}\n");
+            oldLines.Skip(prefix).Take(oldMiddle).ToList().ForEach(l => replaced.Append('-').Append(l).Append('\n'));
+            newLines.Skip(prefix).Take(newMiddle).ToList().ForEach(l => replaced.Append('+').Append(l).Append('\n'));
+            var (cappedReplaced, truncatedReplaced) = Capped(replaced.ToString(), maxDiffLines);
+            return new FileDiff(path, change, true, newMiddle, oldMiddle, cappedReplaced, truncatedReplaced);
+        }
+
         var result = Differ.Instance.CreateDiffs(oldText, after.Text, ignoreWhiteSpace: false, ignoreCase: false, LineSplitter.Instance);
         var added = result.DiffBlocks.Sum(b => b.InsertCountB);
         var removed = result.DiffBlocks.Sum(b => b.DeleteCountA);
-        var unified = new UnidiffRenderer(Differ.Instance, ContextLines).Generate(result, oldText.Length == 0 ? "/dev/null" : "a/" + path, "b/" + path);
+        var unified = new UnidiffRenderer(Differ.Instance, ContextLines).Generate(result, oldName, "b/" + path);
         var (diff, truncated) = Capped(EmptySideStartsAtZero().Replace(unified, m => $"{m.Groups[1].Value}0,0"), maxDiffLines);
         return new FileDiff(path, change, true, added, removed, diff, truncated);
     }
+
+    /// <summary>Unified diff numbers lines from 1; a side with no lines names the line before (0 at the top).</summary>
+    private static int HunkStart(int prefix, int count) => count == 0 ? prefix : prefix + 1;
 
     private static (string Diff, bool Truncated) Capped(string unified, int maxLines)
     {

@@ -164,6 +164,22 @@ public sealed class ReleaseDiffTests
     }
 
     [Fact]
+    public void Compute_TooManyDifferingLinesToAlign_CountsTheWholeRegionAsReplaced()
+    {
+        // 50,000 lines replaced by 50,000 others: aligning them line by line would take minutes.
+        var archive = Assert.Single(ReleaseDiff.Compute(
+            [new ReleaseArchive("demo-1.0-py3-none-any.whl", [Text("demo/big.py", "# head\n" + NumberedLines(1, 50_000, "old") + "# tail\n")])],
+            [new ReleaseArchive("demo-1.1-py3-none-any.whl", [Text("demo/big.py", "# head\n" + NumberedLines(1, 50_000, "new") + "# tail\n")])],
+            maxDiffLines: 5).Archives);
+
+        var big = Assert.Single(archive.Changed);
+        Assert.Equal((50_000, 50_000, 50_000), (big.LinesAdded, big.LinesRemoved, big.LinesToRead));
+        Assert.Equal(
+            "--- a/demo/big.py\n+++ b/demo/big.py\n@@ -2,50000 +2,50000 @@ 100000 differing lines, too many to align: shown as replaced\n-old 1\n-old 2\n... diff truncated: 99998 more lines not shown\n",
+            big.UnifiedDiff);
+    }
+
+    [Fact]
     public void Compute_ShortDiff_IsNotTruncated()
     {
         var archive = Assert.Single(ReleaseDiff.Compute(
