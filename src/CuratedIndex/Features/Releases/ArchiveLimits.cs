@@ -6,7 +6,7 @@ namespace CuratedIndex.Features.Releases;
 /// Hard limits for reading a distribution archive in memory. Sizes count bytes actually decompressed,
 /// never what an archive's headers declare.
 /// </summary>
-public sealed record ArchiveLimits
+public sealed record ArchiveLimits : IValidatableObject
 {
     public const string Section = "Review:Archives";
 
@@ -29,4 +29,17 @@ public sealed record ArchiveLimits
     /// <summary>Files up to this size that are UTF-8 text keep their text for the diff.</summary>
     [Range(0, 64 * 1024 * 1024)]
     public int MaxTextBytes { get; set; } = 1024 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxEntryBytes > MaxTotalBytes)
+        {
+            yield return new ValidationResult($"{Section}:MaxEntryBytes cannot exceed {Section}:MaxTotalBytes.", [nameof(MaxEntryBytes)]);
+        }
+
+        if (MaxTextBytes > MaxEntryBytes)
+        {
+            yield return new ValidationResult($"{Section}:MaxTextBytes cannot exceed {Section}:MaxEntryBytes.", [nameof(MaxTextBytes)]);
+        }
+    }
 }
