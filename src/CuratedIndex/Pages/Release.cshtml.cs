@@ -13,6 +13,7 @@ namespace CuratedIndex.Pages;
 internal sealed class ReleaseModel(
     ReleaseReview review,
     ReleaseVetting vetting,
+    ReleaseArchives archives,
     IAuthorizationService authorization) : PageModel
 {
     [BindProperty(SupportsGet = true)]
@@ -39,6 +40,9 @@ internal sealed class ReleaseModel(
     public ReleaseDetails Release { get; private set; } = null!;
 
     public ReleaseVerdict? Baseline { get; private set; }
+
+    /// <summary>The diff against <see cref="Baseline"/>; null when upstream has no files of this release to read.</summary>
+    public ReleaseDiffView? Changes { get; private set; }
 
     public bool CanDecide { get; private set; }
 
@@ -113,5 +117,6 @@ internal sealed class ReleaseModel(
         IsAdmin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
         Release = await review.LoadAsync(Name, Version, cancellationToken);
         Baseline = review.LastVettedBefore(Name, Version);
+        Changes = Release.Files.Count == 0 ? null : await archives.DiffAsync(Name, Version, Baseline, cancellationToken);
     }
 }

