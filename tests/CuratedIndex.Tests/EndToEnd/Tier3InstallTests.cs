@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using CuratedIndex.Data;
 using CuratedIndex.Protocol;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Tests.EndToEnd;
@@ -132,6 +133,49 @@ public sealed partial class Tier3InstallTests
         Assert.Equal(target, incident.Filename);
         Assert.Contains(swapped.Sha256, incident.Detail, StringComparison.Ordinal);
         Assert.Contains(original.Sha256, incident.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpstreamSwapsAVettedWheelsBytesAndDropsItsDigest_FreshPipInstallFails_NewBytesNeverServed()
+    {
+        using var workspace = new EndToEndWorkspace();
+        await using var servers = await StartAsync();
+        var (upstream, proxy) = (servers.Upstream, servers.Proxy);
+        const string target = "zipp-3.6.0-py3-none-any.whl";
+        await VetClosureAsync(proxy);
+        var original = upstream.File(target);
+
+        // Upstream serves other bytes under the vetted name and lists the file with no sha256 at all (PEP 691 allows any
+        // hash, or none): nothing on the page contradicts the pin, so only the proxy can refuse the bytes.
+        var swapped = WithExtraModule(original.Content, "zipp_payload.py", "import os  # runs on import\n");
+        original.ServedContent = swapped;
+        upstream.Override["/simple/zipp/"] = context =>
+        {
+            context.Response.ContentType = "application/vnd.pypi.simple.v1+json";
+            return context.Response.WriteAsync(new JsonObject
+            {
+                ["meta"] = new JsonObject { ["api-version"] = "1.1" },
+                ["name"] = "zipp",
+                ["files"] = new JsonArray(new JsonObject { ["filename"] = target, ["url"] = upstream.FileUrl(target), ["hashes"] = new JsonObject() }),
+            }.ToJsonString());
+        };
+        var install = await PipInstallAsync(workspace, "no-digest", Index(proxy), "zipp");
+        using var download = await proxy.Client.GetAsync($"prod/files/zipp/{target}");
+        var body = await download.Content.ReadAsByteArrayAsync();
+        var explain = await proxy.GetJsonAsync($"api/v1/explain?env=prod&project=zipp&filename={target}");
+        var incidents = await proxy.QueryAsync(db => db.Incidents.Where(i => i.Kind == IncidentKind.PinMismatch).ToListAsync());
+
+        Assert.True(install.ExitCode != 0, install.Describe());
+        Assert.True(install.Output.Contains("No matching distribution found for zipp", StringComparison.Ordinal), install.Describe());
+        ClientInstallTests.AssertOnlyTheIndexWasUsed(install, proxy, upstream);
+        Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
+        Assert.False(body.AsSpan().SequenceEqual(swapped), "the proxy served the swapped bytes");
+        Assert.True(upstream.HitsOn($"/packages/{target}") == 0, ClientInstallTests.Describe(upstream));
+        Assert.Equal("pin-mismatch", explain["rule"].Text());
+        Assert.Contains("without a sha256", explain["reason"].Text(), StringComparison.Ordinal);
+        var incident = Assert.Single(incidents);
+        Assert.Equal(IncidentSeverity.High, incident.Severity);
+        Assert.Equal(target, incident.Filename);
     }
 
     [Fact]
