@@ -111,6 +111,8 @@ public static class DecisionFunction
                 return Decision.Allow($"{release} is {vetted.Describe()}", $"{release} is {vetted.DescribeForClients()}");
             case { } vetted when !vetted.Files.TryGetValue(subject.Filename, out _):
                 return Decision.Hide(DecisionRule.NotPinned, $"'{subject.Filename}' is not among the files {release} was vetted with (added upstream later?); hidden until vetted");
+            case { } vetted when facts.FileSha256 == UpstreamFacts.NoSha256:
+                return Decision.Hide(DecisionRule.PinMismatch, $"upstream lists '{subject.Filename}' without a sha256, so its bytes cannot be matched to the vetted {vetted.Files[subject.Filename].Sha256}; never served");
             case { } vetted when facts.FileSha256 is { } upstream && !string.Equals(upstream, vetted.Files[subject.Filename].Sha256, StringComparison.OrdinalIgnoreCase):
                 return Decision.Hide(DecisionRule.PinMismatch, $"upstream now lists '{subject.Filename}' with sha256 {upstream}, not the vetted {vetted.Files[subject.Filename].Sha256}; never served");
             case { } vetted:

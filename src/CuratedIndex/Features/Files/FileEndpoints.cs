@@ -107,7 +107,7 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status, file.Sha256), version, distribution);
+        var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status).ForListedFile(file.Sha256), version, distribution);
         if (!decision.Visible)
         {
             if (decision.Rule == DecisionRule.PinMismatch)
@@ -119,6 +119,13 @@ public static class FileEndpoints
                 await demand.RecordAsync(index.Project, wanted, env, index.Caller, context.Connection.RemoteIpAddress, context.RequestAborted);
             }
 
+            return PlainResults.NotFound();
+        }
+
+        if (isMetadata && index.Environment.Tier == Tier.Vetted
+            && !index.Curation.Vettings.MetadataIsPinned(index.Project, version, distribution, file.CoreMetadata?.GetValueOrDefault("sha256")))
+        {
+            // The page did not offer it: the metadata upstream lists now is not the metadata that was vetted.
             return PlainResults.NotFound();
         }
 

@@ -32,10 +32,11 @@ public sealed class PinMismatchAlerts(AuditLog audit, TimeProvider clock, ILogge
         {
             var version = ReleaseVettings.NormalizeVersion(SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename));
             if (version is not null && releases.TryGetValue(version, out var release) && release.Vetted
-                && release.Files.TryGetValue(file.Filename, out var pinned) && file.Sha256 is { } upstream
-                && !string.Equals(upstream, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
+                && release.Files.TryGetValue(file.Filename, out var pinned)
+                && !string.Equals(file.Sha256, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                await RaiseAsync(project, release.Version, pinned, upstream, cancellationToken);
+                // A listing without a sha256 cannot be matched to the pin either: hidden like a changed digest, and alerted.
+                await RaiseAsync(project, release.Version, pinned, file.Sha256 ?? Decisions.UpstreamFacts.NoSha256, cancellationToken);
             }
         }
     }
@@ -103,8 +104,8 @@ internal static partial class ReleasesLog
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Observing the releases of {Project} failed")]
     public static partial void ObserveFailed(ILogger logger, string project, Exception exception);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Storing pinned file {Filename} of {Project} failed: {Reason}")]
-    public static partial void PinStoreFailed(ILogger logger, string project, string filename, string reason);
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "A pinned file of {Project} is not stored: {Problem}")]
+    public static partial void PinStoreFailed(ILogger logger, string project, string problem);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Counting demand for {Project} {Version} failed")]
     public static partial void DemandFailed(ILogger logger, string project, string version, Exception exception);

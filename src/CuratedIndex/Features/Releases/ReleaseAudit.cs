@@ -30,44 +30,26 @@ public static class ReleaseAudit
         return text.Length <= 2000 ? text : text[..2000];
     }
 
-    /// <summary>SHA-256 over "filename sha256 size" lines in filename order: what the vetting pinned, in 16 hex digits.</summary>
+    /// <summary>SHA-256 over "filename sha256 size metadata-sha256" lines in filename order: what the vetting pinned, in 16 hex digits.</summary>
     public static string FilesDigest(IEnumerable<VettedFile> files)
     {
         var lines = new StringBuilder();
         foreach (var file in files.OrderBy(f => f.Filename, StringComparer.Ordinal))
         {
-            lines.Append(file.Filename).Append(' ').Append(file.Sha256.ToLowerInvariant()).Append(' ').Append(file.Size.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            lines.Append(file.Filename).Append(' ').Append(file.Sha256.ToLowerInvariant()).Append(' ').Append(file.Size.ToString(CultureInfo.InvariantCulture))
+                .Append(' ').Append(file.MetadataSha256?.ToLowerInvariant() ?? "-").Append('\n');
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())))[..16];
     }
 
     /// <summary>Why <paramref name="decision"/> is not accounted for by <paramref name="record"/>, or null when it is.</summary>
-    public static string? Problem(ReleaseDecision decision, AuditRecord? record)
-    {
-        if (decision.AuditRecordId is null || decision.AuditHash is null)
-        {
-            return "it names no audit record";
-        }
-
-        if (record is null)
-        {
-            return $"its audit record {decision.AuditRecordId} does not exist";
-        }
-
-        if (!string.Equals(record.Hash, decision.AuditHash, StringComparison.Ordinal)
-            || !string.Equals(AuditChain.ComputeHash(record), record.Hash, StringComparison.Ordinal))
-        {
-            return $"its audit record {record.Id} does not have the hash the decision names";
-        }
-
-        return string.Equals(record.Subject, Subject(decision.Project, decision.Version), StringComparison.Ordinal)
-            && string.Equals(record.Action, ActionOf(decision), StringComparison.Ordinal)
-            && string.Equals(record.Actor, decision.Actor, StringComparison.Ordinal)
-            && string.Equals(record.Reason, ReasonOf(decision), StringComparison.Ordinal)
-                ? null
-                : $"its audit record {record.Id} describes another change ({record.Action} {record.Subject})";
-    }
+    public static string? Problem(ReleaseDecision decision, AuditRecord? record) =>
+        AuditChain.RecordProblem(
+            decision.AuditRecordId,
+            decision.AuditHash,
+            record,
+            new AuditEntry(decision.Actor, ActionOf(decision), Subject(decision.Project, decision.Version), ReasonOf(decision)));
 
     public static ReleaseVerdict VerdictOf(ReleaseDecision decision) => new(
         decision.Id,
@@ -81,5 +63,5 @@ public static class ReleaseAudit
         decision.BreakGlass,
         decision.Source,
         decision.DecidedAt,
-        decision.Files.ToFrozenDictionary(f => f.Filename, f => new PinnedFile(f.Filename, f.Sha256.ToLowerInvariant(), f.Size), StringComparer.Ordinal));
+        decision.Files.ToFrozenDictionary(f => f.Filename, f => new PinnedFile(f.Filename, f.Sha256.ToLowerInvariant(), f.Size, f.MetadataSha256?.ToLowerInvariant()), StringComparer.Ordinal));
 }

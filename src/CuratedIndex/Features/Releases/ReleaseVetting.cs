@@ -126,7 +126,13 @@ public sealed class ReleaseVetting(
             Source = request.Source,
             ReleasedAt = seen is null ? null : ReleaseObserver.CooldownStart(seen),
             DecidedAt = clock.GetUtcNow().UtcDateTime,
-            Files = chosen.Select(f => new VettedFile { Filename = f.Filename, Sha256 = f.Sha256!.ToLowerInvariant(), Size = f.Size ?? 0 }).ToList(),
+            Files = chosen.Select(f => new VettedFile
+            {
+                Filename = f.Filename,
+                Sha256 = f.Sha256!.ToLowerInvariant(),
+                Size = f.Size ?? 0,
+                MetadataSha256 = f.CoreMetadata?.GetValueOrDefault("sha256")?.ToLowerInvariant(),
+            }).ToList(),
         };
         await WriteAsync(decision, cancellationToken);
         // Pinned bytes are kept whatever upstream does later: store them now, as durable work.
@@ -169,6 +175,13 @@ public sealed class ReleaseVetting(
         if (automatic && policy.VetCutoff is { } cutoff && (seen is null || seen.FirstSeenAt > cutoff))
         {
             return new Waiting($"first seen {(seen is null ? "now" : Iso(seen.FirstSeenAt))}, after the vet-cutoff {Iso(cutoff)}: no release first seen after it is vetted by policy or automatically", false);
+        }
+
+        if (how == VettingHow.Import)
+        {
+            // An imported vetting is another organization's reviewer decision about these exact bytes (an import never
+            // pins a digest upstream does not list): the cooldown guards releases nobody has looked at yet.
+            return null;
         }
 
         var cooldown = policy.CooldownFor(project);

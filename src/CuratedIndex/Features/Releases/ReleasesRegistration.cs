@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Jobs;
+using CuratedIndex.Hosting;
 
 namespace CuratedIndex.Features.Releases;
 
@@ -13,6 +14,8 @@ public static class ReleasesRegistration
         builder.Services.AddSingleton<ReleaseDemand>();
         builder.Services.AddSingleton<Tier3Requests>();
         builder.Services.AddSingleton<ReleaseReview>();
+        builder.Services.AddValidatedOptions<ArchiveLimits>(ArchiveLimits.Section);
+        builder.Services.AddSingleton<ReleaseArchives>();
         builder.Services.AddQueuedWork<PinnedFilesWork>();
         builder.Services.AddCuratedIndexJob<PolicyVettingJob>(
             PolicyVettingJob.Key,

@@ -22,15 +22,15 @@ public static class ImportOutcome
     /// <summary>The vetting does not match upstream (a file whose sha256 differs, a file upstream does not list): never imported.</summary>
     public const string Refused = "refused";
 
-    /// <summary>The release is inside this server's cooldown: import it again later.</summary>
+    /// <summary>The release may not be vetted now (<see cref="VetStatus.NotNow"/>): import it again later.</summary>
     public const string Waiting = "waiting";
 }
 
 /// <summary>
 /// The audits file over <c>/api/v1/vettings/</c>: <c>GET export?since=</c> writes the vettings in force
 /// (docs/audits-format.md) and <c>POST import?dryRun=&amp;criteria=&amp;projects=</c> vets each release of a file
-/// through <see cref="ReleaseVetting"/>, pinned to the file's sha256s, so an import is held to the cooldown and to
-/// upstream's bytes like any other vetting.
+/// through <see cref="ReleaseVetting"/>, pinned to the file's sha256s, so an import is held to upstream's bytes like
+/// any other vetting.
 /// </summary>
 public static class VettingsApi
 {
