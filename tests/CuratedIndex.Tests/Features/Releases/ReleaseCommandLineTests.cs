@@ -181,8 +181,9 @@ public sealed class ReleaseCommandLineTests
     [Fact]
     public async Task AuditsExportThenImport_IntoASecondFreshInstance_ShowsTheSameReleases_AndATamperedSha256IsRefused()
     {
-        const string approvals = "approve: [six, zipp]\ncooldown:\n  six: 0d\n  zipp: 0d\n";
-        await using var exporter = await TestServers.StartAsync(DatabaseProvider.Sqlite, approvals, new Dictionary<string, string> { ["Server:Organization"] = "team-a" });
+        const string approvals = "approve: [six, zipp]\n";
+        await using var exporter = await TestServers.StartAsync(DatabaseProvider.Sqlite, approvals + "cooldown:\n  six: 0d\n  zipp: 0d\n", new Dictionary<string, string> { ["Server:Organization"] = "team-a" });
+        // The importer keeps prod's 7-day cooldown: an import is another organization's review of the same bytes, not held by it.
         await using var importer = await TestServers.StartAsync(DatabaseProvider.Sqlite, approvals);
         var work = Directory.CreateTempSubdirectory("curated-cli-").FullName;
         try
