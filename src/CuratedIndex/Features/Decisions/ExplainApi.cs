@@ -57,7 +57,7 @@ public static class ExplainApi
         {
             // A file names its release: the version is the filename's, and a filename that names no version says so.
             var fromName = SimplePageRenderer.VersionOf(normalized, filename);
-            if (version is not null && fromName is not null && ReleaseVettings.NormalizeVersion(version) != ReleaseVettings.NormalizeVersion(fromName))
+            if (version is not null && fromName is not null && ReleaseVettings.ReleaseKey(version) != ReleaseVettings.ReleaseKey(fromName))
             {
                 return Results.BadRequest(new { message = $"'{filename}' is a file of version {fromName}, not {version}" });
             }
@@ -73,7 +73,9 @@ public static class ExplainApi
         var typosquat = curation.Typosquat(normalized);
         var listed = filename is null ? null : lookup.Value?.FilesByName.GetValueOrDefault(filename);
         var pinned = filename is null || version is null ? null : curation.Vettings.For(normalized, version)?.Files.GetValueOrDefault(filename);
-        facts = facts with { FileSha256 = listed?.Sha256 ?? pinned?.Sha256 };
+        // Upstream's digest when upstream lists the file (none is none: the page and downloads decide with it too); the pin's
+        // when only the pin lists it (tier 3 serves it from the store).
+        facts = facts with { FileSha256 = listed is not null ? listed.Sha256 : pinned?.Sha256 };
         var decision = curation.Decide(environment, new DecisionSubject(normalized, version, filename), facts, Curation.SignalsFor(environment, typosquat));
         var release = version is null || environment.Tier != Tier.Vetted ? null : await ReleaseFactsAsync(db, curation, normalized, version, clock.GetUtcNow().UtcDateTime, cancellationToken);
         return Results.Ok(new

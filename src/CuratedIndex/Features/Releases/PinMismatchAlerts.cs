@@ -30,7 +30,7 @@ public sealed class PinMismatchAlerts(AuditLog audit, TimeProvider clock, ILogge
 
         foreach (var file in upstreamFiles)
         {
-            var version = ReleaseVettings.NormalizeVersion(SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename));
+            var version = ReleaseVettings.ReleaseKey(SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename));
             if (version is not null && releases.TryGetValue(version, out var release) && release.Vetted
                 && release.Files.TryGetValue(file.Filename, out var pinned) && file.Sha256 is { } upstream
                 && !string.Equals(upstream, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
