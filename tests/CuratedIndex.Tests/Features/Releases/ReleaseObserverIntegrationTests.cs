@@ -99,6 +99,31 @@ public abstract class ReleaseObserverIntegrationTests
     }
 
     [Fact]
+    public async Task ConcurrentObservations_AsTheWatchAndPolicyVettingMakeThem_NeitherFailNorRecordTwice()
+    {
+        // The upstream watch and the policy vetting job observe without the page-request guard: losing the race to another
+        // node must not fail their pass.
+        var (servers, clock) = await StartAsync();
+        await using var _ = servers;
+        var (upstream, proxy) = (servers.Upstream, servers.Proxy);
+        upstream.AddFile("zipp", "zipp-3.8.0.tar.gz", "an sdist with a setup.py"u8.ToArray());
+        var page = await PageAsync(proxy);
+        var scopes = proxy.Services.GetRequiredService<IServiceScopeFactory>();
+        var nodes = Enumerable.Range(0, 4).Select(_ => new ReleaseObserver(scopes, clock, NullLogger<ReleaseObserver>.Instance)).ToList();
+
+        var firstSeen = await Task.WhenAll(nodes.Select(node => Task.Run(() => node.ObserveAsync(page, CancellationToken.None, ["3.8.0"]))));
+        var seen = await SeenAsync(proxy);
+        var signals = await SignalsAsync(proxy);
+
+        // Each release is first seen by exactly one node.
+        Assert.Equal(["3.6.0", "3.7.0", "3.8.0"], firstSeen.SelectMany(v => v).Order(StringComparer.Ordinal));
+        Assert.Equal(["3.6.0", "3.7.0", "3.8.0"], seen.Select(r => r.Version));
+        Assert.Equal(3, (await FilesAsync(proxy)).Count);
+        Assert.Contains(signals, s => (s.Version, s.Kind) == ("3.8.0", AnomalySignalKind.InstallTimeCode));
+        Assert.Equal(signals.Count, signals.Select(s => (s.Version, s.Kind)).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Signal_OfASdistOnlyRelease_IsStoredWithEvidence_AndShownInTheApiAndExplain()
     {
         var (servers, _) = await StartAsync();
