@@ -65,6 +65,13 @@ public sealed class VersionSpecifierSet
     public bool IsEmpty => _specifiers.Length == 0;
 
     /// <summary>
+    /// The version when the set is exactly one <c>==</c> specifier without a wildcard (a pin, as lock files
+    /// write them), else null. <c>===</c> is not a pin here: its operand need not be a PEP 440 version.
+    /// </summary>
+    public Pep440Version? ExactVersion =>
+        _specifiers is [{ Operator: "==", IsPrefix: false } only] ? only.Version : null;
+
+    /// <summary>
     /// True when every specifier admits <paramref name="version"/>. Pre-releases (including dev releases) are
     /// rejected unless <paramref name="includePrereleases"/> is true, or it is null and some specifier names a
     /// pre-release itself (e.g. <c>&gt;=1.0a1</c>).

@@ -206,4 +206,21 @@ public class VersionSpecifierSetTests
         Assert.True(VersionSpecifierSet.Parse("").IsEmpty);
         Assert.False(VersionSpecifierSet.Parse(">=1").IsEmpty);
     }
+
+    [Theory]
+    [InlineData("==3.0.3", "3.0.3")]
+    [InlineData("== 1.0+local.1", "1.0+local.1")]
+    [InlineData("==2.0rc1", "2.0rc1")]
+    [InlineData("==1.0,==1.0", "1.0")]
+    [InlineData("==1.*", null)]
+    [InlineData("===1.0", null)]
+    [InlineData(">=2,<3", null)]
+    [InlineData("==1.0,!=1.1", null)]
+    [InlineData("~=1.0", null)]
+    [InlineData("", null)]
+    public void ExactVersion_OnlyForSingleEqualsWithoutWildcard(string text, string? expected)
+    {
+        var set = VersionSpecifierSet.Parse(text);
+        Assert.Equal(expected, set.ExactVersion?.ToString());
+    }
 }

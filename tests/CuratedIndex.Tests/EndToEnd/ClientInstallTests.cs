@@ -311,10 +311,10 @@ public sealed partial class ClientInstallTests
     }
 
     /// <summary>Filenames pip logged as "Downloading URL", each asserted to come from the proxy.</summary>
-    private static List<string> Downloads(ProcessResult install) =>
+    internal static List<string> Downloads(ProcessResult install) =>
         DownloadPattern().Matches(install.Output).Select(m => m.Groups["url"].Value.Split('#')[0].Split('/')[^1]).Distinct().ToList();
 
-    private static void AssertOnlyTheIndexWasUsed(ProcessResult run, ProxyInstance proxy, FakePyPI upstream)
+    internal static void AssertOnlyTheIndexWasUsed(ProcessResult run, ProxyInstance proxy, FakePyPI upstream)
     {
         Assert.False(run.Output.Contains(upstream.BaseUrl.Authority, StringComparison.Ordinal), "the client saw an upstream URL\n" + run.Describe());
         Assert.False(run.Output.Contains("/opt/wheels", StringComparison.Ordinal), "the client used the machine's find-links folder\n" + run.Describe());
@@ -334,7 +334,7 @@ public sealed partial class ClientInstallTests
         }
     }
 
-    private static string Describe(FakePyPI upstream) =>
+    internal static string Describe(FakePyPI upstream) =>
         "upstream hits: " + string.Join(", ", upstream.Hits.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}={h.Value}"));
 
     [GeneratedRegex(@"^\s*Downloading (?<url>https?://\S+)", RegexOptions.Multiline)]

@@ -129,7 +129,7 @@ public static class ManualJobs
     public static Dictionary<string, string> Settings(IDictionary<string, string>? more = null)
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["Jobs:Enabled"] = "true", ["Jobs:PollInterval"] = "00:00:01" };
-        foreach (var key in new[] { ArtifactScrubJob.Key, UpstreamWatchJob.Key, UpstreamNamesJob.Key })
+        foreach (var key in new[] { ArtifactScrubJob.Key, UpstreamWatchJob.Key, UpstreamNamesJob.Key, CuratedIndex.Features.Releases.PolicyVettingJob.Key })
         {
             settings[$"Jobs:{key}:Schedule"] = "manual";
         }

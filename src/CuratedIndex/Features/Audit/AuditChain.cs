@@ -28,6 +28,36 @@ public static class AuditChain
     public static string ComputeHash(AuditRecord record) =>
         ComputeHash(record.Id, record.OccurredAt, record.Actor, record.Action, record.Subject, record.Reason, record.PreviousHash);
 
+    /// <summary>
+    /// Why a decision that names audit record <paramref name="recordId"/> with <paramref name="recordHash"/> is not accounted
+    /// for by <paramref name="record"/>, or null when it is: the record exists, still hashes to the hash the decision names,
+    /// and describes exactly <paramref name="expected"/> (actor, action, subject, reason).
+    /// </summary>
+    public static string? RecordProblem(long? recordId, string? recordHash, AuditRecord? record, AuditEntry expected)
+    {
+        if (recordId is null || recordHash is null)
+        {
+            return "it names no audit record";
+        }
+
+        if (record is null)
+        {
+            return $"its audit record {recordId} does not exist";
+        }
+
+        if (!string.Equals(record.Hash, recordHash, StringComparison.Ordinal) || !string.Equals(ComputeHash(record), record.Hash, StringComparison.Ordinal))
+        {
+            return $"its audit record {record.Id} does not have the hash the decision names";
+        }
+
+        return string.Equals(record.Subject, expected.Subject, StringComparison.Ordinal)
+            && string.Equals(record.Action, expected.Action, StringComparison.Ordinal)
+            && string.Equals(record.Actor, expected.Actor, StringComparison.Ordinal)
+            && string.Equals(record.Reason, expected.Reason, StringComparison.Ordinal)
+                ? null
+                : $"its audit record {record.Id} describes another change ({record.Action} {record.Subject})";
+    }
+
     /// <summary>Microsecond precision: both databases keep it, so a stored time hashes as it did when written.</summary>
     public static DateTime Normalize(DateTime time)
     {

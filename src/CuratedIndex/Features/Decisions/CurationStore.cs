@@ -155,32 +155,12 @@ public sealed class CurationStore(
     /// Why <paramref name="decision"/> cannot be accounted for by <paramref name="record"/>, or null when the record is the
     /// one written with it: same id and hash, content that still hashes to it, and the same project, verdict, actor and reason.
     /// </summary>
-    internal static string? AuditProblem(ProjectDecision decision, AuditRecord? record)
-    {
-        if (decision.AuditRecordId is null || decision.AuditHash is null)
-        {
-            return "it names no audit record";
-        }
-
-        if (record is null)
-        {
-            return $"its audit record {decision.AuditRecordId} does not exist";
-        }
-
-        if (!string.Equals(record.Hash, decision.AuditHash, StringComparison.Ordinal)
-            || !string.Equals(AuditChain.ComputeHash(record), record.Hash, StringComparison.Ordinal))
-        {
-            return $"its audit record {record.Id} does not have the hash the decision names";
-        }
-
-        var action = AuditAction.For(VerdictText.Parse(decision.Verdict));
-        return string.Equals(record.Subject, $"project:{decision.Project}", StringComparison.Ordinal)
-            && string.Equals(record.Action, action, StringComparison.Ordinal)
-            && string.Equals(record.Actor, decision.Actor, StringComparison.Ordinal)
-            && string.Equals(record.Reason, decision.Reason, StringComparison.Ordinal)
-                ? null
-                : $"its audit record {record.Id} describes another change ({record.Action} {record.Subject})";
-    }
+    internal static string? AuditProblem(ProjectDecision decision, AuditRecord? record) =>
+        AuditChain.RecordProblem(
+            decision.AuditRecordId,
+            decision.AuditHash,
+            record,
+            new AuditEntry(decision.Actor, AuditAction.For(VerdictText.Parse(decision.Verdict)) ?? "", $"project:{decision.Project}", decision.Reason));
 
     // Once per decision (any node may be first; a duplicate incident from a race costs nothing). Never fails the refresh.
     // <paramref name="which"/> starts with the decision's key ("decision #12 " or "release decision #12 "), then what it was.

@@ -7,11 +7,18 @@ public sealed record DecisionSubject(string Project, string? Version = null, str
 
 /// <summary>
 /// Facts about the subject as upstream states them: the project's PEP 792 status and, for a file, the sha256 upstream lists
-/// for it now (null when upstream gives none, or no longer lists the file).
+/// for it now (null when not known: upstream no longer lists the file, or the caller does not look; <see cref="NoSha256"/>
+/// when upstream lists the file without one).
 /// </summary>
 public sealed record UpstreamFacts(string? ProjectStatus = null, string? FileSha256 = null)
 {
+    /// <summary>The file is listed with no sha256: its bytes cannot be matched to a pin, so tier 3 hides it (fail closed).</summary>
+    public const string NoSha256 = "none";
+
     public static UpstreamFacts None { get; } = new();
+
+    /// <summary>These facts for a file as upstream's listing gives it, saying so when the listing has no sha256.</summary>
+    public UpstreamFacts ForListedFile(string? sha256) => this with { FileSha256 = sha256 ?? NoSha256 };
 }
 
 /// <summary>

@@ -111,11 +111,10 @@ public static class DecisionFunction
                 return Decision.Allow($"{release} is {vetted.Describe()}", $"{release} is {vetted.DescribeForClients()}");
             case { } vetted when !vetted.Files.TryGetValue(subject.Filename, out _):
                 return Decision.Hide(DecisionRule.NotPinned, $"'{subject.Filename}' is not among the files {release} was vetted with (added upstream later?); hidden until vetted");
-            case { } vetted when facts.FileSha256 is null:
-                // Fail closed: without upstream's digest the bytes fetched could not be checked against the pin.
-                return Decision.Hide(DecisionRule.PinMismatch, $"upstream lists '{subject.Filename}' with no sha256, so its bytes cannot be checked against the vetted {vetted.Files[subject.Filename].Sha256}; not served");
-            case { } vetted when !string.Equals(facts.FileSha256, vetted.Files[subject.Filename].Sha256, StringComparison.OrdinalIgnoreCase):
-                return Decision.Hide(DecisionRule.PinMismatch, $"upstream now lists '{subject.Filename}' with sha256 {facts.FileSha256}, not the vetted {vetted.Files[subject.Filename].Sha256}; never served");
+            case { } vetted when facts.FileSha256 == UpstreamFacts.NoSha256:
+                return Decision.Hide(DecisionRule.PinMismatch, $"upstream lists '{subject.Filename}' without a sha256, so its bytes cannot be matched to the vetted {vetted.Files[subject.Filename].Sha256}; never served");
+            case { } vetted when facts.FileSha256 is { } upstream && !string.Equals(upstream, vetted.Files[subject.Filename].Sha256, StringComparison.OrdinalIgnoreCase):
+                return Decision.Hide(DecisionRule.PinMismatch, $"upstream now lists '{subject.Filename}' with sha256 {upstream}, not the vetted {vetted.Files[subject.Filename].Sha256}; never served");
             case { } vetted:
                 return Decision.Allow($"'{subject.Filename}' is pinned by sha256 in {release}, {vetted.Describe()}", $"'{subject.Filename}' is pinned in {release}, {vetted.DescribeForClients()}");
         }

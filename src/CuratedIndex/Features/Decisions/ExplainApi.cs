@@ -73,9 +73,7 @@ public static class ExplainApi
         var typosquat = curation.Typosquat(normalized);
         var listed = filename is null ? null : lookup.Value?.FilesByName.GetValueOrDefault(filename);
         var pinned = filename is null || version is null ? null : curation.Vettings.For(normalized, version)?.Files.GetValueOrDefault(filename);
-        // Upstream's digest when upstream lists the file (none is none: the page and downloads decide with it too); the pin's
-        // when only the pin lists it (tier 3 serves it from the store).
-        facts = facts with { FileSha256 = listed is not null ? listed.Sha256 : pinned?.Sha256 };
+        facts = listed is not null ? facts.ForListedFile(listed.Sha256) : facts with { FileSha256 = pinned?.Sha256 };
         var decision = curation.Decide(environment, new DecisionSubject(normalized, version, filename), facts, Curation.SignalsFor(environment, typosquat));
         var release = version is null || environment.Tier != Tier.Vetted ? null : await ReleaseFactsAsync(db, curation, normalized, version, clock.GetUtcNow().UtcDateTime, cancellationToken);
         return Results.Ok(new

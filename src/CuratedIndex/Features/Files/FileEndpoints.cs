@@ -107,7 +107,7 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status, file.Sha256), version, distribution);
+        var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status).ForListedFile(file.Sha256), version, distribution);
         if (!decision.Visible)
         {
             if (decision.Rule == DecisionRule.PinMismatch)

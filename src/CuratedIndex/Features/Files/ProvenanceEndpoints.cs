@@ -44,8 +44,7 @@ public static class ProvenanceEndpoints
             return answer!;
         }
 
-        // The release before asking upstream; the file (tier 3: its pin against upstream's digest) once upstream's listing is known.
-        if (!request.Decide(UpstreamFacts.None, version).Visible)
+        if (!request.Decide(UpstreamFacts.None, version, filename).Visible)
         {
             return NoProvenance();
         }
@@ -59,7 +58,7 @@ public static class ProvenanceEndpoints
 
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
             || SimplePageRenderer.VersionOf(request.Project, file.Filename) != version
-            || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status, file.Sha256), version, filename).Visible)
+            || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status), version, filename).Visible)
         {
             return NoProvenance();
         }

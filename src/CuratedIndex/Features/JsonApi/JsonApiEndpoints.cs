@@ -171,7 +171,7 @@ public static class JsonApiEndpoints
             var filename = (file as JsonObject)?["filename"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null;
             var sha256 = (file as JsonObject)?["digests"]?["sha256"] is JsonValue digest && digest.TryGetValue<string>(out var hex) ? hex : null;
             if (filename is null || !DistributionFilename.IsSafe(filename)
-                || !curation.Decide(environment, new DecisionSubject(project, SimplePageRenderer.VersionOf(project, filename), filename), facts with { FileSha256 = sha256 }, signals).Visible)
+                || !curation.Decide(environment, new DecisionSubject(project, SimplePageRenderer.VersionOf(project, filename), filename), facts.ForListedFile(sha256), signals).Visible)
             {
                 files.Remove(file);
                 continue;

@@ -30,12 +30,13 @@ public sealed class PinMismatchAlerts(AuditLog audit, TimeProvider clock, ILogge
 
         foreach (var file in upstreamFiles)
         {
-            var version = ReleaseVettings.ReleaseKey(SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename));
-            if (version is not null && releases.TryGetValue(version, out var release) && release.Vetted
-                && release.Files.TryGetValue(file.Filename, out var pinned) && file.Sha256 is { } upstream
-                && !string.Equals(upstream, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
+            var version = SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename);
+            if (version is not null && vettings.For(project, version) is { } release && release.Vetted
+                && release.Files.TryGetValue(file.Filename, out var pinned)
+                && !string.Equals(file.Sha256, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                await RaiseAsync(project, release.Version, pinned, upstream, cancellationToken);
+                // A listing without a sha256 cannot be matched to the pin either: hidden like a changed digest, and alerted.
+                await RaiseAsync(project, release.Version, pinned, file.Sha256 ?? Decisions.UpstreamFacts.NoSha256, cancellationToken);
             }
         }
     }

@@ -43,31 +43,12 @@ public static class ReleaseAudit
     }
 
     /// <summary>Why <paramref name="decision"/> is not accounted for by <paramref name="record"/>, or null when it is.</summary>
-    public static string? Problem(ReleaseDecision decision, AuditRecord? record)
-    {
-        if (decision.AuditRecordId is null || decision.AuditHash is null)
-        {
-            return "it names no audit record";
-        }
-
-        if (record is null)
-        {
-            return $"its audit record {decision.AuditRecordId} does not exist";
-        }
-
-        if (!string.Equals(record.Hash, decision.AuditHash, StringComparison.Ordinal)
-            || !string.Equals(AuditChain.ComputeHash(record), record.Hash, StringComparison.Ordinal))
-        {
-            return $"its audit record {record.Id} does not have the hash the decision names";
-        }
-
-        return string.Equals(record.Subject, Subject(decision.Project, decision.Version), StringComparison.Ordinal)
-            && string.Equals(record.Action, ActionOf(decision), StringComparison.Ordinal)
-            && string.Equals(record.Actor, decision.Actor, StringComparison.Ordinal)
-            && string.Equals(record.Reason, ReasonOf(decision), StringComparison.Ordinal)
-                ? null
-                : $"its audit record {record.Id} describes another change ({record.Action} {record.Subject})";
-    }
+    public static string? Problem(ReleaseDecision decision, AuditRecord? record) =>
+        AuditChain.RecordProblem(
+            decision.AuditRecordId,
+            decision.AuditHash,
+            record,
+            new AuditEntry(decision.Actor, ActionOf(decision), Subject(decision.Project, decision.Version), ReasonOf(decision)));
 
     public static ReleaseVerdict VerdictOf(ReleaseDecision decision) => new(
         decision.Id,

@@ -1,6 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using CuratedIndex.Data;
+using CuratedIndex.Features.JsonApi;
+using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +18,7 @@ namespace CuratedIndex.Features.Releases;
 /// by the upstream watch for approved projects and by tier 3 page requests, so a release is seen even before the next pass.
 /// Idempotent across nodes: the unique indexes decide who records first, and a lost race is a no-op.
 /// </summary>
-public sealed class ReleaseObserver(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReleaseObserver> logger)
+public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache jsonApi, TimeProvider clock, ILogger<ReleaseObserver> logger)
 {
     private const int MaxRemembered = 50_000;
 
@@ -136,6 +141,13 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, TimeProvider cl
             return [];
         }
 
+        // The roster of the newest release seen now, from the JSON API (author and maintainer of that version): the
+        // roster-changed signal compares it with the previous release's, as recorded when that one was first seen.
+        if (firstSeen.Count > 0 && firstSeen.MaxBy(v => Pep440Version.Parse(v)) is { } newest)
+        {
+            releases[newest].Roster = await RosterAsync(project, newest, cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         // First sight is committed; the signals follow, and a lost race on one of them must not undo that.
         for (var attempt = 1; ; attempt++)
@@ -153,6 +165,29 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, TimeProvider cl
         }
 
         return firstSeen;
+    }
+
+    // Null when the JSON API does not answer: an unknown roster raises no signal.
+    private async Task<string?> RosterAsync(string project, string version, CancellationToken cancellationToken)
+    {
+        var lookup = await jsonApi.GetAsync($"{project}/{version}", cancellationToken);
+        if (lookup.Status != LookupStatus.Found)
+        {
+            return null;
+        }
+
+        try
+        {
+            var info = JsonNode.Parse(lookup.Value!.Body)?["info"];
+            string? Field(string name) => info?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+            var roster = AnomalySignals.Roster(Field("author"), Field("author_email"), Field("maintainer"), Field("maintainer_email"));
+            var text = string.Join('\n', roster);
+            return text.Length is > 0 and <= 4000 ? text : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>When the release's cooldown starts: the later of upstream's upload time and CuratedIndex's first sight.</summary>

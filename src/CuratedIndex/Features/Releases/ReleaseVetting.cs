@@ -166,6 +166,13 @@ public sealed class ReleaseVetting(
             return new Waiting($"first seen {(seen is null ? "now" : Iso(seen.FirstSeenAt))}, after the vet-cutoff {Iso(cutoff)}: no release first seen after it is vetted by policy or automatically", false);
         }
 
+        if (how == VettingHow.Import)
+        {
+            // An imported vetting is another organization's reviewer decision about these exact bytes (an import never
+            // pins a digest upstream does not list): the cooldown guards releases nobody has looked at yet.
+            return null;
+        }
+
         var cooldown = policy.CooldownFor(project);
         var start = seen is null ? now : ReleaseObserver.CooldownStart(seen);
         if (cooldown > TimeSpan.Zero && start + cooldown > now)

@@ -87,11 +87,15 @@ public sealed record ReleaseVettings(FrozenDictionary<string, FrozenDictionary<s
 
     /// <summary>The decision in force for a release; <paramref name="version"/> may be in any PEP 440 spelling.</summary>
     public ReleaseVerdict? For(string project, string version) =>
-        ByProject.TryGetValue(project, out var releases) && ReleaseKey(version) is { } key && releases.TryGetValue(key, out var verdict)
+        ByProject.TryGetValue(project, out var releases) && ReleaseKey(version) is { } key
+        && (releases.TryGetValue(key, out var verdict) || releases.TryGetValue(NormalizeVersion(version)!, out verdict))
             ? verdict
             : null;
 
-    /// <summary>Every decided release of a project, by <see cref="ReleaseKey"/> (each verdict carries its version as recorded).</summary>
+    /// <summary>
+    /// Every decided release of a project, by <see cref="ReleaseKey"/> as <see cref="Decisions.CurationStore"/> keys them (a
+    /// dictionary keyed by normalized version is found too); each verdict carries its version as recorded.
+    /// </summary>
     public FrozenDictionary<string, ReleaseVerdict> Of(string project) =>
         ByProject.TryGetValue(project, out var releases) ? releases : FrozenDictionary<string, ReleaseVerdict>.Empty;
 

@@ -4,7 +4,6 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Protocol;
-using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Releases;
 
@@ -44,53 +43,34 @@ public static class ReleasesApi
         return Results.Ok(new { total, items });
     }
 
-    private static async Task<IResult> GetAsync(string name, string version, ReleaseVetting vetting, CuratedIndexDbContext db, CurationStore curations, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string name, string version, ReleaseReview review, CancellationToken cancellationToken)
     {
         if ((ReviewApi.ProjectProblem(name) ?? VersionProblem(version)) is { } problem)
         {
             return Problem(problem);
         }
 
-        var project = ProjectName.Normalize(name);
-        var normalized = ReleaseVettings.NormalizeVersion(version)!;
-        var (files, upstreamProblem, _) = await vetting.CurrentFilesAsync(project, normalized, cancellationToken);
-        var seen = await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == normalized, cancellationToken);
-        var known = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project).ToListAsync(cancellationToken);
-        var signals = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == normalized).OrderBy(s => s.Id).ToListAsync(cancellationToken);
-        var curation = curations.Current;
-        var verdict = curation.Vettings.For(project, normalized);
-        if (files is null && seen is null && verdict is null)
+        var release = await review.LoadAsync(ProjectName.Normalize(name), ReleaseVettings.NormalizeVersion(version)!, cancellationToken);
+        if (release.Unknown)
         {
-            return Results.NotFound(new { message = upstreamProblem ?? $"no release {normalized} of '{project}'" });
+            return Results.NotFound(new { message = release.UpstreamProblem ?? $"no release {release.Version} of '{release.Project}'" });
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var firstSeen = known.ToDictionary(f => f.Filename, f => f.FirstSeenAt, StringComparer.Ordinal);
         return Results.Ok(new
         {
-            project,
-            version = normalized,
-            status = verdict is null ? ReleaseStatus.Pending : verdict.Vetted ? ReleaseStatus.Vetted : ReleaseStatus.Rejected,
-            upstream = upstreamProblem,
-            firstSeenAt = seen?.FirstSeenAt,
-            uploadedAt = seen?.UploadedAt,
-            files = (files ?? []).Select(f => new
-            {
-                filename = f.Filename,
-                size = f.Size,
-                sha256 = f.Sha256,
-                uploadTime = f.UploadTime,
-                firstSeenAt = firstSeen.TryGetValue(f.Filename, out var at) ? at : (DateTime?)null,
-                yanked = f.IsYanked,
-                pinned = verdict?.Files.TryGetValue(f.Filename, out var pin) == true
-                    ? string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase) ? "pinned" : "pin-mismatch"
-                    : "not-pinned",
-            }),
-            decision = verdict is null ? null : Describe(verdict),
-            signals = signals.Select(s => new { kind = s.Kind, evidence = s.Evidence, detectedAt = s.DetectedAt }),
+            project = release.Project,
+            version = release.Version,
+            status = release.Status,
+            upstream = release.UpstreamProblem,
+            firstSeenAt = release.Seen?.FirstSeenAt,
+            uploadedAt = release.Seen?.UploadedAt,
+            demand = release.Demand,
+            files = release.Files.Select(f => new { filename = f.Filename, size = f.Size, sha256 = f.Sha256, uploadTime = f.UploadTime, firstSeenAt = f.FirstSeenAt, yanked = f.Yanked, pinned = f.PinState }),
+            decision = release.Verdict is null ? null : Describe(release.Verdict),
+            signals = release.Signals.Select(s => new { kind = s.Kind, evidence = s.Evidence, detectedAt = s.DetectedAt }),
             // What would stop a vetting now, for a reviewer and for policy.
-            reviewerWait = ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Reviewer, now)?.Reason,
-            policyWait = ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Policy, now)?.Reason,
+            reviewerWait = release.ReviewerWait,
+            policyWait = release.PolicyWait,
         });
     }
 

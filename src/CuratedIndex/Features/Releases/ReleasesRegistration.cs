@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Jobs;
+using CuratedIndex.Hosting;
 
 namespace CuratedIndex.Features.Releases;
 
@@ -12,6 +13,9 @@ public static class ReleasesRegistration
         builder.Services.AddSingleton<ReleaseVetting>();
         builder.Services.AddSingleton<ReleaseDemand>();
         builder.Services.AddSingleton<Tier3Requests>();
+        builder.Services.AddSingleton<ReleaseReview>();
+        builder.Services.AddValidatedOptions<ArchiveLimits>(ArchiveLimits.Section);
+        builder.Services.AddSingleton<ReleaseArchives>();
         builder.Services.AddQueuedWork<PinnedFilesWork>();
         builder.Services.AddCuratedIndexJob<PolicyVettingJob>(
             PolicyVettingJob.Key,

@@ -57,7 +57,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
         foreach (var file in page.Files)
         {
             var version = VersionOf(page.Name, file.Filename);
-            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts with { FileSha256 = file.Sha256 }, signals).Visible)
+            if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts.ForListedFile(file.Sha256), signals).Visible)
             {
                 kept.Add(file);
             }

@@ -137,6 +137,12 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/api/v1/users", "/api/v1/users", """{"userName":"{unique}","password":"a long enough password","role":"viewer"}""", Roles.Admin, 201),
         ("POST", "/api/v1/users", "/api/v1/users", """{"userName":"{unique}","password":"short","role":"viewer"}""", Roles.Admin, 400),
         ("POST", "/api/v1/users/{userName}/role", "/api/v1/users/matrix-target/role", """{"role":"viewer"}""", Roles.Admin, 200),
+        ("GET", "/api/v1/releases", "/api/v1/releases?status=all", null, Roles.Viewer, 200),
+        ("GET", "/api/v1/projects/{name}/releases/{version}", "/api/v1/projects/six/releases/1.17.0", null, Roles.Viewer, 200),
+        // Inside prod's 7-day cooldown: a reviewer is refused with 409 (break-glass is an admin's, with a reason).
+        ("POST", "/api/v1/projects/{name}/releases/{version}/vet", "/api/v1/projects/six/releases/1.17.0/vet", """{"reason":"matrix"}""", Roles.Reviewer, 409),
+        ("POST", "/api/v1/projects/{name}/releases/{version}/vet", "/api/v1/projects/six/releases/1.17.0/vet", """{"reason":"matrix","criteria":"safe-to-fly"}""", Roles.Reviewer, 400),
+        ("POST", "/api/v1/projects/{name}/releases/{version}/reject", "/api/v1/projects/zipp/releases/3.6.0/reject", """{"reason":"matrix"}""", Roles.Reviewer, 200),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/Scrub/run", null, Roles.Admin, 202),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/no-such-job/run", null, Roles.Admin, 404),
     ];
@@ -167,6 +173,9 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/ui/projects/{name}", "/ui/projects/zipp", "Verdict=deny&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp?decided=denied"),
         ("POST", "/ui/projects/{name}", "/ui/projects/jmespath", "Verdict=defer&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/jmespath?decided=deferred"),
         ("POST", "/ui/projects/{name}", "/ui/projects/six", "Verdict=approve&Reason=", Roles.Reviewer, 400, null),
+        ("GET", "/ui/releases", "/ui/releases?status=all", null, Roles.Viewer, 200, null),
+        ("GET", "/ui/projects/{name}/releases/{version}", "/ui/projects/six/releases/1.17.0", null, Roles.Viewer, 200, null),
+        ("POST", "/ui/projects/{name}/releases/{version}", "/ui/projects/zipp/releases/3.6.0", "Action=reject&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp/releases/3.6.0?decided=rejected"),
         ("GET", "/ui/audit", "/ui/audit", null, Roles.Viewer, 200, null),
         ("GET", "/ui/alerts", "/ui/alerts", null, Roles.Viewer, 200, null),
         ("GET", "/ui/tokens", "/ui/tokens", null, Roles.Viewer, 200, null),

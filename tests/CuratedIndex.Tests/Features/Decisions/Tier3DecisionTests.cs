@@ -157,11 +157,18 @@ public sealed class Tier3DecisionTests
     public void File_UpstreamListsNoDigest_IsHidden_BecauseItsBytesCannotBeCheckedAgainstThePin()
     {
         // Listed from upstream without a sha256, the file would be fetched with nothing to verify it against: fail closed.
-        var decision = File("prod", "requests", Wheel, upstreamSha256: null, VettedWheel);
+        var decision = DecisionFunction.Decide(Env("prod"), Policy, ReviewerDecisions.None, new DecisionSubject("requests", "2.31.0", Wheel), UpstreamFacts.None.ForListedFile(null), null, VettedWheel);
 
         Assert.False(decision.Visible);
         Assert.Equal(DecisionRule.PinMismatch, decision.Rule);
-        Assert.Contains("no sha256", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains("without a sha256", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void File_UpstreamDigestNotKnown_IsDecidedByThePinAlone()
+    {
+        // Null is "not looked up" (a pinned file upstream no longer lists, served from the store): the pin decides.
+        Assert.True(File("prod", "requests", Wheel, upstreamSha256: null, VettedWheel).Visible);
     }
 
     [Fact]

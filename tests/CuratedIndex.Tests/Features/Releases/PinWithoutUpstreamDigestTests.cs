@@ -49,7 +49,7 @@ public abstract class PinWithoutUpstreamDigestTests
         Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
         Assert.DoesNotContain("malicious", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("pin-mismatch", explain["rule"].Text());
-        Assert.Contains("no sha256", explain["reason"].Text(), StringComparison.Ordinal);
+        Assert.Contains("without a sha256", explain["reason"].Text(), StringComparison.Ordinal);
         // Tier 2 lists what upstream lists, as before.
         Assert.Equal([Zipp36], await Tier3IntegrationTests.FilesAsync(proxy, "ci/simple/zipp/"));
     }

@@ -99,11 +99,10 @@ public sealed class ReleaseEligibilityTests
     }
 
     [Theory]
-    [InlineData(VettingHow.Policy)]
-    [InlineData(VettingHow.Auto)]
-    [InlineData(VettingHow.Reviewer)]
-    [InlineData(VettingHow.Import)]
-    public void Cooldown_StopsEveryWayOfVetting_AndOnlyAPersonMayBreakGlass(string how)
+    [InlineData(VettingHow.Policy, false)]
+    [InlineData(VettingHow.Auto, false)]
+    [InlineData(VettingHow.Reviewer, true)]
+    public void Cooldown_StopsPolicyAutoAndReviewers_AndOnlyAReviewerMayBreakGlass(string how, bool mayBreakGlass)
     {
         var clock = new FakeTimeProvider(FirstSight.AddDays(1));
 
@@ -111,8 +110,17 @@ public sealed class ReleaseEligibilityTests
 
         Assert.NotNull(waiting);
         Assert.Contains("inside its cooldown", waiting.Reason, StringComparison.Ordinal);
-        // Policy and automatic vetting never break glass; a reviewer (or an admin's import) may, if an admin.
-        Assert.Equal(how is VettingHow.Reviewer or VettingHow.Import, waiting.BreakGlassMayOverride);
+        Assert.Equal(mayBreakGlass, waiting.BreakGlassMayOverride);
+    }
+
+    [Fact]
+    public void Import_IsHeldByNeitherTheCooldownNorTheCutoffNorSignals()
+    {
+        // An import is another organization's review of the same bytes; it is not automatic, so neither cut-off nor signals stop it.
+        var clock = new FakeTimeProvider(FirstSight.AddHours(1));
+        var policy = Policy("vet-cutoff: 2026-11-01\n");
+
+        Assert.Null(Eligibility(policy, Seen(FirstSight, null), clock, VettingHow.Import, "zipp", Signal(AnomalySignalKind.VersionJump, "1.0 to 9.0")));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.UpstreamWatch;
@@ -84,7 +85,8 @@ public abstract class ReleaseObserverIntegrationTests
         var page = await PageAsync(proxy);
         // Four nodes, each with its own observer (and memory of observed pages), on the one database.
         var scopes = proxy.Services.GetRequiredService<IServiceScopeFactory>();
-        var nodes = Enumerable.Range(0, 4).Select(_ => new ReleaseObserver(scopes, clock, NullLogger<ReleaseObserver>.Instance)).ToList();
+        var jsonApi = proxy.Services.GetRequiredService<JsonApiCache>();
+        var nodes = Enumerable.Range(0, 4).Select(_ => new ReleaseObserver(scopes, jsonApi, clock, NullLogger<ReleaseObserver>.Instance)).ToList();
 
         var observed = await Task.WhenAll(nodes.Select(node => Task.Run(() => node.ObserveAsync(page, stamp: 1, CancellationToken.None))));
         var seen = await SeenAsync(proxy);
@@ -109,7 +111,8 @@ public abstract class ReleaseObserverIntegrationTests
         upstream.AddFile("zipp", "zipp-3.8.0.tar.gz", "an sdist with a setup.py"u8.ToArray());
         var page = await PageAsync(proxy);
         var scopes = proxy.Services.GetRequiredService<IServiceScopeFactory>();
-        var nodes = Enumerable.Range(0, 4).Select(_ => new ReleaseObserver(scopes, clock, NullLogger<ReleaseObserver>.Instance)).ToList();
+        var jsonApi = proxy.Services.GetRequiredService<JsonApiCache>();
+        var nodes = Enumerable.Range(0, 4).Select(_ => new ReleaseObserver(scopes, jsonApi, clock, NullLogger<ReleaseObserver>.Instance)).ToList();
 
         var firstSeen = await Task.WhenAll(nodes.Select(node => Task.Run(() => node.ObserveAsync(page, CancellationToken.None, ["3.8.0"]))));
         var seen = await SeenAsync(proxy);

@@ -1,0 +1,100 @@
+using CuratedIndex.Data;
+using CuratedIndex.Features.Decisions;
+using Microsoft.EntityFrameworkCore;
+
+namespace CuratedIndex.Features.Releases;
+
+/// <summary>One file of a release as a reviewer sees it: upstream's facts, when CuratedIndex first saw it, and its pin.</summary>
+public sealed record ReleaseFileView(string Filename, long? Size, string? Sha256, string? UploadTime, DateTime? FirstSeenAt, bool Yanked, string PinState);
+
+/// <summary>What a reviewer (the release page, the API) sees about one release.</summary>
+public sealed record ReleaseDetails(
+    string Project,
+    string Version,
+    string Status,
+    string? UpstreamProblem,
+    SeenRelease? Seen,
+    IReadOnlyList<ReleaseFileView> Files,
+    ReleaseVerdict? Verdict,
+    IReadOnlyList<ReleaseSignal> Signals,
+    string? ReviewerWait,
+    string? PolicyWait,
+    long Demand)
+{
+    /// <summary>True when neither upstream nor CuratedIndex knows the release.</summary>
+    public bool Unknown => Files.Count == 0 && Seen is null && Verdict is null;
+}
+
+public static class PinState
+{
+    public const string Pinned = "pinned";
+    public const string Mismatch = "pin-mismatch";
+    public const string NotPinned = "not-pinned";
+    public const string UpstreamDropped = "pinned, no longer upstream";
+}
+
+/// <summary>Reads <see cref="ReleaseDetails"/>: the one loader behind the release page and <c>GET …/releases/{version}</c>.</summary>
+public sealed class ReleaseReview(ReleaseVetting vetting, CurationStore curations, IServiceScopeFactory scopes, TimeProvider clock)
+{
+    /// <summary><paramref name="project"/> normalized, <paramref name="version"/> PEP 440 normalized.</summary>
+    public async Task<ReleaseDetails> LoadAsync(string project, string version, CancellationToken cancellationToken)
+    {
+        var (files, upstreamProblem, _) = await vetting.CurrentFilesAsync(project, version, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var seen = await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == version, cancellationToken);
+        var firstSeen = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project)
+            .ToDictionaryAsync(f => f.Filename, f => f.FirstSeenAt, StringComparer.Ordinal, cancellationToken);
+        var signals = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        var demand = await db.ReleaseRequests.AsNoTracking().Where(r => r.Project == project && r.Version == version).SumAsync(r => r.RequestCount, cancellationToken);
+        var curation = curations.Current;
+        var verdict = curation.Vettings.For(project, version);
+
+        var views = (files ?? []).Select(f => new ReleaseFileView(
+                f.Filename,
+                f.Size,
+                f.Sha256,
+                f.UploadTime,
+                firstSeen.TryGetValue(f.Filename, out var at) ? at : null,
+                f.IsYanked,
+                verdict is { Vetted: true } && verdict.Files.TryGetValue(f.Filename, out var pin)
+                    ? string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase) ? PinState.Pinned : PinState.Mismatch
+                    : PinState.NotPinned))
+            .ToList();
+        if (verdict is { Vetted: true })
+        {
+            // Pinned files upstream no longer lists are still part of the release tier 3 serves.
+            foreach (var pinned in verdict.Files.Values.Where(p => views.All(v => v.Filename != p.Filename)))
+            {
+                views.Add(new ReleaseFileView(pinned.Filename, pinned.Size, pinned.Sha256, null, firstSeen.TryGetValue(pinned.Filename, out var at) ? at : null, false, PinState.UpstreamDropped));
+            }
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        return new ReleaseDetails(
+            project,
+            version,
+            verdict is null ? ReleaseStatus.Pending : verdict.Vetted ? ReleaseStatus.Vetted : ReleaseStatus.Rejected,
+            upstreamProblem,
+            seen,
+            views,
+            verdict,
+            signals,
+            ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Reviewer, now)?.Reason,
+            ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Policy, now)?.Reason,
+            demand);
+    }
+
+    /// <summary>The newest vetted release of <paramref name="project"/> older than <paramref name="version"/>: what a diff compares with.</summary>
+    public ReleaseVerdict? LastVettedBefore(string project, string version)
+    {
+        if (!Protocol.Pep440Version.TryParse(version, out var current))
+        {
+            return null;
+        }
+
+        return curations.Current.Vettings.Of(project).Values
+            .Where(v => v.Vetted && Protocol.Pep440Version.TryParse(v.Version, out var other) && other < current)
+            .MaxBy(v => Protocol.Pep440Version.Parse(v.Version));
+    }
+}

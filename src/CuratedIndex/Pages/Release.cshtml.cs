@@ -1,0 +1,122 @@
+using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Releases;
+using CuratedIndex.Features.Review;
+using CuratedIndex.Features.ReviewUi;
+using CuratedIndex.Protocol;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace CuratedIndex.Pages;
+
+/// <summary>One release for tier 3: its files, signals, the diff against the last vetted release, and vet or reject.</summary>
+internal sealed class ReleaseModel(
+    ReleaseReview review,
+    ReleaseVetting vetting,
+    ReleaseArchives archives,
+    IAuthorizationService authorization) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string Name { get; set; } = "";
+
+    [BindProperty(SupportsGet = true)]
+    public string Version { get; set; } = "";
+
+    [BindProperty(SupportsGet = true, Name = "decided")]
+    public string? Decided { get; set; }
+
+    [BindProperty]
+    public string? Action { get; set; }
+
+    [BindProperty]
+    public string? Criteria { get; set; }
+
+    [BindProperty]
+    public string? Reason { get; set; }
+
+    [BindProperty]
+    public bool BreakGlass { get; set; }
+
+    public ReleaseDetails Release { get; private set; } = null!;
+
+    public ReleaseVerdict? Baseline { get; private set; }
+
+    /// <summary>The diff against <see cref="Baseline"/>; null when upstream has no files of this release to read.</summary>
+    public ReleaseDiffView? Changes { get; private set; }
+
+    public bool CanDecide { get; private set; }
+
+    public bool IsAdmin { get; private set; }
+
+    public string? Problem { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (!ProjectName.IsNormalized(Name) || ReleaseVettings.NormalizeVersion(Version) != Version)
+        {
+            return RedirectToPage(new { name = ProjectName.Normalize(Name), version = ReleaseVettings.NormalizeVersion(Version) });
+        }
+
+        await LoadAsync(cancellationToken);
+        return Release.Unknown ? NotFound() : Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        if (await this.RequireReviewerAsync(authorization) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        Name = ProjectName.Normalize(Name);
+        Version = ReleaseVettings.NormalizeVersion(Version)!;
+        Problem = Action is "vet" or "reject" ? ReviewApi.ReasonProblem(Reason) : "choose vet or reject";
+        Problem ??= Action == "vet" && !VettingCriteria.IsKnown(Criteria) ? $"choose {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null;
+        if (Problem is null)
+        {
+            var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+            var outcome = Action == "vet"
+                ? await vetting.VetAsync(new VetRequest(Name, Version, Criteria!, Reason!.Trim(), User.Identity!.Name!, VettingHow.Reviewer, BreakGlass: BreakGlass, MayBreakGlass: admin), cancellationToken)
+                : await vetting.RejectAsync(Name, Version, Reason!.Trim(), User.Identity!.Name!, cancellationToken);
+            if (outcome.Status == VetStatus.Vetted)
+            {
+                return RedirectToPage(new { name = Name, version = Version, decided = Action == "vet" ? ReleaseVerdictText.Vetted : ReleaseVerdictText.Rejected });
+            }
+
+            Problem = outcome.Message;
+            Response.StatusCode = outcome.Status == VetStatus.NotNow ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest;
+        }
+        else
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    private ContentResult? Refusal()
+    {
+        var problem = ReviewApi.ProjectProblem(Name) ?? ReleasesApi.VersionProblem(Version);
+        return problem is null ? null : new ContentResult { StatusCode = StatusCodes.Status400BadRequest, ContentType = "text/plain; charset=utf-8", Content = problem + "\n" };
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        CanDecide = (await authorization.AuthorizeAsync(User, AccessPolicies.UiReview)).Succeeded;
+        IsAdmin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+        Release = await review.LoadAsync(Name, Version, cancellationToken);
+        Baseline = review.LastVettedBefore(Name, Version);
+        Changes = Release.Files.Count == 0 ? null : await archives.DiffAsync(Name, Version, Baseline, cancellationToken);
+    }
+}
