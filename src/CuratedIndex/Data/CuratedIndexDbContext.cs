@@ -379,6 +379,7 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(f => f.Filename).HasColumnName("filename").HasMaxLength(255);
             builder.Property(f => f.Sha256).HasColumnName("sha256").HasMaxLength(64);
             builder.Property(f => f.Size).HasColumnName("size");
+            builder.Property(f => f.MetadataSha256).HasColumnName("metadata_sha256").HasMaxLength(64);
             builder.HasIndex(f => new { f.ReleaseDecisionId, f.Filename }).IsUnique().HasDatabaseName("ix_vetted_files_decision_filename");
         }
     }

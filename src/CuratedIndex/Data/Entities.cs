@@ -363,6 +363,9 @@ public sealed class VettedFile
     public required string Filename { get; set; }
     public required string Sha256 { get; set; }
     public long Size { get; set; }
+
+    /// <summary>The sha256 of the file's PEP 658 metadata as upstream listed it when vetted; null when none was offered.</summary>
+    public string? MetadataSha256 { get; set; }
 }
 
 /// <summary>

@@ -102,9 +102,10 @@ public sealed class FakePyPI : IAsyncDisposable
         return this;
     }
 
-    public FakeFile AddFile(string project, string filename, byte[] content, string uploadTime = "2024-01-02T03:04:05.123456Z")
+    /// <summary>Lists a file; a wheel's PEP 658 metadata is its METADATA unless <paramref name="metadata"/> says otherwise.</summary>
+    public FakeFile AddFile(string project, string filename, byte[] content, string uploadTime = "2024-01-02T03:04:05.123456Z", byte[]? metadata = null)
     {
-        var file = new FakeFile(ProjectName.Normalize(project), filename, content, WheelMetadata(filename, content), uploadTime);
+        var file = new FakeFile(ProjectName.Normalize(project), filename, content, metadata ?? WheelMetadata(filename, content), uploadTime);
         _projects.GetOrAdd(file.Project, _ => []).Add(file);
         return file;
     }

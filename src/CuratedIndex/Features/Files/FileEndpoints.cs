@@ -122,6 +122,13 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
+        if (isMetadata && index.Environment.Tier == Tier.Vetted
+            && !index.Curation.Vettings.MetadataIsPinned(index.Project, version, distribution, file.CoreMetadata?.GetValueOrDefault("sha256")))
+        {
+            // The page did not offer it: the metadata upstream lists now is not the metadata that was vetted.
+            return PlainResults.NotFound();
+        }
+
         var request = isMetadata ? ArtifactRequest.ForMetadata(index.Project, file) : ArtifactRequest.ForFile(index.Project, file);
         if (request is null)
         {

@@ -104,8 +104,8 @@ internal static partial class ReleasesLog
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Observing the releases of {Project} failed")]
     public static partial void ObserveFailed(ILogger logger, string project, Exception exception);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Storing pinned file {Filename} of {Project} failed: {Reason}")]
-    public static partial void PinStoreFailed(ILogger logger, string project, string filename, string reason);
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "A pinned file of {Project} is not stored: {Problem}")]
+    public static partial void PinStoreFailed(ILogger logger, string project, string problem);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Counting demand for {Project} {Version} failed")]
     public static partial void DemandFailed(ILogger logger, string project, string version, Exception exception);

@@ -56,7 +56,7 @@ public sealed class PinnedFilesWork(CurationStore curations, ProjectPageCache pa
         {
             foreach (var problem in missing)
             {
-                ReleasesLog.PinStoreFailed(logger, args.Project, problem, "not stored");
+                ReleasesLog.PinStoreFailed(logger, args.Project, problem);
             }
 
             // Retried with growing delays; it shows on /ui/jobs when every attempt failed.

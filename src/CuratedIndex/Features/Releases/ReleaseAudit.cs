@@ -30,13 +30,14 @@ public static class ReleaseAudit
         return text.Length <= 2000 ? text : text[..2000];
     }
 
-    /// <summary>SHA-256 over "filename sha256 size" lines in filename order: what the vetting pinned, in 16 hex digits.</summary>
+    /// <summary>SHA-256 over "filename sha256 size metadata-sha256" lines in filename order: what the vetting pinned, in 16 hex digits.</summary>
     public static string FilesDigest(IEnumerable<VettedFile> files)
     {
         var lines = new StringBuilder();
         foreach (var file in files.OrderBy(f => f.Filename, StringComparer.Ordinal))
         {
-            lines.Append(file.Filename).Append(' ').Append(file.Sha256.ToLowerInvariant()).Append(' ').Append(file.Size.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            lines.Append(file.Filename).Append(' ').Append(file.Sha256.ToLowerInvariant()).Append(' ').Append(file.Size.ToString(CultureInfo.InvariantCulture))
+                .Append(' ').Append(file.MetadataSha256?.ToLowerInvariant() ?? "-").Append('\n');
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())))[..16];
@@ -62,5 +63,5 @@ public static class ReleaseAudit
         decision.BreakGlass,
         decision.Source,
         decision.DecidedAt,
-        decision.Files.ToFrozenDictionary(f => f.Filename, f => new PinnedFile(f.Filename, f.Sha256.ToLowerInvariant(), f.Size), StringComparer.Ordinal));
+        decision.Files.ToFrozenDictionary(f => f.Filename, f => new PinnedFile(f.Filename, f.Sha256.ToLowerInvariant(), f.Size, f.MetadataSha256?.ToLowerInvariant()), StringComparer.Ordinal));
 }

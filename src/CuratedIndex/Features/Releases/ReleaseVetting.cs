@@ -121,7 +121,13 @@ public sealed class ReleaseVetting(
             Source = request.Source,
             ReleasedAt = seen is null ? null : ReleaseObserver.CooldownStart(seen),
             DecidedAt = clock.GetUtcNow().UtcDateTime,
-            Files = chosen.Select(f => new VettedFile { Filename = f.Filename, Sha256 = f.Sha256!.ToLowerInvariant(), Size = f.Size ?? 0 }).ToList(),
+            Files = chosen.Select(f => new VettedFile
+            {
+                Filename = f.Filename,
+                Sha256 = f.Sha256!.ToLowerInvariant(),
+                Size = f.Size ?? 0,
+                MetadataSha256 = f.CoreMetadata?.GetValueOrDefault("sha256")?.ToLowerInvariant(),
+            }).ToList(),
         };
         await WriteAsync(decision, cancellationToken);
         // Pinned bytes are kept whatever upstream does later: store them now, as durable work.

@@ -36,7 +36,8 @@ public static class ReleaseVerdictText
 }
 
 /// <summary>A file a vetting pins: tier 3 lists and serves exactly these bytes under this name.</summary>
-public sealed record PinnedFile(string Filename, string Sha256, long Size);
+/// <param name="MetadataSha256">The digest of its PEP 658 metadata when vetted; tier 3 offers that metadata only with this digest.</param>
+public sealed record PinnedFile(string Filename, string Sha256, long Size, string? MetadataSha256 = null);
 
 /// <summary>The decision in force for one release: vetted (with its pinned files) or rejected.</summary>
 public sealed record ReleaseVerdict(
@@ -91,6 +92,17 @@ public sealed record ReleaseVettings(FrozenDictionary<string, FrozenDictionary<s
         && (releases.TryGetValue(key, out var verdict) || releases.TryGetValue(NormalizeVersion(version)!, out verdict))
             ? verdict
             : null;
+
+    /// <summary>
+    /// True when upstream's PEP 658 metadata digest for a vetted file is the one pinned with it: only then does tier 3 offer
+    /// the metadata (otherwise a changed metadata file could change a vetted wheel's dependencies without touching the wheel).
+    /// </summary>
+    public bool MetadataIsPinned(string project, string? version, string filename, string? metadataSha256) =>
+        metadataSha256 is not null
+        && version is not null
+        && For(project, version) is { Vetted: true } verdict
+        && verdict.Files.TryGetValue(filename, out var pinned)
+        && string.Equals(pinned.MetadataSha256, metadataSha256, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Every decided release of a project, by <see cref="ReleaseKey"/> as <see cref="Decisions.CurationStore"/> keys them (a

@@ -59,7 +59,10 @@ public sealed class SimplePageRenderer(RenderCache cache)
             var version = VersionOf(page.Name, file.Filename);
             if (curation.Decide(environment, new DecisionSubject(page.Name, version, file.Filename), facts.ForListedFile(file.Sha256), signals).Visible)
             {
-                kept.Add(file);
+                // Tier 3 offers PEP 658 metadata only with the digest pinned at vetting; without it pip reads the pinned wheel.
+                var unpinnedMetadata = environment.Tier == Tier.Vetted && file.CoreMetadata is not null
+                    && !curation.Vettings.MetadataIsPinned(page.Name, version, file.Filename, file.CoreMetadata.GetValueOrDefault("sha256"));
+                kept.Add(unpinnedMetadata ? file with { CoreMetadata = null } : file);
             }
         }
 

@@ -89,6 +89,33 @@ public abstract class Tier3IntegrationTests
     }
 
     [Fact]
+    public async Task UpstreamChangesAVettedWheelsMetadata_Prod_StopsOfferingIt_AndTheWheelStillInstalls()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+        var wheel = servers.Upstream.File("zipp-3.6.0-py3-none-any.whl");
+        await proxy.PostJsonAsync("api/v1/projects/zipp/releases/3.6.0/vet", new { reason = "ok" });
+        var (_, before) = await ReviewIntegrationTests.PageAsync(proxy, "prod/simple/zipp/");
+        using (var metadata = await proxy.Client.GetAsync($"prod/files/zipp/{wheel.Filename}.metadata"))
+        {
+            Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
+        }
+
+        // Same wheel bytes, other metadata: a new dependency declared without touching the wheel.
+        servers.Upstream.RemoveFromPage(wheel.Filename);
+        servers.Upstream.AddFile("zipp", wheel.Filename, wheel.Content, metadata: Encoding.UTF8.GetBytes("Metadata-Version: 2.1\nName: zipp\nVersion: 3.6.0\nRequires-Dist: evil-helper\n"));
+        var (_, after) = await ReviewIntegrationTests.PageAsync(proxy, "prod/simple/zipp/");
+        using var changed = await proxy.Client.GetAsync($"prod/files/zipp/{wheel.Filename}.metadata");
+        using var download = await proxy.Client.GetAsync($"prod/files/zipp/{wheel.Filename}");
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, before["files"]![0]!["core-metadata"]!.GetValueKind());
+        Assert.Equal(System.Text.Json.JsonValueKind.False, after["files"]![0]!["core-metadata"]!.GetValueKind());
+        Assert.Equal(HttpStatusCode.NotFound, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(wheel.Content, await download.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task VettedFile_KeepsInstallingWhenUpstreamDeletesIt()
     {
         await using var servers = await StartAsync();

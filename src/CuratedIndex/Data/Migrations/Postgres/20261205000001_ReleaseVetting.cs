@@ -49,6 +49,7 @@ public sealed class ReleaseVetting : Migration
                 filename = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
                 sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                 size = table.Column<long>(type: "bigint", nullable: false),
+                metadata_sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
             },
             constraints: table =>
             {

@@ -46,6 +46,7 @@ public sealed class ReleaseVetting : Migration
                 filename = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
                 sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                 size = table.Column<long>(type: "INTEGER", nullable: false),
+                metadata_sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
             },
             constraints: table =>
             {
