@@ -125,12 +125,12 @@ public sealed class CurationStore(
             var problem = ReleaseAudit.Problem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
             if (problem is null)
             {
-                releases[decision.Version] = ReleaseAudit.VerdictOf(decision);
+                releases[ReleaseVettings.ReleaseKey(decision.Version) ?? decision.Version] = ReleaseAudit.VerdictOf(decision);
                 continue;
             }
 
             // Fail closed, as for project decisions: a release decision nobody can account for hides the release.
-            releases[decision.Version] = new ReleaseVerdict(
+            releases[ReleaseVettings.ReleaseKey(decision.Version) ?? decision.Version] = new ReleaseVerdict(
                 decision.Id, decision.Project, decision.Version, Vetted: false, Criteria: null, How: UnverifiedActor, Actor: UnverifiedActor,
                 Reason: $"release decision #{decision.Id} has no valid audit record; hidden until a reviewer decides again",
                 BreakGlass: false, Source: null, decision.DecidedAt, FrozenDictionary<string, PinnedFile>.Empty);

@@ -57,7 +57,7 @@ public static class ExplainApi
         {
             // A file names its release: the version is the filename's, and a filename that names no version says so.
             var fromName = SimplePageRenderer.VersionOf(normalized, filename);
-            if (version is not null && fromName is not null && ReleaseVettings.NormalizeVersion(version) != ReleaseVettings.NormalizeVersion(fromName))
+            if (version is not null && fromName is not null && ReleaseVettings.ReleaseKey(version) != ReleaseVettings.ReleaseKey(fromName))
             {
                 return Results.BadRequest(new { message = $"'{filename}' is a file of version {fromName}, not {version}" });
             }

@@ -185,9 +185,9 @@ public static class JsonApiEndpoints
     private static string? NewestVisibleRelease(IndexRequest request)
     {
         Pep440Version? newest = null;
-        foreach (var (version, verdict) in request.Curation.Vettings.Of(request.Project))
+        foreach (var verdict in request.Curation.Vettings.Of(request.Project).Values)
         {
-            if (verdict.Vetted && request.Decide(UpstreamFacts.None, version).Visible && Pep440Version.TryParse(version, out var parsed) && (newest is null || parsed > newest))
+            if (verdict.Vetted && request.Decide(UpstreamFacts.None, verdict.Version).Visible && Pep440Version.TryParse(verdict.Version, out var parsed) && (newest is null || parsed > newest))
             {
                 newest = parsed;
             }

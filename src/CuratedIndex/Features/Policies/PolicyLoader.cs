@@ -147,7 +147,8 @@ public static class PolicyLoader
             {
                 cutoff = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
             }
-            else if (DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture, DateTimeStyles.None, out var moment))
+            // The offset is required ('Z' or ±hh:mm): a time without one would be read in the server's own time zone.
+            else if (DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:sszzz"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
             {
                 cutoff = moment.UtcDateTime;
             }

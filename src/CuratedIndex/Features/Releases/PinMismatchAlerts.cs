@@ -30,8 +30,8 @@ public sealed class PinMismatchAlerts(AuditLog audit, TimeProvider clock, ILogge
 
         foreach (var file in upstreamFiles)
         {
-            var version = ReleaseVettings.NormalizeVersion(SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename));
-            if (version is not null && releases.TryGetValue(version, out var release) && release.Vetted
+            var version = SimpleIndex.SimplePageRenderer.VersionOf(project, file.Filename);
+            if (version is not null && vettings.For(project, version) is { } release && release.Vetted
                 && release.Files.TryGetValue(file.Filename, out var pinned)
                 && !string.Equals(file.Sha256, pinned.Sha256, StringComparison.OrdinalIgnoreCase))
             {

@@ -22,6 +22,9 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
 {
     private const int MaxRemembered = 50_000;
 
+    // A lost race is retried: rarely more than once, as the winner's rows are there the second time.
+    private const int MaxAttempts = 3;
+
     // The page stamp last observed per project on this node: a page observed once needs no database round trip again.
     private readonly ConcurrentDictionary<string, long> _observedStamps = new(StringComparer.Ordinal);
 
@@ -66,6 +69,23 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
             return [];
         }
 
+        var withNewFiles = versionsWithNewFiles?.ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ObserveOnceAsync(page, withNewFiles, cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                // Another node recorded some of the same rows first (a unique index said so): read what it recorded, then
+                // record the rest. Its first sight stands; the releases it saw first are not first seen here.
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ObserveOnceAsync(ProjectPage page, IEnumerable<string>? versionsWithNewFiles, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
@@ -129,7 +149,21 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await RecordSignalsAsync(db, project, touched, files.Values, releases, now, cancellationToken);
+        // First sight is committed; the signals follow, and a lost race on one of them must not undo that.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RecordSignalsAsync(db, project, touched, files.Values, releases, now, cancellationToken);
+                break;
+            }
+            catch (DbUpdateException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                // Another node recorded a signal of the same release first: drop ours and record only what it did not.
+                db.ChangeTracker.Clear();
+            }
+        }
+
         return firstSeen;
     }
 

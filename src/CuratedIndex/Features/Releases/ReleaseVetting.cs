@@ -81,7 +81,9 @@ public sealed class ReleaseVetting(
             return new VetOutcome(status, problem);
         }
 
-        var (chosen, refused) = Select(files!, request);
+        // Recorded under upstream's spelling of the version, the one its first sight and signals are recorded under.
+        version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(request.Project, files![0].Filename)) ?? version;
+        var (chosen, refused) = Select(files, request);
         if (chosen is null)
         {
             return new VetOutcome(VetStatus.Refused, refused!);
@@ -226,7 +228,9 @@ public sealed class ReleaseVetting(
 
         var page = lookup.Value!.Page;
         await observer.ObserveAsync(page, lookup.Stamp, cancellationToken);
-        var files = page.Files.Where(f => ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, f.Filename)) == version).ToList();
+        // One release whatever the spelling (1.0 and 1.0.0), as the decision function finds it.
+        var key = ReleaseVettings.ReleaseKey(version);
+        var files = page.Files.Where(f => ReleaseVettings.ReleaseKey(SimplePageRenderer.VersionOf(project, f.Filename)) == key).ToList();
         return files.Count == 0
             ? (null, $"upstream lists no files for {project} {version}", VetStatus.NotFound)
             : (files, null, VetStatus.Vetted);

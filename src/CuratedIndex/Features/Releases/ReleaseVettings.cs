@@ -88,7 +88,8 @@ public sealed record ReleaseVettings(FrozenDictionary<string, FrozenDictionary<s
 
     /// <summary>The decision in force for a release; <paramref name="version"/> may be in any PEP 440 spelling.</summary>
     public ReleaseVerdict? For(string project, string version) =>
-        ByProject.TryGetValue(project, out var releases) && NormalizeVersion(version) is { } normalized && releases.TryGetValue(normalized, out var verdict)
+        ByProject.TryGetValue(project, out var releases) && ReleaseKey(version) is { } key
+        && (releases.TryGetValue(key, out var verdict) || releases.TryGetValue(NormalizeVersion(version)!, out verdict))
             ? verdict
             : null;
 
@@ -103,11 +104,43 @@ public sealed record ReleaseVettings(FrozenDictionary<string, FrozenDictionary<s
         && verdict.Files.TryGetValue(filename, out var pinned)
         && string.Equals(pinned.MetadataSha256, metadataSha256, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Every decided release of a project, by normalized version.</summary>
+    /// <summary>
+    /// Every decided release of a project, by <see cref="ReleaseKey"/> as <see cref="Decisions.CurationStore"/> keys them (a
+    /// dictionary keyed by normalized version is found too); each verdict carries its version as recorded.
+    /// </summary>
     public FrozenDictionary<string, ReleaseVerdict> Of(string project) =>
         ByProject.TryGetValue(project, out var releases) ? releases : FrozenDictionary<string, ReleaseVerdict>.Empty;
 
     /// <summary>The PEP 440 normalized form of <paramref name="version"/>, or null when it is not a PEP 440 version.</summary>
     public static string? NormalizeVersion(string? version) =>
         Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : null;
+
+    /// <summary>
+    /// The key a release is found by: the normalized version without trailing zero release segments, because PEP 440
+    /// compares 1.0 and 1.0.0 as equal and PyPI holds them as one release (<c>==1.0</c> installs 1.0.0). Null when
+    /// <paramref name="version"/> is not a PEP 440 version.
+    /// </summary>
+    public static string? ReleaseKey(string? version)
+    {
+        if (NormalizeVersion(version) is not { } normalized)
+        {
+            return null;
+        }
+
+        // The normal form is [N!]N(.N)*[{a|b|rc}N][.postN][.devN][+local]: the release segments end at the first character that is neither digit nor dot.
+        var start = normalized.IndexOf('!') + 1;
+        var end = start;
+        while (end < normalized.Length && (char.IsAsciiDigit(normalized[end]) || (normalized[end] == '.' && end + 1 < normalized.Length && char.IsAsciiDigit(normalized[end + 1]))))
+        {
+            end++;
+        }
+
+        var release = normalized[start..end];
+        while (release.EndsWith(".0", StringComparison.Ordinal))
+        {
+            release = release[..^2];
+        }
+
+        return string.Concat(normalized.AsSpan(0, start), release, normalized.AsSpan(end));
+    }
 }
