@@ -58,7 +58,7 @@ public static class ProvenanceEndpoints
 
         if (lookup.Value?.FilesByName.GetValueOrDefault(filename) is not { Provenance: { } provenance } file
             || SimplePageRenderer.VersionOf(request.Project, file.Filename) != version
-            || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status), version, filename).Visible)
+            || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status).ForListedFile(file.Sha256), version, filename).Visible)
         {
             return NoProvenance();
         }

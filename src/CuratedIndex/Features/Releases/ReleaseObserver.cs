@@ -209,9 +209,8 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
         CancellationToken cancellationToken)
     {
         var facts = ReleaseHistory.FactsOf(files, releases);
-        var known = await db.ReleaseSignals.AsNoTracking()
+        var known = await db.ReleaseSignals
             .Where(s => s.Project == project && touched.Contains(s.Version))
-            .Select(s => new { s.Version, s.Kind })
             .ToListAsync(cancellationToken);
         var recorded = known.Select(k => (k.Version, k.Kind)).ToHashSet();
         foreach (var version in touched)
@@ -222,13 +221,19 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
             }
 
             var earlier = facts.Where(f => f.Key != version).Select(f => f.Value).ToList();
-            foreach (var signal in AnomalySignals.Detect(project, release, earlier))
+            var detected = AnomalySignals.Detect(project, release, earlier);
+            foreach (var signal in detected)
             {
                 if (recorded.Add((version, signal.Kind)))
                 {
                     db.ReleaseSignals.Add(new ReleaseSignal { Project = project, Version = version, Kind = signal.Kind, Evidence = Truncate(signal.Evidence), DetectedAt = now });
                 }
             }
+
+            // A signal the release's files no longer show is dropped: first seen while CI was still uploading (only the
+            // sdist up), a release looks as if it lost its wheels until they arrive within the grace period. A file that
+            // arrives after the grace is its own signal (files-added-later), which stays.
+            db.ReleaseSignals.RemoveRange(known.Where(k => k.Version == version && detected.All(d => d.Kind != k.Kind)));
         }
 
         await db.SaveChangesAsync(cancellationToken);

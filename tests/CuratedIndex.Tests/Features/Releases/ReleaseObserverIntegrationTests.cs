@@ -157,6 +157,33 @@ public abstract class ReleaseObserverIntegrationTests
     }
 
     [Fact]
+    public async Task ReleaseFirstSeenWhileItsWheelsWereStillUploading_LosesTheSignalOnceTheyArrive()
+    {
+        var (servers, clock) = await StartAsync();
+        await using var _ = servers;
+        var (upstream, proxy) = (servers.Upstream, servers.Proxy);
+        var watcher = proxy.Services.GetRequiredService<UpstreamWatcher>();
+        await watcher.RunOnceAsync(CancellationToken.None);
+
+        // 3.8.0 first seen with only its sdist up: it looks like install-time code where there were wheels.
+        clock.Advance(TimeSpan.FromMinutes(15));
+        upstream.Serial++;
+        upstream.AddFile("zipp", "zipp-3.8.0.tar.gz", "the 3.8.0 sdist"u8.ToArray());
+        await watcher.RunOnceAsync(CancellationToken.None);
+        var whileUploading = await SignalsAsync(proxy);
+
+        // Its wheel arrives an hour later, within the grace.
+        clock.Advance(TimeSpan.FromHours(1));
+        upstream.Serial++;
+        upstream.AddFile("zipp", "zipp-3.8.0-py3-none-any.whl", upstream.File(Zipp37).Content);
+        await watcher.RunOnceAsync(CancellationToken.None);
+        var afterUpload = await SignalsAsync(proxy);
+
+        Assert.Contains(whileUploading, s => s.Version == "3.8.0" && s.Kind == AnomalySignalKind.InstallTimeCode);
+        Assert.DoesNotContain(afterUpload, s => s.Version == "3.8.0");
+    }
+
+    [Fact]
     public async Task FileAddedToASeenRelease_AfterTheGrace_IsASignal_ViaTheUpstreamWatch()
     {
         var (servers, clock) = await StartAsync();
