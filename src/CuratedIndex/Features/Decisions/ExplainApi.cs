@@ -75,7 +75,9 @@ public static class ExplainApi
         var pinned = filename is null || version is null ? null : curation.Vettings.For(normalized, version)?.Files.GetValueOrDefault(filename);
         facts = listed is not null ? facts.ForListedFile(listed.Sha256) : facts with { FileSha256 = pinned?.Sha256 };
         var decision = curation.Decide(environment, new DecisionSubject(normalized, version, filename), facts, Curation.SignalsFor(environment, typosquat));
-        var release = version is null || environment.Tier != Tier.Vetted ? null : await ReleaseFactsAsync(db, curation, normalized, version, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        var release = version is null || environment.Tier != Tier.Vetted
+            ? null
+            : await ReleaseFactsAsync(db, curation, normalized, ReleaseVetting.UpstreamSpelling(lookup.Value?.Page, normalized, version), clock.GetUtcNow().UtcDateTime, cancellationToken);
         return Results.Ok(new
         {
             environment = environment.Name,

@@ -134,7 +134,14 @@ public static class PolicyLoader
             {
                 var name = ProjectNameOf(file, nameNode);
                 var text = Scalar(file, durationNode, $"cooldown of '{name}'");
-                _cooldowns[name] = ParseDuration(text) ?? throw Problem(file, durationNode, $"cooldown '{name}': '{text}' is not a duration such as 7d, 12h or 30m");
+                var cooldown = ParseDuration(text) ?? throw Problem(file, durationNode, $"cooldown '{name}': '{text}' is not a duration such as 7d, 12h or 30m");
+                // A second file must not quietly shorten a cooldown: the same value twice is fine, another is refused.
+                if (_cooldowns.TryGetValue(name, out var earlier) && earlier != cooldown)
+                {
+                    throw Problem(file, durationNode, $"cooldown '{name}' is set twice with different durations");
+                }
+
+                _cooldowns[name] = cooldown;
             }
         }
 
@@ -266,6 +273,12 @@ public static class PolicyLoader
                 if (!Protocol.VersionSpecifierSet.TryParse(specifier, out _))
                 {
                     throw Problem(file, specifierNode, $"vet '{name}': '{specifier}' is not a PEP 440 version specifier");
+                }
+
+                // A second file must not quietly widen what is vetted by policy: the same value twice is fine, another is refused.
+                if (_vet.TryGetValue(name, out var earlier) && earlier != specifier)
+                {
+                    throw Problem(file, specifierNode, $"vet '{name}' is set twice with different specifiers ('{earlier}' and '{specifier}')");
                 }
 
                 _vet[name] = specifier;

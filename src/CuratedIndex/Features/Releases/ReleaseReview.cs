@@ -40,6 +40,12 @@ public sealed class ReleaseReview(ReleaseVetting vetting, CurationStore curation
     public async Task<ReleaseDetails> LoadAsync(string project, string version, CancellationToken cancellationToken)
     {
         var (files, upstreamProblem, _) = await vetting.CurrentFilesAsync(project, version, cancellationToken);
+        if (files is { Count: > 0 })
+        {
+            // First sight and signals are recorded under upstream's spelling (3.6.0 when 3.6 was asked for).
+            version = ReleaseVettings.NormalizeVersion(Features.SimpleIndex.SimplePageRenderer.VersionOf(project, files[0].Filename)) ?? version;
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
         var seen = await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == version, cancellationToken);

@@ -268,6 +268,25 @@ public sealed class ReleaseVetting(
         return chosen.Count == 0 ? (null, "no files to vet") : (chosen, null);
     }
 
+    /// <summary>
+    /// <paramref name="version"/> as upstream spells it on <paramref name="page"/> (normalized): 3.6 asked for, 3.6.0 listed,
+    /// gives 3.6.0, the spelling first sight and signals are recorded under. The version itself when upstream lists no file of it.
+    /// </summary>
+    public static string UpstreamSpelling(Protocol.SimpleApi.ProjectPage? page, string project, string version)
+    {
+        var key = ReleaseVettings.ReleaseKey(version);
+        foreach (var file in page?.Files ?? [])
+        {
+            var listed = SimplePageRenderer.VersionOf(project, file.Filename);
+            if (key is not null && ReleaseVettings.ReleaseKey(listed) == key)
+            {
+                return ReleaseVettings.NormalizeVersion(listed) ?? version;
+            }
+        }
+
+        return version;
+    }
+
     private async Task<SeenRelease?> SeenAsync(string project, string version, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();

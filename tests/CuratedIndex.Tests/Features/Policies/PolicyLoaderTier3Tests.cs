@@ -137,4 +137,17 @@ public sealed class PolicyLoaderTier3Tests
 
         Assert.Equal(new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), policy.VetCutoff);
     }
+
+    [Fact]
+    public void CooldownOrVet_SetTwiceDifferentlyAcrossFiles_IsRefusedNamingTheSecondFile_TheSameValueTwiceIsAccepted()
+    {
+        var cooldown = Refusal(("a.yaml", "cooldown:\n  numpy: 7d\n"), ("team/b.yaml", "cooldown:\n  numpy: 1h\n"));
+        var vet = Refusal(("a.yaml", "vet:\n  zipp: \">=3.6\"\n"), ("team/b.yaml", "vet:\n  zipp: \">=0\"\n"));
+        var same = PolicyLoader.Parse(("a.yaml", "cooldown:\n  numpy: 7d\nvet:\n  zipp: \">=3.6\"\n"), ("b.yaml", "cooldown:\n  numpy: 168h\nvet:\n  zipp: \">=3.6\"\n"));
+
+        AssertNames(cooldown, "team/b.yaml", 2, "cooldown 'numpy' is set twice with different durations");
+        AssertNames(vet, "team/b.yaml", 2, "vet 'zipp' is set twice with different specifiers ('>=3.6' and '>=0')");
+        Assert.Equal(TimeSpan.FromDays(7), same.Cooldowns["numpy"]);
+        Assert.Equal(">=3.6", same.Vet["zipp"]);
+    }
 }

@@ -36,6 +36,21 @@ public abstract class ReleaseVersionSpellingTests
     }
 
     [Fact]
+    public async Task ReleaseFacts_AskedWithAShorterSpelling_AreTheOnesRecordedUnderUpstreamsSpelling()
+    {
+        await using var servers = await StartAsync();
+        var proxy = servers.Proxy;
+        await Tier3IntegrationTests.FilesAsync(proxy, "prod/simple/zipp/");
+
+        var release = await proxy.GetJsonAsync("api/v1/projects/zipp/releases/3.6");
+        var explain = await proxy.GetJsonAsync("api/v1/explain?env=prod&project=zipp&version=3.6");
+
+        Assert.Equal("3.6.0", release["version"].Text());
+        Assert.NotNull(release["firstSeenAt"]);
+        Assert.NotNull(explain["release"]!["firstSeenAt"]);
+    }
+
+    [Fact]
     public async Task Explain_AFileOfAnotherRelease_IsStillRefused()
     {
         await using var servers = await StartAsync();
