@@ -37,6 +37,10 @@ internal sealed class ReleaseModel(
     [BindProperty]
     public bool BreakGlass { get; set; }
 
+    /// <summary>The files the page showed, as "filename sha256": a vetting pins exactly these, never a file added since.</summary>
+    [BindProperty]
+    public List<string> Shown { get; set; } = [];
+
     public ReleaseDetails Release { get; private set; } = null!;
 
     public ReleaseVerdict? Baseline { get; private set; }
@@ -85,8 +89,11 @@ internal sealed class ReleaseModel(
         if (Problem is null)
         {
             var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+            var shown = Shown.Select(s => s.Split(' ', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
             var outcome = Action == "vet"
-                ? await vetting.VetAsync(new VetRequest(Name, Version, Criteria!, Reason!.Trim(), User.Identity!.Name!, VettingHow.Reviewer, BreakGlass: BreakGlass, MayBreakGlass: admin), cancellationToken)
+                ? await vetting.VetAsync(
+                    new VetRequest(Name, Version, Criteria!, Reason!.Trim(), User.Identity!.Name!, VettingHow.Reviewer, shown.Keys, shown, BreakGlass: BreakGlass, MayBreakGlass: admin),
+                    cancellationToken)
                 : await vetting.RejectAsync(Name, Version, Reason!.Trim(), User.Identity!.Name!, cancellationToken);
             if (outcome.Status == VetStatus.Vetted)
             {

@@ -40,7 +40,7 @@ public sealed record ArtifactRequest(string Project, string Filename, Uri Source
 
     // Content-addressed: a stored object under a digest's key is, by construction, the verified bytes.
     private static string StoreKeyOf(string? sha256, string filename) =>
-        sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2]}/{sha256}/{filename}";
+        sha256 is null ? $"unverified/{filename}" : $"files/{sha256[..2].ToLowerInvariant()}/{sha256.ToLowerInvariant()}/{filename}";
 }
 
 public enum FetchStatus

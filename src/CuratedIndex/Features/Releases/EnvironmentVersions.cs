@@ -54,7 +54,7 @@ public static class EnvironmentVersions
             var release = curation.Decide(environment, new DecisionSubject(page.Name, version), facts, signals);
             var views = list.OrderBy(f => f.Filename, StringComparer.Ordinal).Select(f =>
             {
-                var decision = curation.Decide(environment, new DecisionSubject(page.Name, version, f.Filename), facts with { FileSha256 = f.Sha256 }, signals);
+                var decision = curation.Decide(environment, new DecisionSubject(page.Name, version, f.Filename), facts.ForListedFile(f.Sha256), signals);
                 var isServed = served.ContainsKey(f.Filename);
                 return new EnvironmentFile(f.Filename, f.Sha256, f.Size, f.IsYanked, isServed, ExplainApi.RuleName(decision.Rule), decision.Reason);
             }).ToList();

@@ -115,6 +115,12 @@ public sealed class ReleaseVetting(
             return new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} would be vetted {request.Criteria} with {string.Join(", ", chosen.Select(f => f.Filename))}");
         }
 
+        if (request.How is VettingHow.Policy or VettingHow.Auto && curations.Current.Vettings.For(request.Project, version) is { } decided)
+        {
+            // Decided while this pass ran (a reviewer's rejection must not be overwritten by policy).
+            return new VetOutcome(VetStatus.NotNow, $"{request.Project} {version} was {decided.Describe()} meanwhile");
+        }
+
         var decision = new ReleaseDecision
         {
             Project = request.Project,

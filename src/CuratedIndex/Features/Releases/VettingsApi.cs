@@ -39,7 +39,9 @@ public static class VettingsApi
     public static void MapVettingsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/vettings/export", Export).RequireAuthorization(AccessPolicies.View);
-        api.MapPost("/vettings/import", ImportAsync).RequireAuthorization(AccessPolicies.Review);
+        // An admin's action: an import is not held by the cooldown, so a reviewer could otherwise use a hand-made file to
+        // vet inside it, which only an admin's break-glass may do.
+        api.MapPost("/vettings/import", ImportAsync).RequireAuthorization(AccessPolicies.Administer);
     }
 
     private static IResult Export(string? since, CurationStore curations, IOptions<ServerOptions> server, TimeProvider clock, ILoggerFactory loggers)
@@ -183,9 +185,12 @@ public static class VettingsApi
         {
             case { Vetted: false } rejected:
                 return (ImportOutcome.Skipped, $"{entry.Project} {entry.Version} was {rejected.Describe()} here; an import does not override a rejection");
-            case { Vetted: true } vetted when VettingCriteria.Satisfies(vetted.Criteria!, criteria)
-                                                && entry.Files.All(f => vetted.Files.TryGetValue(f.Filename, out var pin) && string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase)):
+            case { Vetted: true } vetted when entry.Files.All(f => vetted.Files.TryGetValue(f.Filename, out var pin) && string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase)):
                 return (ImportOutcome.Skipped, $"{entry.Project} {entry.Version} is already {vetted.Describe()}");
+            case { Vetted: true } vetted:
+                // Never replaces a vetting in force (it could drop files a reviewer here pinned, or pin other bytes).
+                var differing = entry.Files.First(f => !vetted.Files.TryGetValue(f.Filename, out var pin) || !string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase));
+                return (ImportOutcome.Refused, $"{entry.Project} {entry.Version} is {vetted.Describe()} here, and '{differing.Filename}' with sha256 {differing.Sha256} is not among its pins; an import never replaces a vetting in force");
         }
 
         // A re-export keeps where a vetting came from; a vetting made by the exporter comes from the exporter.

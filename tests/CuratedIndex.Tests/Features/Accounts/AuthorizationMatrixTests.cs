@@ -148,8 +148,8 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("GET", "/api/v1/vettings/export", "/api/v1/vettings/export", null, Roles.Viewer, 200),
         ("GET", "/api/v1/vettings/export", "/api/v1/vettings/export?since=yesterday", null, Roles.Viewer, 400),
         // An empty audits file in a dry run: 200 with no entries; a version this reader does not know: 400.
-        ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import?dryRun=true", """{"format":"curated-index-audits","version":1,"organization":"matrix","exportedAt":"2026-12-01T00:00:00Z","vettings":[]}""", Roles.Reviewer, 200),
-        ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import", """{"format":"curated-index-audits","version":2}""", Roles.Reviewer, 400),
+        ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import?dryRun=true", """{"format":"curated-index-audits","version":1,"organization":"matrix","exportedAt":"2026-12-01T00:00:00Z","vettings":[]}""", Roles.Admin, 200),
+        ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import", """{"format":"curated-index-audits","version":2}""", Roles.Admin, 400),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/Scrub/run", null, Roles.Admin, 202),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/no-such-job/run", null, Roles.Admin, 404),
     ];

@@ -239,7 +239,9 @@ public sealed class ReleaseCommandLineTests
             Assert.True(tampered.ExitCode == 1, tampered.Describe());
             Assert.Equal(
             [
-                $"six 1.17.0: refused: 'six-1.17.0-py2.py3-none-any.whl': upstream's sha256 is {sixSha}, not {new string('a', 64)}; refused",
+                // Vetted here already: the import neither replaces the vetting nor pins the other digest (an unvetted release
+                // is refused on upstream's digest by the same check as the vet API: Tier3IntegrationTests.Vet_WithADigestThatDiffersFromUpstream…).
+                $"six 1.17.0: refused: six 1.17.0 is vetted safe-to-deploy by import from team-a (bootstrap-admin) here, and 'six-1.17.0-py2.py3-none-any.whl' with sha256 {new string('a', 64)} is not among its pins; an import never replaces a vetting in force",
                 "import from team-a: 0 vetted, 0 skipped, 1 refused, 0 waiting for cooldown; 1 left out by --criteria/--projects",
             ], Lines(tampered));
             Assert.Equal(["six-1.17.0-py2.py3-none-any.whl"], await ProdFilesAsync(importer.Proxy, "six"));
