@@ -98,4 +98,23 @@ public sealed class ReleaseUiTests
         var refusal = Assert.Single(page.QuerySelectorAll(".archive-refusal"));
         Assert.Contains("zipp-3.9.0-py3-none-any.whl: refused: entry '../../.bashrc' leaves the archive", refusal.TextContent, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ReleasePage_FileAddedUpstreamWhileTheReviewerReads_IsNotVettedWithTheOthers()
+    {
+        await using var servers = await TestServers.StartAsync(DatabaseProvider.Sqlite, Policy, new Dictionary<string, string> { ["Upstream:PageMaxAge"] = "00:00:00" }, inProcess: true);
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+        var (_, page, _) = await session.GetAsync("ui/projects/zipp/releases/3.6.0");
+        var form = page.QuerySelector("#release-form")!.QuerySelectorAll("input[type=hidden][name]")
+            .Select(i => new KeyValuePair<string, string>(i.GetAttribute("name")!, i.GetAttribute("value") ?? ""))
+            .ToList();
+
+        // While the reviewer reads the diff, upstream adds a file to the release.
+        servers.Upstream.AddFile("zipp", "zipp-3.6.0.tar.gz", Encoding.UTF8.GetBytes("added while the reviewer read"));
+        using var vet = await session.PostAsync("ui/projects/zipp/releases/3.6.0", [.. form, new("Action", "vet"), new("Criteria", "safe-to-deploy"), new("Reason", "read the wheel")]);
+        var pinned = await servers.Proxy.QueryAsync(db => db.VettedFiles.Select(f => f.Filename).ToListAsync());
+
+        Assert.Equal(HttpStatusCode.Redirect, vet.StatusCode);
+        Assert.Equal(["zipp-3.6.0-py3-none-any.whl"], pinned);
+    }
 }
