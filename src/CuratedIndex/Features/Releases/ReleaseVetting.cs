@@ -92,7 +92,8 @@ public sealed class ReleaseVetting(
         var seen = await SeenAsync(request.Project, version, cancellationToken);
         var policy = curations.Current.Policy;
         var breakGlass = false;
-        if (Eligibility(policy, request.Project, seen, await SignalsAsync(request.Project, version, cancellationToken), request.How, clock.GetUtcNow().UtcDateTime) is { } waiting)
+        var automatic = request.How is VettingHow.Policy or VettingHow.Auto;
+        if (Eligibility(policy, request.Project, seen, await SignalsAsync(request.Project, version, automatic, cancellationToken), request.How, clock.GetUtcNow().UtcDateTime) is { } waiting)
         {
             if (!request.BreakGlass || !waiting.BreakGlassMayOverride)
             {
@@ -300,11 +301,30 @@ public sealed class ReleaseVetting(
         return await db.SeenReleases.AsNoTracking().FirstOrDefaultAsync(r => r.Project == project && r.Version == version, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<ReleaseSignal>> SignalsAsync(string project, string version, CancellationToken cancellationToken)
+    // The stored signals; for automatic vetting also the signals the recorded files show now, so a release whose signals
+    // were never stored (a node stopped between recording its first sight and its signals) is not vetted unexamined.
+    private async Task<IReadOnlyList<ReleaseSignal>> SignalsAsync(string project, string version, bool recompute, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
-        return await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        var stored = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        if (!recompute)
+        {
+            return stored;
+        }
+
+        var files = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project).ToListAsync(cancellationToken);
+        var releases = await db.SeenReleases.AsNoTracking().Where(r => r.Project == project).ToDictionaryAsync(r => r.Version, StringComparer.Ordinal, cancellationToken);
+        var facts = ReleaseHistory.FactsOf(files, releases);
+        if (!facts.TryGetValue(version, out var release))
+        {
+            return stored;
+        }
+
+        var fresh = AnomalySignals.Detect(project, release, facts.Where(f => f.Key != version).Select(f => f.Value).ToList())
+            .Where(d => stored.All(s => s.Kind != d.Kind))
+            .Select(d => new ReleaseSignal { Project = project, Version = version, Kind = d.Kind, Evidence = d.Evidence });
+        return [.. stored, .. fresh];
     }
 
     public static string Iso(DateTime time) => time.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

@@ -162,6 +162,25 @@ public abstract class PolicyVettingIntegrationTests
         Assert.Contains("install-time-code: Only source distributions (zipp-3.8.0.tar.gz)", reason, StringComparison.Ordinal);
         Assert.Equal(["3.6.0", "3.7.0"], (await DecisionsAsync(proxy)).Select(d => d.Version));
     }
+
+    [Fact]
+    public async Task SignalNeverStored_PolicyVettingStillFindsIt()
+    {
+        var (servers, clock) = await StartAsync("vet:\n  zipp: \">=3.6\"\n");
+        await using var _ = servers;
+        var (upstream, proxy) = (servers.Upstream, servers.Proxy);
+        await RunAsync(proxy);
+        upstream.AddFile("zipp", "zipp-3.8.0.tar.gz", "an sdist with a setup.py"u8.ToArray());
+        await RunAsync(proxy);
+        // As if the node had stopped between recording the release's first sight and its signals.
+        await proxy.QueryAsync(db => db.ReleaseSignals.ExecuteDeleteAsync());
+
+        clock.Advance(TimeSpan.FromDays(30));
+        var run = await RunAsync(proxy);
+
+        Assert.Equal((2, 1), (run.Vetted, run.Waiting));
+        Assert.Contains("install-time-code", Assert.Single(run.Reasons), StringComparison.Ordinal);
+    }
 }
 
 public sealed class PolicyVettingIntegrationTestsOnSqlite : PolicyVettingIntegrationTests
