@@ -215,13 +215,12 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
         var recorded = known.Select(k => (k.Version, k.Kind)).ToHashSet();
         foreach (var version in touched)
         {
-            if (!facts.TryGetValue(version, out var release))
+            if (!facts.ContainsKey(version))
             {
                 continue;
             }
 
-            var earlier = facts.Where(f => f.Key != version).Select(f => f.Value).ToList();
-            var detected = AnomalySignals.Detect(project, release, earlier);
+            var detected = ReleaseHistory.Detect(project, version, facts);
             foreach (var signal in detected)
             {
                 if (recorded.Add((version, signal.Kind)))
@@ -245,6 +244,12 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
 /// <summary>The facts the anomaly signals read, built from what the watch and the observer recorded.</summary>
 public static class ReleaseHistory
 {
+    /// <summary>The signals <paramref name="version"/> shows against the project's other recorded releases; none when it is not recorded.</summary>
+    public static IReadOnlyList<AnomalySignal> Detect(string project, string version, IReadOnlyDictionary<string, ReleaseFacts> facts) =>
+        facts.TryGetValue(version, out var release)
+            ? AnomalySignals.Detect(project, release, facts.Where(f => f.Key != version).Select(f => f.Value).ToList())
+            : [];
+
     /// <summary>Every recorded release of a project as <see cref="ReleaseFacts"/>, by normalized version.</summary>
     public static Dictionary<string, ReleaseFacts> FactsOf(IEnumerable<UpstreamFile> files, IReadOnlyDictionary<string, SeenRelease> releases)
     {

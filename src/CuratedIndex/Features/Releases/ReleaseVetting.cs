@@ -315,13 +315,7 @@ public sealed class ReleaseVetting(
 
         var files = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project).ToListAsync(cancellationToken);
         var releases = await db.SeenReleases.AsNoTracking().Where(r => r.Project == project).ToDictionaryAsync(r => r.Version, StringComparer.Ordinal, cancellationToken);
-        var facts = ReleaseHistory.FactsOf(files, releases);
-        if (!facts.TryGetValue(version, out var release))
-        {
-            return stored;
-        }
-
-        var fresh = AnomalySignals.Detect(project, release, facts.Where(f => f.Key != version).Select(f => f.Value).ToList())
+        var fresh = ReleaseHistory.Detect(project, version, ReleaseHistory.FactsOf(files, releases))
             .Where(d => stored.All(s => s.Kind != d.Kind))
             .Select(d => new ReleaseSignal { Project = project, Version = version, Kind = d.Kind, Evidence = d.Evidence });
         return [.. stored, .. fresh];

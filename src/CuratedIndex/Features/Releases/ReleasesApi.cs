@@ -145,8 +145,8 @@ public static class ReleasesApi
         var problem = ReviewApi.ProjectProblem(name) ?? VersionProblem(version) ?? ReviewApi.ReasonProblem(body?.Reason)
             ?? (body!.Criteria is { } criteria && !VettingCriteria.IsKnown(criteria) ? $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null)
             ?? (body.Files is { Count: > MaxFiles } ? $"at most {MaxFiles} files" : null)
-            ?? body.Files?.Where(f => !DistributionFilename.IsSafe(f)).Select(f => $"'{Printable(f)}' is not a valid filename").FirstOrDefault()
-            ?? body.Sha256?.Where(p => !IsSha256(p.Value)).Select(p => $"the sha256 given for '{Printable(p.Key)}' is not 64 hex digits").FirstOrDefault();
+            ?? body.Files?.Where(f => !DistributionFilename.IsSafe(f)).Select(f => $"'{ReviewApi.Printable(f)}' is not a valid filename").FirstOrDefault()
+            ?? body.Sha256?.Where(p => !IsSha256(p.Value)).Select(p => $"the sha256 given for '{ReviewApi.Printable(p.Key)}' is not 64 hex digits").FirstOrDefault();
         if (problem is not null)
         {
             return Problem(problem);
@@ -209,6 +209,4 @@ public static class ReleasesApi
     public static bool IsSha256(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit);
 
     private static IResult Problem(string message) => Results.BadRequest(new { message });
-
-    private static string Printable(string text) => new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }

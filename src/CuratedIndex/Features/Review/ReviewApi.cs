@@ -138,5 +138,6 @@ public static class ReviewApi
 
     private static IResult Problem(string message) => Results.BadRequest(new { message });
 
-    private static string Printable(string text) => new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    /// <summary>At most 80 characters of untrusted input, control characters shown as '?', for a one-line refusal.</summary>
+    public static string Printable(string text) => new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }
