@@ -28,6 +28,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<SeenRelease> SeenReleases => Set<SeenRelease>();
     public DbSet<ReleaseSignal> ReleaseSignals => Set<ReleaseSignal>();
     public DbSet<ReleaseRequest> ReleaseRequests => Set<ReleaseRequest>();
+    public DbSet<FileProvenance> FileProvenances => Set<FileProvenance>();
+    public DbSet<PublisherDecision> PublisherDecisions => Set<PublisherDecision>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -53,6 +55,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new SeenReleaseConfiguration());
         modelBuilder.ApplyConfiguration(new ReleaseSignalConfiguration());
         modelBuilder.ApplyConfiguration(new ReleaseRequestConfiguration());
+        modelBuilder.ApplyConfiguration(new FileProvenanceConfiguration());
+        modelBuilder.ApplyConfiguration(new PublisherDecisionConfiguration());
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>
@@ -411,6 +415,49 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
             builder.Property(s => s.Evidence).HasColumnName("evidence").HasMaxLength(2000);
             builder.Property(s => s.DetectedAt).HasColumnName("detected_at");
             builder.HasIndex(s => new { s.Project, s.Version, s.Kind }).IsUnique().HasDatabaseName("ix_release_signals_project_version_kind");
+        }
+    }
+
+    private sealed class FileProvenanceConfiguration : IEntityTypeConfiguration<FileProvenance>
+    {
+        public void Configure(EntityTypeBuilder<FileProvenance> builder)
+        {
+            builder.ToTable("file_provenance");
+            builder.Property(p => p.Id).HasColumnName("id");
+            builder.Property(p => p.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(p => p.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(p => p.Filename).HasColumnName("filename").HasMaxLength(255);
+            builder.Property(p => p.Sha256).HasColumnName("sha256").HasMaxLength(64);
+            builder.Property(p => p.State).HasColumnName("state").HasMaxLength(16);
+            builder.Property(p => p.Publishers).HasColumnName("publishers").HasMaxLength(4000);
+            builder.Property(p => p.Evidence).HasColumnName("evidence");
+            builder.Property(p => p.Failure).HasColumnName("failure").HasMaxLength(2000);
+            builder.Property(p => p.Document).HasColumnName("document");
+            builder.Property(p => p.TrustedRoot).HasColumnName("trusted_root").HasMaxLength(64);
+            builder.Property(p => p.CheckedAt).HasColumnName("checked_at");
+            builder.HasIndex(p => new { p.Project, p.Filename, p.Sha256 }).IsUnique().HasDatabaseName("ix_file_provenance_project_filename_sha256");
+            builder.HasIndex(p => new { p.Project, p.Version }).HasDatabaseName("ix_file_provenance_project_version");
+        }
+    }
+
+    private sealed class PublisherDecisionConfiguration : IEntityTypeConfiguration<PublisherDecision>
+    {
+        public void Configure(EntityTypeBuilder<PublisherDecision> builder)
+        {
+            builder.ToTable("publisher_decisions");
+            builder.Property(d => d.Id).HasColumnName("id");
+            builder.Property(d => d.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(d => d.Publisher).HasColumnName("publisher").HasMaxLength(500);
+            builder.Property(d => d.From).HasColumnName("valid_from");
+            builder.Property(d => d.Until).HasColumnName("valid_until");
+            builder.Property(d => d.Action).HasColumnName("action").HasMaxLength(16);
+            builder.Property(d => d.Actor).HasColumnName("actor").HasMaxLength(128);
+            builder.Property(d => d.Reason).HasColumnName("reason").HasMaxLength(2000);
+            builder.Property(d => d.DecidedAt).HasColumnName("decided_at");
+            builder.Property(d => d.AuditRecordId).HasColumnName("audit_record_id");
+            builder.Property(d => d.AuditHash).HasColumnName("audit_hash").HasMaxLength(64);
+            builder.HasIndex(d => new { d.Project, d.Publisher }).HasDatabaseName("ix_publisher_decisions_project_publisher");
+            builder.HasIndex(d => d.AuditRecordId).IsUnique().HasDatabaseName("ix_publisher_decisions_audit_record_id");
         }
     }
 

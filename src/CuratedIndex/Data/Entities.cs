@@ -77,6 +77,9 @@ public static class IncidentKind
 
     /// <summary>A reviewer decision without a valid audit record (written around the application); it is not followed.</summary>
     public const string UnverifiedDecision = "unverified-decision";
+
+    /// <summary>A file's PEP 740 provenance did not verify (tampered, wrong file, unknown log, wrong publisher).</summary>
+    public const string ProvenanceFailed = "provenance-failed";
 }
 
 public static class IncidentSeverity
@@ -412,4 +415,74 @@ public sealed class ReleaseRequest
 
     /// <summary>The tier 3 environment that asked; one row per (project, version, environment).</summary>
     public required string Environment { get; set; }
+}
+
+/// <summary>
+/// The PEP 740 provenance of one distribution file (by name and sha256) as CuratedIndex fetched and verified it. One row per
+/// (project, filename, sha256), checked again in place when the trusted root changes or a document could not be fetched.
+/// </summary>
+public sealed class FileProvenance
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+
+    /// <summary>The PEP 440 normalized version, as upstream spells it.</summary>
+    public required string Version { get; set; }
+
+    public required string Filename { get; set; }
+    public required string Sha256 { get; set; }
+
+    /// <summary><see cref="ProvenanceStateText"/>: verified, failed, none (upstream offers none) or unavailable (could not be fetched).</summary>
+    public required string State { get; set; }
+
+    /// <summary>The publishers the verified attestations prove, canonical form, one per line.</summary>
+    public string? Publishers { get; set; }
+
+    /// <summary>Per attestation: publisher, log origin and index, signed time, source ref and digest (JSON).</summary>
+    public string? Evidence { get; set; }
+
+    /// <summary>Why verification failed or the document could not be fetched.</summary>
+    public string? Failure { get; set; }
+
+    /// <summary>The provenance document exactly as upstream served it; tier 3 serves it only when verified.</summary>
+    public byte[]? Document { get; set; }
+
+    /// <summary>The sha256 of the trusted root it was checked against (first 16 hex digits).</summary>
+    public string? TrustedRoot { get; set; }
+
+    public DateTime CheckedAt { get; set; }
+}
+
+public static class ProvenanceStateText
+{
+    public const string Verified = "verified";
+    public const string Failed = "failed";
+    public const string None = "none";
+    public const string Unavailable = "unavailable";
+}
+
+/// <summary>
+/// A reviewer's decision about one vetted publisher of a project (<c>vet</c> or <c>remove</c>). Rows are only ever added
+/// (triggers refuse updates and deletes): the newest row per (project, publisher) is in force, and only with the matching
+/// audit record written in the same transaction. Publishers from policy files are not stored here.
+/// </summary>
+public sealed class PublisherDecision
+{
+    public long Id { get; set; }
+    public required string Project { get; set; }
+
+    /// <summary>The entry in its canonical text, e.g. <c>github:owner/repo/.github/workflows/release.yml</c>.</summary>
+    public required string Publisher { get; set; }
+
+    public DateOnly? From { get; set; }
+    public DateOnly? Until { get; set; }
+
+    /// <summary><c>vet</c> or <c>remove</c>.</summary>
+    public required string Action { get; set; }
+
+    public required string Actor { get; set; }
+    public required string Reason { get; set; }
+    public DateTime DecidedAt { get; set; }
+    public long? AuditRecordId { get; set; }
+    public string? AuditHash { get; set; }
 }

@@ -7,6 +7,7 @@ using CuratedIndex.Features.Files;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.JsonApi;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.ReviewUi;
@@ -43,6 +44,7 @@ public static class CuratedIndexHost
         builder.AddCuratedIndexJobs();
         builder.Services.AddUpstreamWatch();
         builder.AddReleases();
+        builder.AddProvenance();
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -66,6 +68,7 @@ public static class CuratedIndexHost
         api.MapReviewApi();
         api.MapExplainApi();
         api.MapReleasesApi();
+        api.MapPublishersApi();
         api.MapAuditApi();
         api.MapAccountsApi();
         app.MapCuratedIndexJobs();
@@ -79,6 +82,8 @@ public static class CuratedIndexHost
     {
         var policy = app.Services.GetRequiredService<PolicyStore>().Load();
         TyposquatRegistration.RequireCorpusWhereBlocking(app.Services, policy, app.Environment.ContentRootPath);
+        // The trusted root is read now: a missing or unusable one stops the start with the reason.
+        app.Services.GetRequiredService<TrustedRootSource>();
         var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         if (database.MigrateOnStartup ?? database.Provider == DatabaseProvider.Sqlite)
         {

@@ -42,6 +42,9 @@ public static class AuditAction
     public const string ReleaseVet = "release.vet";
     public const string ReleaseVetBreakGlass = "release.vet-break-glass";
     public const string ReleaseReject = "release.reject";
+    public const string PublisherVet = "publisher.vet";
+    public const string PublisherRemove = "publisher.remove";
+    public const string AlertProvenanceFailed = "alert.provenance-failed";
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
@@ -13,6 +14,30 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
 {
     /// <summary>The release decisions in force (tier 3).</summary>
     public ReleaseVettings Vettings { get; init; } = ReleaseVettings.None;
+
+    /// <summary>The publishers reviewers vetted (the ones in policy files are in <see cref="Policy"/>).</summary>
+    public ReviewerPublishers Publishers { get; init; } = ReviewerPublishers.None;
+
+    /// <summary>
+    /// The vetted publishers of a project in force: the policy files' entries, then reviewers' (an entry in both is the
+    /// policy file's: a reviewer cannot remove what a file declares).
+    /// </summary>
+    public IReadOnlyList<PublisherGrant> VettedPublishers(string project)
+    {
+        var grants = Policy.PublishersFor(project).Select(p => new PublisherGrant(p, PublisherAudit.PolicySource, "declared in a policy file", null)).ToList();
+        grants.AddRange(Publishers.Of(project).Where(r => grants.All(g => g.Publisher.ToString() != r.Publisher.ToString())));
+        return grants;
+    }
+
+    /// <summary>Approved by a policy file or by a reviewer, and neither denied nor an internal name: what tier 2 would show.</summary>
+    public bool IsApproved(string project)
+    {
+        var review = Reviews.For(project);
+        return !Policy.Denied.ContainsKey(project)
+            && review is not { Verdict: Verdict.Denied }
+            && !DecisionFunction.IsInternal(Policy, project)
+            && (Policy.Approved.Contains(project) || review is { Verdict: Verdict.Approved });
+    }
 
     /// <summary>Where typosquat findings come from; null (no findings) where detection is not wired, e.g. in unit tests.</summary>
     public TyposquatScreening? Screening { get; init; }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.Typosquat;
@@ -32,7 +33,7 @@ public sealed class CurationStore(
             var policy = policies.Current;
             if (current is null || !ReferenceEquals(current.Policy, policy))
             {
-                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None) { Screening = screening, Vettings = current?.Vettings ?? ReleaseVettings.None };
+                current = new Curation(policy, current?.Reviews ?? ReviewerDecisions.None) { Screening = screening, Vettings = current?.Vettings ?? ReleaseVettings.None, Publishers = current?.Publishers ?? ReviewerPublishers.None };
                 _current = current;
             }
 
@@ -51,9 +52,10 @@ public sealed class CurationStore(
             var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
             var reviews = await RefreshReviewsAsync(db, held.Reviews, cancellationToken);
             var vettings = await RefreshVettingsAsync(db, held.Vettings, cancellationToken);
-            if (!ReferenceEquals(reviews, held.Reviews) || !ReferenceEquals(vettings, held.Vettings))
+            var publishers = await RefreshPublishersAsync(db, held.Publishers, cancellationToken);
+            if (!ReferenceEquals(reviews, held.Reviews) || !ReferenceEquals(vettings, held.Vettings) || !ReferenceEquals(publishers, held.Publishers))
             {
-                _current = new Curation(policies.Current, reviews) { Screening = screening, Vettings = vettings };
+                _current = new Curation(policies.Current, reviews) { Screening = screening, Vettings = vettings, Publishers = publishers };
             }
         }
         finally
@@ -139,6 +141,49 @@ public sealed class CurationStore(
 
         return new ReleaseVettings(
             byProject.ToFrozenDictionary(p => p.Key, p => p.Value.ToFrozenDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
+            newer[^1].Id);
+    }
+
+    private async Task<ReviewerPublishers> RefreshPublishersAsync(CuratedIndexDbContext db, ReviewerPublishers publishers, CancellationToken cancellationToken)
+    {
+        var newer = await db.PublisherDecisions.AsNoTracking()
+            .Where(d => d.Id > publishers.LastDecisionId)
+            .OrderBy(d => d.Id)
+            .ToListAsync(cancellationToken);
+        if (newer.Count == 0)
+        {
+            return publishers;
+        }
+
+        var records = await RecordsAsync(db, newer.Select(d => d.AuditRecordId), cancellationToken);
+        var byProject = publishers.ByProject.ToDictionary(p => p.Key, p => new Dictionary<string, PublisherGrant>(p.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var decision in newer)
+        {
+            if (!byProject.TryGetValue(decision.Project, out var grants))
+            {
+                grants = new Dictionary<string, PublisherGrant>(StringComparer.Ordinal);
+                byProject[decision.Project] = grants;
+            }
+
+            var problem = PublisherAudit.Problem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
+            if (problem is null
+                && decision.Action == PublisherActionText.Vet
+                && VettedPublisher.TryParse(decision.Publisher, decision.From, decision.Until, out var publisher, out _))
+            {
+                grants[decision.Publisher] = new PublisherGrant(publisher!, decision.Actor, decision.Reason, decision.DecidedAt);
+                continue;
+            }
+
+            // A removal, or fail closed: a vetted publisher nobody can account for grants nothing (it would vet releases).
+            grants.Remove(decision.Publisher);
+            if (problem is not null)
+            {
+                await RaiseUnverifiedAsync(db, decision.Project, $"publisher decision #{decision.Id} ", $"publisher decision #{decision.Id} ({decision.Action} {decision.Publisher} by {decision.Actor})", problem, "the publisher (not vetted)", cancellationToken);
+            }
+        }
+
+        return new ReviewerPublishers(
+            byProject.Where(p => p.Value.Count > 0).ToFrozenDictionary(p => p.Key, p => p.Value.ToFrozenDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
             newer[^1].Id);
     }
 

@@ -24,6 +24,10 @@ public interface IWorkQueue
     /// <summary>Stores one run of <typeparamref name="TWork"/> with <paramref name="args"/>; returns its Hangfire job id.</summary>
     string Enqueue<TWork, TArgs>(TArgs args)
         where TWork : class, IQueuedWork<TArgs>;
+
+    /// <summary>Stores one run of <typeparamref name="TWork"/> to start at <paramref name="at"/> (at once when that has passed).</summary>
+    string Schedule<TWork, TArgs>(TArgs args, DateTimeOffset at)
+        where TWork : class, IQueuedWork<TArgs>;
 }
 
 internal sealed class HangfireWorkQueue(IBackgroundJobClient client) : IWorkQueue
@@ -31,6 +35,10 @@ internal sealed class HangfireWorkQueue(IBackgroundJobClient client) : IWorkQueu
     public string Enqueue<TWork, TArgs>(TArgs args)
         where TWork : class, IQueuedWork<TArgs> =>
         client.Enqueue<QueuedWorkRunner<TWork, TArgs>>(r => r.RunAsync(args, null, CancellationToken.None));
+
+    public string Schedule<TWork, TArgs>(TArgs args, DateTimeOffset at)
+        where TWork : class, IQueuedWork<TArgs> =>
+        client.Schedule<QueuedWorkRunner<TWork, TArgs>>(r => r.RunAsync(args, null, CancellationToken.None), at);
 }
 
 public static class WorkQueueRegistration

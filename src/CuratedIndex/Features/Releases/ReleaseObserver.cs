@@ -3,7 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CuratedIndex.Data;
+using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.JsonApi;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol;
 using CuratedIndex.Features.SimpleIndex;
@@ -18,7 +21,17 @@ namespace CuratedIndex.Features.Releases;
 /// by the upstream watch for approved projects and by tier 3 page requests, so a release is seen even before the next pass.
 /// Idempotent across nodes: the unique indexes decide who records first, and a lost race is a no-op.
 /// </summary>
-public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache jsonApi, TimeProvider clock, ILogger<ReleaseObserver> logger)
+/// <remarks>
+/// With <paramref name="work"/> and <paramref name="curations"/> (always, in the application), the provenance of the
+/// releases of an approved project that are new or gained files is checked as durable work.
+/// </remarks>
+public sealed class ReleaseObserver(
+    IServiceScopeFactory scopes,
+    JsonApiCache jsonApi,
+    TimeProvider clock,
+    ILogger<ReleaseObserver> logger,
+    IWorkQueue? work = null,
+    CurationStore? curations = null)
 {
     private const int MaxRemembered = 50_000;
 
@@ -149,6 +162,12 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (work is not null && curations is not null && curations.Current.IsApproved(project))
+        {
+            // Provenance is fetched and verified in the background, for each release new or gaining files.
+            work.Enqueue<ProvenanceWork, ProvenanceWorkArgs>(new ProvenanceWorkArgs(project, touched.Order(StringComparer.Ordinal).ToList()));
+        }
+
         // First sight is committed; the signals follow, and a lost race on one of them must not undo that.
         for (var attempt = 1; ; attempt++)
         {
@@ -232,7 +251,8 @@ public sealed class ReleaseObserver(IServiceScopeFactory scopes, JsonApiCache js
             // A signal the release's files no longer show is dropped: first seen while CI was still uploading (only the
             // sdist up), a release looks as if it lost its wheels until they arrive within the grace period. A file that
             // arrives after the grace is its own signal (files-added-later), which stays.
-            db.ReleaseSignals.RemoveRange(known.Where(k => k.Version == version && detected.All(d => d.Kind != k.Kind)));
+            // Provenance signals are ProvenanceChecks' to drop.
+            db.ReleaseSignals.RemoveRange(known.Where(k => k.Version == version && !ProvenanceSignals.IsProvenanceKind(k.Kind) && detected.All(d => d.Kind != k.Kind)));
         }
 
         await db.SaveChangesAsync(cancellationToken);

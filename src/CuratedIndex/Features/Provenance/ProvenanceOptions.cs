@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace CuratedIndex.Features.Provenance;
+
+/// <summary>PEP 740 provenance verification (section <c>Provenance</c>).</summary>
+public sealed class ProvenanceOptions
+{
+    public const string Section = "Provenance";
+
+    /// <summary>The Sigstore trusted root verification anchors on; relative paths are under the content root.</summary>
+    [Required]
+    public string TrustedRootPath { get; set; } = "config/sigstore/trusted_root.json";
+
+    /// <summary>The largest provenance document fetched from upstream (real ones are 5 to 20 KB per attestation).</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxDocumentBytes { get; set; } = 1024 * 1024;
+
+    public string ResolveTrustedRootPath(string contentRoot) =>
+        Path.IsPathRooted(TrustedRootPath) ? TrustedRootPath : Path.Combine(contentRoot, TrustedRootPath);
+}
+
+/// <summary>
+/// The trusted root, read once at startup. A missing or unreadable root stops the start with the reason: provenance that
+/// cannot be verified would otherwise hold every release silently.
+/// </summary>
+public sealed class TrustedRootSource
+{
+    public TrustedRootSource(IOptions<ProvenanceOptions> options, IHostEnvironment environment)
+    {
+        Path = options.Value.ResolveTrustedRootPath(environment.ContentRootPath);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Provenance:TrustedRootPath: cannot read the Sigstore trusted root at {Path}: {e.Message}", e);
+        }
+
+        try
+        {
+            Root = TrustedRoot.Parse(bytes);
+        }
+        catch (TrustedRootException e)
+        {
+            throw new InvalidOperationException($"Provenance:TrustedRootPath: {Path} is not a usable Sigstore trusted root: {e.Message}", e);
+        }
+
+        Digest = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        LoadedAt = File.GetLastWriteTimeUtc(Path);
+    }
+
+    public string Path { get; }
+
+    public TrustedRoot Root { get; }
+
+    /// <summary>The first 16 hex digits of the file's sha256: stored with each result, so a refreshed root re-checks failures.</summary>
+    public string Digest { get; }
+
+    public DateTime LoadedAt { get; }
+}
