@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Protocol;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -53,7 +54,7 @@ public static class PolicyLoader
         private readonly HashSet<string> _approved = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _denied = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _vet = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, IReadOnlyList<string>> _publishers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<VettedPublisher>> _publishers = new(StringComparer.Ordinal);
         private readonly HashSet<string> _internalNames = new(StringComparer.Ordinal);
         private readonly List<string> _internalPrefixes = [];
         private readonly Dictionary<string, TimeSpan> _cooldowns = new(StringComparer.Ordinal);
@@ -120,7 +121,7 @@ public static class PolicyLoader
             _approved.ToFrozenSet(StringComparer.Ordinal),
             _denied.ToFrozenDictionary(StringComparer.Ordinal),
             _vet.ToFrozenDictionary(StringComparer.Ordinal),
-            _publishers.ToFrozenDictionary(StringComparer.Ordinal),
+            _publishers.ToFrozenDictionary(p => p.Key, p => (IReadOnlyList<VettedPublisher>)p.Value.ToArray(), StringComparer.Ordinal),
             _internalNames.ToFrozenSet(StringComparer.Ordinal),
             _internalPrefixes.ToArray())
         {
@@ -285,15 +286,98 @@ public static class PolicyLoader
             }
         }
 
+        /// <summary>
+        /// <c>publishers:</c> maps a project to its vetted publishers, each an entry string or
+        /// <c>{ publisher: entry, from: date, until: date }</c>. Files add to one another (a union); the same publisher
+        /// twice is kept once, and refused when its dates differ, so one file cannot quietly widen another's window.
+        /// </summary>
         private void AddPublishers(string file, YamlNode node)
         {
             foreach (var (nameNode, listNode) in Mapping(file, node, "publishers").Children)
             {
                 var name = ProjectNameOf(file, nameNode);
-                _publishers[name] = Sequence(file, listNode, $"publishers of '{name}'")
-                    .Select(item => Scalar(file, item, "publisher"))
-                    .ToArray();
+                if (!_publishers.TryGetValue(name, out var publishers))
+                {
+                    publishers = [];
+                    _publishers[name] = publishers;
+                }
+
+                foreach (var item in Sequence(file, listNode, $"publishers of '{name}'"))
+                {
+                    var publisher = VettedPublisherOf(file, name, item);
+                    var earlier = publishers.Find(p => p.Key == publisher.Key);
+                    if (earlier is null)
+                    {
+                        publishers.Add(publisher);
+                    }
+                    else if (earlier.From != publisher.From || earlier.Until != publisher.Until)
+                    {
+                        throw Problem(file, item, $"publishers of '{name}': '{publisher}' is listed twice with different dates ({Window(earlier)} and {Window(publisher)})");
+                    }
+                }
             }
+        }
+
+        private static VettedPublisher VettedPublisherOf(string file, string project, YamlNode item)
+        {
+            string text;
+            DateOnly? from = null;
+            DateOnly? until = null;
+            if (item is YamlMappingNode entry)
+            {
+                string? publisherText = null;
+                foreach (var (keyNode, valueNode) in entry.Children)
+                {
+                    var key = Scalar(file, keyNode, $"publishers of '{project}': key");
+                    var value = Scalar(file, valueNode, $"publishers of '{project}': {key}");
+                    switch (key)
+                    {
+                        case "publisher": publisherText = value; break;
+                        case "from": from = DateOf(file, project, valueNode, key, value); break;
+                        case "until": until = DateOf(file, project, valueNode, key, value); break;
+                        default:
+                            throw Problem(file, keyNode, $"publishers of '{project}': unknown key '{key}' (known: publisher, from, until)");
+                    }
+                }
+
+                text = publisherText ?? throw Problem(file, item, $"publishers of '{project}': an entry with from/until needs 'publisher:'");
+            }
+            else
+            {
+                text = Scalar(file, item, $"publishers of '{project}': an entry");
+            }
+
+            return VettedPublisher.TryParse(text, from, until, out var publisher, out var error)
+                ? publisher
+                : throw Problem(file, item, $"publishers of '{project}': '{Printable(text)}': {error}");
+        }
+
+        private static DateOnly DateOf(string file, string project, YamlNode node, string key, string text) =>
+            DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+                ? date
+                : throw Problem(file, node, $"publishers of '{project}': {key} '{Printable(text)}' is not a date such as 2026-12-31");
+
+        private static string Window(VettedPublisher publisher)
+        {
+            var parts = new List<string>();
+            if (publisher.From is { } from)
+            {
+                parts.Add("from " + from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            }
+
+            if (publisher.Until is { } until)
+            {
+                parts.Add("until " + until.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            }
+
+            return parts.Count == 0 ? "no dates" : string.Join(' ', parts);
+        }
+
+        // An entry is echoed in the error; cut it short and make whitespace visible so the line stays one line.
+        private static string Printable(string text)
+        {
+            var shown = text.Length > 80 ? text[..80] + "…" : text;
+            return string.Concat(shown.Select(c => char.IsControl(c) || (char.IsWhiteSpace(c) && c != ' ') ? $"\\u{(int)c:X4}" : c.ToString()));
         }
 
         private void AddInternal(string file, YamlNode node)

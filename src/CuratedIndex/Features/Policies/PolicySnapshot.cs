@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using CuratedIndex.Features.Provenance;
 
 namespace CuratedIndex.Features.Policies;
 
@@ -42,7 +43,7 @@ public sealed record PolicySnapshot(
     FrozenSet<string> Approved,
     FrozenDictionary<string, string> Denied,
     FrozenDictionary<string, string> Vet,
-    FrozenDictionary<string, IReadOnlyList<string>> Publishers,
+    FrozenDictionary<string, IReadOnlyList<VettedPublisher>> Publishers,
     FrozenSet<string> InternalNames,
     IReadOnlyList<string> InternalPrefixes)
 {
@@ -76,12 +77,19 @@ public sealed record PolicySnapshot(
         return longest;
     }
 
+    /// <summary>
+    /// The publishers <c>publishers:</c> vets for <paramref name="project"/> (any spelling of the name; normalized here), in
+    /// file order; empty when none. Only these, or ones a reviewer vetted, let a release be vetted automatically.
+    /// </summary>
+    public IReadOnlyList<VettedPublisher> PublishersFor(string project) =>
+        Publishers.TryGetValue(Protocol.ProjectName.Normalize(project), out var publishers) ? publishers : [];
+
     public static PolicySnapshot Empty { get; } = new(
         FrozenDictionary<string, EnvironmentPolicy>.Empty,
         FrozenSet<string>.Empty,
         FrozenDictionary<string, string>.Empty,
         FrozenDictionary<string, string>.Empty,
-        FrozenDictionary<string, IReadOnlyList<string>>.Empty,
+        FrozenDictionary<string, IReadOnlyList<VettedPublisher>>.Empty,
         FrozenSet<string>.Empty,
         []);
 }
