@@ -25,7 +25,7 @@ public sealed record Curation(PolicySnapshot Policy, ReviewerDecisions Reviews)
     public IReadOnlyList<PublisherGrant> VettedPublishers(string project)
     {
         var grants = Policy.PublishersFor(project).Select(p => new PublisherGrant(p, PublisherAudit.PolicySource, "declared in a policy file", null)).ToList();
-        grants.AddRange(Publishers.Of(project).Where(r => grants.All(g => g.Publisher.ToString() != r.Publisher.ToString())));
+        grants.AddRange(Publishers.Of(project).Where(r => grants.All(g => g.Publisher.Key != r.Publisher.Key)));
         return grants;
     }
 

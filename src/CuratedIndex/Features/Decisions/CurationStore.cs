@@ -166,16 +166,24 @@ public sealed class CurationStore(
             }
 
             var problem = PublisherAudit.Problem(decision, decision.AuditRecordId is { } id ? records.GetValueOrDefault(id) : null);
-            if (problem is null
-                && decision.Action == PublisherActionText.Vet
-                && VettedPublisher.TryParse(decision.Publisher, decision.From, decision.Until, out var publisher, out _))
+            if (!VettedPublisher.TryParse(decision.Publisher, decision.From, decision.Until, out var publisher, out _))
             {
-                grants[decision.Publisher] = new PublisherGrant(publisher!, decision.Actor, decision.Reason, decision.DecidedAt);
+                // Written through PublisherVetting, which parses first: a row that does not parse was not, and grants nothing.
+                problem ??= "its publisher entry does not parse";
+            }
+
+            if (problem is null && decision.Action == PublisherActionText.Vet)
+            {
+                grants[publisher!.Key] = new PublisherGrant(publisher, decision.Actor, decision.Reason, decision.DecidedAt);
                 continue;
             }
 
             // A removal, or fail closed: a vetted publisher nobody can account for grants nothing (it would vet releases).
-            grants.Remove(decision.Publisher);
+            if (publisher is not null)
+            {
+                grants.Remove(publisher.Key);
+            }
+
             if (problem is not null)
             {
                 await RaiseUnverifiedAsync(db, decision.Project, $"publisher decision #{decision.Id} ", $"publisher decision #{decision.Id} ({decision.Action} {decision.Publisher} by {decision.Actor})", problem, "the publisher (not vetted)", cancellationToken);

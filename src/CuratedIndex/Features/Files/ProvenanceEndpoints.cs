@@ -1,4 +1,7 @@
+using CuratedIndex.Data;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Features.Upstream;
@@ -33,7 +36,8 @@ public static class ProvenanceEndpoints
         FileHostGuard hostGuard,
         IHttpForwarder forwarder,
         ProvenanceInvoker invoker,
-        TyposquatScreening typosquats)
+        TyposquatScreening typosquats,
+        ProvenanceChecks checks)
     {
         IResult NoProvenance() => Results.Json(new { message = $"No provenance available for {filename}" }, statusCode: StatusCodes.Status404NotFound);
 
@@ -61,6 +65,21 @@ public static class ProvenanceEndpoints
             || !request.Decide(new UpstreamFacts(lookup.Value.Page.Status?.Status).ForListedFile(file.Sha256), version, filename).Visible)
         {
             return NoProvenance();
+        }
+
+        if (request.Environment.Tier == Tier.Vetted)
+        {
+            // Tier 3 serves only what CuratedIndex verified itself: the stored copy, checked now on a first request.
+            var checkedFile = await checks.CheckFileAsync(request.Project, file, context.RequestAborted);
+            if (checkedFile is not { State: ProvenanceStateText.Verified, Document: { } document })
+            {
+                return Results.Json(
+                    new { message = $"No verified provenance for {filename}: {checkedFile.State}{(checkedFile.Failure is null ? "" : $" ({checkedFile.Failure})")}" },
+                    statusCode: checkedFile.State == ProvenanceStateText.Unavailable ? StatusCodes.Status502BadGateway : StatusCodes.Status404NotFound);
+            }
+
+            context.Response.Headers.CacheControl = ProvenanceCacheControl;
+            return Results.Bytes(document, ProvenanceMediaType);
         }
 
         var source = new Uri(provenance);

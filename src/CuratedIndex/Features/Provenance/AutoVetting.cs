@@ -165,7 +165,11 @@ public sealed class AutoVettingWork(AutoVetting auto) : IQueuedWork<ReleaseWorkA
 }
 
 /// <summary>What one pass of automatic vetting did.</summary>
-public sealed record AutoVettingSummary(int Vetted, int Waiting, IReadOnlyList<string> Reasons);
+public sealed record AutoVettingSummary(int Vetted, int Waiting, IReadOnlyList<string> Reasons)
+{
+    /// <summary>The first twenty reasons on one line, for the log.</summary>
+    public string FirstReasons => string.Join(" | ", Reasons.Take(20));
+}
 
 /// <summary>
 /// The recurring pass (<c>Jobs:AutoVetting:Schedule</c>): every release upstream lists for an approved project with a vetted
@@ -219,7 +223,8 @@ public sealed class AutoVettingJob(CurationStore curations, ProjectPageCache pag
             }
         }
 
-        ProvenanceLog.AutoPass(logger, vetted, waiting, string.Join(" | ", reasons.Take(20)));
-        return new AutoVettingSummary(vetted, waiting, reasons);
+        var summary = new AutoVettingSummary(vetted, waiting, reasons);
+        ProvenanceLog.AutoPass(logger, vetted, waiting, summary.FirstReasons);
+        return summary;
     }
 }

@@ -20,13 +20,13 @@ public sealed class PublisherVetting(CurationStore curations, AuditLog audit, Ti
         }
 
         var canonical = publisher!.ToString();
-        if (curations.Current.VettedPublishers(project).FirstOrDefault(g => g.Publisher.ToString() == canonical) is { } held
+        if (curations.Current.VettedPublishers(project).FirstOrDefault(g => g.Publisher.Key == publisher!.Key) is { } held
             && held.Publisher.From == publisher.From && held.Publisher.Until == publisher.Until)
         {
             return new PublisherOutcome(true, StatusCodes.Status200OK, $"{canonical} is already vetted for {project} ({(held.FromPolicy ? "by a policy file" : $"by {held.Source}")})");
         }
 
-        if (curations.Current.Policy.PublishersFor(project).Any(p => p.ToString() == canonical))
+        if (curations.Current.Policy.PublishersFor(project).Any(p => p.Key == publisher.Key))
         {
             return new PublisherOutcome(false, StatusCodes.Status409Conflict, $"{canonical} is declared for {project} in a policy file; change it there");
         }
@@ -53,7 +53,7 @@ public sealed class PublisherVetting(CurationStore curations, AuditLog audit, Ti
         }
 
         var canonical = publisher!.ToString();
-        var held = curations.Current.VettedPublishers(project).FirstOrDefault(g => g.Publisher.ToString() == canonical);
+        var held = curations.Current.VettedPublishers(project).FirstOrDefault(g => g.Publisher.Key == publisher!.Key);
         if (held is null)
         {
             return new PublisherOutcome(false, StatusCodes.Status404NotFound, $"{canonical} is not a vetted publisher of {project}");
