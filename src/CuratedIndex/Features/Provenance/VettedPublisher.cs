@@ -123,6 +123,28 @@ public sealed class VettedPublisher
         }
     }
 
+    /// <summary>
+    /// Whether two verified identities are the same publisher under the case rules above: the same kind, repository /
+    /// project path / email ignoring case, the workflow or CI file path exactly, and the same environment (none and
+    /// empty are the same; GitHub's ignoring case).
+    /// </summary>
+    public static bool SamePublisher(PublisherIdentity a, PublisherIdentity b)
+    {
+        if (a.Kind != b.Kind || !string.Equals(a.Repository, b.Repository, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (a.Kind == PublisherKind.Google)
+        {
+            return true;
+        }
+
+        var environmentComparison = a.Kind == PublisherKind.GitHub ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return string.Equals(a.Workflow, b.Workflow, StringComparison.Ordinal)
+            && string.Equals(a.Environment ?? "", b.Environment ?? "", environmentComparison);
+    }
+
     /// <summary>Whether <paramref name="time"/> lies within <see cref="From"/>..<see cref="Until"/> (both inclusive days, UTC).</summary>
     public bool IsValidAt(DateTimeOffset time)
     {
