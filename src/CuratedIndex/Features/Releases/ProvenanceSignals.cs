@@ -87,7 +87,7 @@ public static class ProvenanceSignals
             return new AnomalySignal(
                 AnomalySignalKind.ProvenanceRegression,
                 $"{without.Count} of {release.Files.Count} files of {release.Version} have no provenance ({Names(without)}), "
-                + $"where every file of {previousVetted.Version}, the previous vetted release, had verified provenance ({verifiedBefore} files).");
+                + $"where every file of {previousVetted.Version}, the previous vetted release, had verified provenance ({verifiedBefore} file{(verifiedBefore == 1 ? "" : "s")}).");
         }
 
         // Partly attested before: only losing provenance on every file is a regression (pending files may still have it).
