@@ -141,7 +141,8 @@ public sealed class PolicyLoaderPublishersTests
     [InlineData("publishers:\n  sigstore:\n    - \"github:sigstore/sigstore-python/.github/workflows/release.yml@py pi\"\n", 3, "contains whitespace at position 65")]
     [InlineData("publishers:\n  sigstore:\n    - \"github:sigstore/sigstore-python/.github/workflows/release.yml\\t\"\n", 3,
         "'github:sigstore/sigstore-python/.github/workflows/release.yml\\u0009': the publisher contains whitespace")]
-    [InlineData("publishers:\n  sigstore:\n    - \"github:sigstore/sigstore-python/.github/workflows/release.yml\\u202E\"\n", 3, "contains the non-ASCII character U+202E")]
+    [InlineData("publishers:\n  sigstore:\n    - \"github:sigstore/sigstore-python/.github/workflows/release.yml\\u202E\"\n", 3,
+        "'github:sigstore/sigstore-python/.github/workflows/release.yml\\u202E': the publisher contains the non-ASCII character U+202E")]
     [InlineData("publishers:\n  sigstore:\n    - \"\"\n", 3, "publishers of 'sigstore': '': the publisher is empty")]
     [InlineData("publishers:\n  sigstore:\n    - { publisher: \"google:bot@acme.iam.gserviceaccount.com\", from: 2026-01-01, until: 2025-12-31 }\n", 3,
         "until 2025-12-31 is before from 2026-01-01")]
