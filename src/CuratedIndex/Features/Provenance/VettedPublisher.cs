@@ -12,9 +12,11 @@ namespace CuratedIndex.Features.Provenance;
 /// </summary>
 /// <remarks>
 /// Case rules when matching a verified <see cref="PublisherIdentity"/>: GitHub owner/repo, GitHub environments, the GitLab
-/// project path and Google emails ignore case (GitHub, GitLab routing and email domains do); workflow file names, GitLab CI
-/// file paths and GitLab environments are compared exactly. A GitLab entry is one path whose split into project and CI
-/// file is not knowable from the text (subgroups), so it is matched against the identity's own split, never split here.
+/// project path and Google service account emails ignore case (GitHub, GitLab and Google treat them so, and PyPI compares
+/// GitHub environments so); workflow file names, GitLab CI file paths and GitLab environments are compared exactly. A
+/// GitLab entry is one path whose split into project and CI file is not knowable from the text (subgroups), so it is
+/// matched against the identity's own split, never split here; since GitLab never has a group and a project at one
+/// path, two splits of the same text cannot be two real publishers.
 /// An entry is ASCII without whitespace, so a look-alike character or a hidden one cannot make two entries look equal.
 /// </remarks>
 public sealed class VettedPublisher
