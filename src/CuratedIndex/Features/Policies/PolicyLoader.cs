@@ -373,11 +373,12 @@ public static class PolicyLoader
             return parts.Count == 0 ? "no dates" : string.Join(' ', parts);
         }
 
-        // An entry is echoed in the error; cut it short and make whitespace visible so the line stays one line.
+        // An entry is echoed in the error: cut short, and anything but printable ASCII (line breaks, bidi overrides) shown
+        // as \uXXXX, so the message stays one line and reads as what the file holds.
         private static string Printable(string text)
         {
-            var shown = text.Length > 80 ? text[..80] + "…" : text;
-            return string.Concat(shown.Select(c => char.IsControl(c) || (char.IsWhiteSpace(c) && c != ' ') ? $"\\u{(int)c:X4}" : c.ToString()));
+            var shown = text.Length > 80 ? text[..80] : text;
+            return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:X4}")) + (text.Length > 80 ? "…" : "");
         }
 
         private void AddInternal(string file, YamlNode node)

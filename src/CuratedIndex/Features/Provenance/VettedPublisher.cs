@@ -12,9 +12,11 @@ namespace CuratedIndex.Features.Provenance;
 /// </summary>
 /// <remarks>
 /// Case rules when matching a verified <see cref="PublisherIdentity"/>: GitHub owner/repo, GitHub environments, the GitLab
-/// project path and Google emails ignore case (GitHub, GitLab routing and email domains do); workflow file names, GitLab CI
-/// file paths and GitLab environments are compared exactly. A GitLab entry is one path whose split into project and CI
-/// file is not knowable from the text (subgroups), so it is matched against the identity's own split, never split here.
+/// project path and Google service account emails ignore case (GitHub, GitLab and Google treat them so, and PyPI compares
+/// GitHub environments so); workflow file names, GitLab CI file paths and GitLab environments are compared exactly. A
+/// GitLab entry is one path whose split into project and CI file is not knowable from the text (subgroups), so it is
+/// matched against the identity's own split, never split here; since GitLab never has a group and a project at one
+/// path, two splits of the same text cannot be two real publishers.
 /// An entry is ASCII without whitespace, so a look-alike character or a hidden one cannot make two entries look equal.
 /// </remarks>
 public sealed class VettedPublisher
@@ -121,6 +123,28 @@ public sealed class VettedPublisher
             default:
                 return string.Equals(identity.Repository, Path, StringComparison.OrdinalIgnoreCase);
         }
+    }
+
+    /// <summary>
+    /// Whether two verified identities are the same publisher under the case rules above: the same kind, repository /
+    /// project path / email ignoring case, the workflow or CI file path exactly, and the same environment (none and
+    /// empty are the same; GitHub's ignoring case).
+    /// </summary>
+    public static bool SamePublisher(PublisherIdentity a, PublisherIdentity b)
+    {
+        if (a.Kind != b.Kind || !string.Equals(a.Repository, b.Repository, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (a.Kind == PublisherKind.Google)
+        {
+            return true;
+        }
+
+        var environmentComparison = a.Kind == PublisherKind.GitHub ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return string.Equals(a.Workflow, b.Workflow, StringComparison.Ordinal)
+            && string.Equals(a.Environment ?? "", b.Environment ?? "", environmentComparison);
     }
 
     /// <summary>Whether <paramref name="time"/> lies within <see cref="From"/>..<see cref="Until"/> (both inclusive days, UTC).</summary>

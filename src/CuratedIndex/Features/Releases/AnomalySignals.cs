@@ -33,8 +33,17 @@ public static class AnomalySignalKind
     public const string RosterChanged = "roster-changed";
     public const string UnusualVersionForm = "unusual-version-form";
 
+    // Provenance signals (ProvenanceSignals), computed from what CuratedIndex itself verified.
+    public const string ProvenanceRegression = "provenance-regression";
+    public const string PublisherChanged = "publisher-changed";
+    public const string PublisherKindChanged = "publisher-kind-changed";
+    public const string ProvenanceFailed = "provenance-failed";
+
     public static readonly IReadOnlyList<string> All =
-        [FilesAddedLater, VersionJump, PlatformWheelsChanged, SizeChanged, InstallTimeCode, DormantRevived, RosterChanged, UnusualVersionForm];
+    [
+        FilesAddedLater, VersionJump, PlatformWheelsChanged, SizeChanged, InstallTimeCode, DormantRevived, RosterChanged, UnusualVersionForm,
+        ProvenanceRegression, PublisherChanged, PublisherKindChanged, ProvenanceFailed,
+    ];
 }
 
 /// <summary>

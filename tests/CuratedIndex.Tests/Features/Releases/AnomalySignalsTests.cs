@@ -69,7 +69,8 @@ public class AnomalySignalsTests
     public void AllKinds_AreTheStoredKeys()
     {
         Assert.Equal(
-            ["files-added-later", "version-jump", "platform-wheels-changed", "size-changed", "install-time-code", "dormant-revived", "roster-changed", "unusual-version-form"],
+            ["files-added-later", "version-jump", "platform-wheels-changed", "size-changed", "install-time-code", "dormant-revived", "roster-changed", "unusual-version-form",
+             "provenance-regression", "publisher-changed", "publisher-kind-changed", "provenance-failed"],
             AnomalySignalKind.All);
     }
 
