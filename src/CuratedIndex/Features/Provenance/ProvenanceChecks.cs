@@ -358,7 +358,7 @@ public static class ProvenanceHistory
             ProvenanceStateText.Verified => ProvenanceState.Verified,
             ProvenanceStateText.Failed => ProvenanceState.Failed,
             ProvenanceStateText.None => ProvenanceState.None,
-            _ => ProvenanceState.Pending,
+            _ => ProvenanceState.Pending, // unavailable: not known yet
         },
         ProvenanceChecks.EvidenceOf(row).Select(e => e.Publisher).Distinct().ToList(),
         row.Failure);

@@ -17,8 +17,18 @@ public sealed class ProvenanceOptions
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxDocumentBytes { get; set; } = 1024 * 1024;
 
-    public string ResolveTrustedRootPath(string contentRoot) =>
-        Path.IsPathRooted(TrustedRootPath) ? TrustedRootPath : Path.Combine(contentRoot, TrustedRootPath);
+    /// <summary>An absolute path as given; a relative one under the content root, else beside the executable (where the build copies config/).</summary>
+    public string ResolveTrustedRootPath(string contentRoot)
+    {
+        if (Path.IsPathRooted(TrustedRootPath))
+        {
+            return TrustedRootPath;
+        }
+
+        var fromContentRoot = Path.Combine(contentRoot, TrustedRootPath);
+        var beside = Path.Combine(AppContext.BaseDirectory, TrustedRootPath);
+        return File.Exists(fromContentRoot) || !File.Exists(beside) ? fromContentRoot : beside;
+    }
 }
 
 /// <summary>

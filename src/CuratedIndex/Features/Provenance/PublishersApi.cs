@@ -4,6 +4,7 @@ using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Protocol;
+using Microsoft.AspNetCore.Mvc;
 
 namespace CuratedIndex.Features.Provenance;
 
@@ -44,7 +45,7 @@ public static class PublishersApi
         return Answer(await vetting.VetAsync(ProjectName.Normalize(name), body!.Publisher!.Trim(), body.From, body.Until, body.Reason!.Trim(), user.Identity!.Name!, cancellationToken));
     }
 
-    private static async Task<IResult> RemoveAsync(string name, PublisherBody? body, ClaimsPrincipal user, PublisherVetting vetting, CancellationToken cancellationToken)
+    private static async Task<IResult> RemoveAsync(string name, [FromBody] PublisherBody? body, ClaimsPrincipal user, PublisherVetting vetting, CancellationToken cancellationToken)
     {
         if ((ReviewApi.ProjectProblem(name) ?? PublisherProblem(body?.Publisher) ?? ReviewApi.ReasonProblem(body?.Reason)) is { } problem)
         {

@@ -48,6 +48,12 @@ public sealed record ReleaseProvenance(string Version, IReadOnlyList<FileProvena
 /// </remarks>
 public static class ProvenanceSignals
 {
+    /// <summary>The kinds computed from verified provenance (by ProvenanceChecks), not from the recorded files.</summary>
+    public static readonly IReadOnlyList<string> Kinds =
+        [AnomalySignalKind.ProvenanceRegression, AnomalySignalKind.PublisherChanged, AnomalySignalKind.PublisherKindChanged, AnomalySignalKind.ProvenanceFailed];
+
+    public static bool IsProvenanceKind(string kind) => Kinds.Contains(kind);
+
     // Files named at most this many per evidence line; failure reasons cut at this length.
     private const int MaxNamedFiles = 5;
     private const int MaxReasonLength = 200;
