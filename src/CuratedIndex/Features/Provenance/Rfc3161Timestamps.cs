@@ -109,11 +109,11 @@ internal static class Rfc3161Timestamps
             {
                 contentInfo = blob;
             }
-            // TryDecode also checks the signature when the token embeds its signer's certificate, so a flipped byte of
-            // signed content usually surfaces here rather than at VerifySignatureForData.
+            // When the token embeds its signer's certificate, TryDecode also checks the signature and that genTime lies
+            // in that certificate's validity, so a flipped byte or an expired TSA certificate usually surfaces here.
             if (!Rfc3161TimestampToken.TryDecode(contentInfo, out var token, out var consumed) || token is null || consumed != contentInfo.Length)
             {
-                throw new ProvenanceCheckException("RFC 3161 timestamp token is malformed or its signature does not verify");
+                throw new ProvenanceCheckException("RFC 3161 timestamp token is malformed, or its embedded signer certificate does not verify it at its time");
             }
             return token;
         }

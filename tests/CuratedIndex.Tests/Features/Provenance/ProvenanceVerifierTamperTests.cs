@@ -328,7 +328,7 @@ public sealed class ProvenanceVerifierTamperTests
         var result = VerifyEmailIdentity(attestation, Staging);
 
         Assert.False(result.Verified);
-        Assert.Contains("RFC 3161 timestamp token is malformed or its signature does not verify", result.Failure);
+        Assert.Contains("RFC 3161 timestamp token is malformed, or its embedded signer certificate does not verify it", result.Failure);
     }
 
     [Fact]
