@@ -72,20 +72,9 @@ internal static class Rfc3161Timestamps
         {
             throw new ProvenanceCheckException("timestamp authority certificate lacks the timeStamping key usage");
         }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority.Certificates[^1]);
-        for (var i = 1; i < authority.Certificates.Count - 1; i++)
+        if (CertificatePath.Verify(leaf, authority, genTime) is { } failure)
         {
-            chain.ChainPolicy.ExtraStore.Add(authority.Certificates[i]);
-        }
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = genTime.UtcDateTime;
-        if (!chain.Build(leaf))
-        {
-            throw new ProvenanceCheckException("timestamp authority chain in the trusted root does not verify: "
-                + string.Join(", ", chain.ChainStatus.Select(s => s.Status).Distinct()));
+            throw new ProvenanceCheckException($"timestamp authority chain in the trusted root does not verify: {failure}");
         }
     }
 
