@@ -53,7 +53,7 @@ public static class ProvenanceVerifier
             try
             {
                 var provenance = document.RootElement;
-                if (provenance.ValueKind != JsonValueKind.Object || SigstoreJson.OptionalInt64(provenance, "version", "provenance") != 1)
+                if (!SigstoreJson.IsVersionOne(provenance))
                 {
                     return ProvenanceVerification.Failed("provenance version is not 1");
                 }
@@ -167,7 +167,11 @@ public static class ProvenanceVerifier
     internal static SignedMaterial ReadAttestation(JsonElement attestation)
     {
         const string What = "attestation";
-        if (SigstoreJson.OptionalInt64(attestation, "version", What) != 1)
+        if (attestation.ValueKind != JsonValueKind.Object)
+        {
+            throw new ProvenanceCheckException("attestation must be an object");
+        }
+        if (!SigstoreJson.IsVersionOne(attestation))
         {
             throw new ProvenanceCheckException("attestation version is not 1");
         }

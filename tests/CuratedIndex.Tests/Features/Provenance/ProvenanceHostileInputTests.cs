@@ -41,21 +41,34 @@ public sealed class ProvenanceHostileInputTests
     [InlineData("[]", "provenance version is not 1")]
     [InlineData("\"text\"", "provenance version is not 1")]
     [InlineData("{\"version\":2,\"attestation_bundles\":[]}", "provenance version is not 1")]
-    [InlineData("{\"version\":\"1\",\"attestation_bundles\":[]}", "provenance has no attestation bundles")]
-    [InlineData("{\"version\":1e400,\"attestation_bundles\":[]}", "must be a 64-bit integer")]
+    [InlineData("{\"version\":\"1\",\"attestation_bundles\":[]}", "provenance version is not 1")]
+    [InlineData("{\"version\":1e400,\"attestation_bundles\":[]}", "provenance version is not 1")]
+    [InlineData("{\"version\":1,\"version\":2,\"attestation_bundles\":[]}", "provenance is not valid JSON")]
     [InlineData("{\"version\":1,\"attestation_bundles\":{}}", "'attestation_bundles' must be an array")]
     [InlineData("{\"version\":1,\"attestation_bundles\":[]}", "provenance has no attestation bundles")]
     [InlineData("{\"version\":1,\"attestation_bundles\":[1]}", "attestation bundle 0 must be an object")]
     [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":7},\"attestations\":[]}]}", "'kind' must be a string")]
     [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":\"GitHub\"},\"attestations\":[]}]}", "attestation bundle 0 has no attestations")]
     [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":\"GitHub\"},\"attestations\":[null]}]}", "attestation 0: attestation must be an object")]
-    [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":\"GitHub\"},\"attestations\":[{\"version\":1}]}]}", "attestation 0: attestation: 'verification_material' must be an object")]
+    [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":\"GitHub\"},\"attestations\":[{\"version\":\"1\"}]}]}", "attestation 0: attestation version is not 1")]
+    [InlineData("{\"version\":1,\"attestation_bundles\":[{\"publisher\":{\"kind\":\"GitHub\"},\"attestations\":[{\"version\":1,\"envelope\":{}}]}]}", "attestation 0: attestation: 'verification_material' must be an object")]
     public void WrongShapes_FailWithReason(string document, string reason)
     {
         var result = Verify(Encoding.UTF8.GetBytes(document));
 
         Assert.False(result.Verified);
         Assert.Contains(reason, result.Failure);
+    }
+
+    [Fact]
+    public void DuplicatePublisherKey_FailsNotJson()
+    {
+        // Read one way here and another by whoever reads the stored copy: refused outright.
+        var text = Text("pypi_attestations-0.0.19.tar.gz.provenance");
+        var duplicated = text.Replace("\"publisher\":{", "\"publisher\":{\"kind\":\"GitHub\",\"repository\":\"evil/repo\",\"workflow\":\"x.yml\"},\"publisher\":{", StringComparison.Ordinal);
+        Assert.NotEqual(text, duplicated);
+
+        Assert.Contains("provenance is not valid JSON", Verify(Encoding.UTF8.GetBytes(duplicated)).Failure);
     }
 
     [Fact]
