@@ -112,7 +112,7 @@ internal sealed class FulcioCertificate
         string? failure = null;
         foreach (var authority in root.CertificateAuthorities)
         {
-            if (authority.Certificates[0].SubjectName.RawData.AsSpan().SequenceEqual(Certificate.IssuerName.RawData) is false)
+            if (!authority.Certificates[0].SubjectName.RawData.AsSpan().SequenceEqual(Certificate.IssuerName.RawData))
             {
                 continue;
             }
