@@ -7,6 +7,8 @@ internal static class Paths
 
     public static string Corpus => Path.Combine(Repository, "config", "top-pypi-projects.tsv");
 
+    public static string Provenance => Path.Combine(Repository, "tests", "CuratedIndex.Tests", "Fixtures", "provenance");
+
     public static string Labelled => Path.Combine(Repository, "tests", "CuratedIndex.Tests", "Fixtures", "typosquats", "labelled.tsv");
 
     /// <summary>All live PyPI names: shared/data beside the repository, else /work/shared/data (as tests/bench does).</summary>

@@ -103,7 +103,7 @@ internal sealed class FulcioCertificate
     }
 
     /// <summary>
-    /// Builds the chain to a trusted Fulcio CA at the signed time <paramref name="signedAt"/> (every Fulcio leaf lives
+    /// Validates the path to a trusted Fulcio CA at the signed time <paramref name="signedAt"/> (every Fulcio leaf lives
     /// 10 minutes and is long expired by now, so "now" would be wrong) and returns the issuing certificate (for the
     /// SCT). The CA entry's own validFor must cover the time too.
     /// </summary>
@@ -112,7 +112,7 @@ internal sealed class FulcioCertificate
         string? failure = null;
         foreach (var authority in root.CertificateAuthorities)
         {
-            if (authority.Certificates[0].SubjectName.RawData.AsSpan().SequenceEqual(Certificate.IssuerName.RawData) is false)
+            if (!authority.Certificates[0].SubjectName.RawData.AsSpan().SequenceEqual(Certificate.IssuerName.RawData))
             {
                 continue;
             }
@@ -121,30 +121,13 @@ internal sealed class FulcioCertificate
                 failure ??= $"certificate authority {authority.Uri} is not valid at signed time {signedAt:O} (valid {authority.Validity})";
                 continue;
             }
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(authority.Certificates[^1]);
-            for (var i = 0; i < authority.Certificates.Count - 1; i++)
+            if (CertificatePath.Verify(Certificate, authority, signedAt) is not { } pathFailure)
             {
-                chain.ChainPolicy.ExtraStore.Add(authority.Certificates[i]);
+                return authority.Certificates[0];
             }
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.DisableCertificateDownloads = true;
-            chain.ChainPolicy.VerificationTime = signedAt.UtcDateTime;
-            chain.ChainPolicy.VerificationTimeIgnored = false;
-            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(CodeSigningOid));
-            if (chain.Build(Certificate) && chain.ChainElements.Count >= 2)
-            {
-                for (var i = 1; i < chain.ChainElements.Count; i++)
-                {
-                    RequireCertificateAuthority(chain.ChainElements[i].Certificate);
-                }
-                return chain.ChainElements[1].Certificate;
-            }
-            var status = string.Join(", ", chain.ChainStatus.Select(s => s.Status).Distinct());
-            failure = status.Contains(nameof(X509ChainStatusFlags.NotTimeValid), StringComparison.Ordinal)
-                ? $"signing certificate is not valid at signed time {signedAt:O} (valid {Certificate.NotBefore.ToUniversalTime():O}..{Certificate.NotAfter.ToUniversalTime():O})"
-                : $"signing certificate does not chain to certificate authority {authority.Uri}: {status}";
+            failure = pathFailure.StartsWith("not valid at", StringComparison.Ordinal)
+                ? $"signing certificate is {pathFailure}"
+                : $"signing certificate does not chain to certificate authority {authority.Uri}: {pathFailure}";
         }
         throw new ProvenanceCheckException(failure ?? $"signing certificate issuer '{Certificate.Issuer}' is not a certificate authority in the trusted root");
     }
@@ -224,19 +207,6 @@ internal sealed class FulcioCertificate
         catch (CryptographicException)
         {
             return false;
-        }
-    }
-
-    private static void RequireCertificateAuthority(X509Certificate2 certificate)
-    {
-        if (certificate.Extensions[BasicConstraintsOid] is not X509BasicConstraintsExtension { CertificateAuthority: true })
-        {
-            throw new ProvenanceCheckException($"chain certificate '{certificate.Subject}' is not a CA");
-        }
-        if (certificate.Extensions[KeyUsageOid] is X509KeyUsageExtension keyUsage
-            && !keyUsage.KeyUsages.HasFlag(X509KeyUsageFlags.KeyCertSign))
-        {
-            throw new ProvenanceCheckException($"chain certificate '{certificate.Subject}' may not sign certificates");
         }
     }
 }

@@ -53,7 +53,7 @@ public static class ProvenanceVerifier
             try
             {
                 var provenance = document.RootElement;
-                if (provenance.ValueKind != JsonValueKind.Object || SigstoreJson.OptionalInt64(provenance, "version", "provenance") != 1)
+                if (!SigstoreJson.IsVersionOne(provenance))
                 {
                     return ProvenanceVerification.Failed("provenance version is not 1");
                 }
@@ -130,13 +130,48 @@ public static class ProvenanceVerifier
     }
 
     /// <summary>
+    /// Verifies one bare PEP 740 attestation (no publisher object, e.g. a <c>.publish.attestation</c> file) against
+    /// an expected certificate identity instead of a publisher: for assets signed by identities that are no trusted
+    /// publisher (developer e-mail identities on staging). The same checks as <see cref="Verify"/>.
+    /// </summary>
+    internal static BundleVerification VerifyAttestation(ReadOnlySpan<byte> attestationJson, string filename, string sha256Hex, TrustedRoot root, DateTimeOffset now, ExpectedIdentity identity)
+    {
+        if (attestationJson.Length > MaxDocumentBytes)
+        {
+            return BundleVerification.Failed("attestation is larger than 1 MB");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(attestationJson.ToArray(), SigstoreJson.DocumentOptions);
+            var material = ReadAttestation(document.RootElement);
+            var verified = SigstoreVerification.Verify(material, root, now);
+            InTotoStatement.Parse(((DsseContent)material.Content).Payload).RequirePep740Subject(filename, sha256Hex);
+            return SigstoreBundleVerifier.IdentityMismatch(verified.Certificate, identity) is { } mismatch
+                ? BundleVerification.Failed(mismatch)
+                : new BundleVerification(true, null);
+        }
+        catch (ProvenanceCheckException e)
+        {
+            return BundleVerification.Failed(e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return BundleVerification.Failed($"malformed input ({e.GetType().Name}: {e.Message})");
+        }
+    }
+
+    /// <summary>
     /// A PEP 740 attestation: a Sigstore bundle v0.3 with the DSSE envelope flattened (payload type implicitly in-toto,
     /// exactly one signature) and <c>verification_material.timestamps</c> (proposed) holding RFC 3161 responses.
     /// </summary>
     internal static SignedMaterial ReadAttestation(JsonElement attestation)
     {
         const string What = "attestation";
-        if (SigstoreJson.OptionalInt64(attestation, "version", What) != 1)
+        if (attestation.ValueKind != JsonValueKind.Object)
+        {
+            throw new ProvenanceCheckException("attestation must be an object");
+        }
+        if (!SigstoreJson.IsVersionOne(attestation))
         {
             throw new ProvenanceCheckException("attestation version is not 1");
         }

@@ -72,20 +72,9 @@ internal static class Rfc3161Timestamps
         {
             throw new ProvenanceCheckException("timestamp authority certificate lacks the timeStamping key usage");
         }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority.Certificates[^1]);
-        for (var i = 1; i < authority.Certificates.Count - 1; i++)
+        if (CertificatePath.Verify(leaf, authority, genTime) is { } failure)
         {
-            chain.ChainPolicy.ExtraStore.Add(authority.Certificates[i]);
-        }
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = genTime.UtcDateTime;
-        if (!chain.Build(leaf))
-        {
-            throw new ProvenanceCheckException("timestamp authority chain in the trusted root does not verify: "
-                + string.Join(", ", chain.ChainStatus.Select(s => s.Status).Distinct()));
+            throw new ProvenanceCheckException($"timestamp authority chain in the trusted root does not verify: {failure}");
         }
     }
 
@@ -109,9 +98,11 @@ internal static class Rfc3161Timestamps
             {
                 contentInfo = blob;
             }
+            // When the token embeds its signer's certificate, TryDecode also checks the signature and that genTime lies
+            // in that certificate's validity, so a flipped byte or an expired TSA certificate usually surfaces here.
             if (!Rfc3161TimestampToken.TryDecode(contentInfo, out var token, out var consumed) || token is null || consumed != contentInfo.Length)
             {
-                throw new ProvenanceCheckException("RFC 3161 timestamp token does not decode");
+                throw new ProvenanceCheckException("RFC 3161 timestamp token is malformed, or its embedded signer certificate does not verify it at its time");
             }
             return token;
         }

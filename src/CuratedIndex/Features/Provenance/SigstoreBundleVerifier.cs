@@ -49,19 +49,9 @@ internal static class SigstoreBundleVerifier
                     return BundleVerification.Failed("no in-toto subject has the artifact's sha256");
                 }
             }
-            if (identity is not null)
-            {
-                var (uris, emails) = verified.Certificate.SubjectAlternativeNames();
-                if (!uris.Contains(identity.SubjectAlternativeName) && !emails.Contains(identity.SubjectAlternativeName))
-                {
-                    return BundleVerification.Failed($"certificate SAN is not the expected identity '{identity.SubjectAlternativeName}'");
-                }
-                if (verified.Certificate.Issuer != identity.Issuer)
-                {
-                    return BundleVerification.Failed($"certificate issuer '{verified.Certificate.Issuer}' is not the expected issuer '{identity.Issuer}'");
-                }
-            }
-            return new BundleVerification(true, null);
+            return identity is not null && IdentityMismatch(verified.Certificate, identity) is { } mismatch
+                ? BundleVerification.Failed(mismatch)
+                : new BundleVerification(true, null);
         }
         catch (ProvenanceCheckException e)
         {
@@ -75,6 +65,19 @@ internal static class SigstoreBundleVerifier
         {
             return BundleVerification.Failed($"malformed input ({e.GetType().Name}: {e.Message})");
         }
+    }
+
+    /// <summary>Null when the certificate's SAN (URI or email) and OIDC issuer are the expected ones.</summary>
+    internal static string? IdentityMismatch(FulcioCertificate certificate, ExpectedIdentity identity)
+    {
+        var (uris, emails) = certificate.SubjectAlternativeNames();
+        if (!uris.Contains(identity.SubjectAlternativeName) && !emails.Contains(identity.SubjectAlternativeName))
+        {
+            return $"certificate SAN is not the expected identity '{identity.SubjectAlternativeName}'";
+        }
+        return certificate.Issuer != identity.Issuer
+            ? $"certificate issuer '{certificate.Issuer}' is not the expected issuer '{identity.Issuer}'"
+            : null;
     }
 
     private static SignedMaterial Read(JsonElement bundle, byte[] artifactDigest)

@@ -14,7 +14,19 @@ internal sealed class ProvenanceCheckException(string message) : Exception(messa
 /// </summary>
 internal static class SigstoreJson
 {
-    public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 32 };
+    /// <summary>
+    /// Shallow documents only, and no duplicate keys: a document whose "publisher" (or any field) appears twice could
+    /// be read one way here and another way by whoever reads the stored copy.
+    /// </summary>
+    public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
+    /// <summary>A <c>version</c> field that must be the JSON number 1.</summary>
+    public static bool IsVersionOne(JsonElement parent) =>
+        parent.ValueKind == JsonValueKind.Object
+        && parent.TryGetProperty("version", out var version)
+        && version.ValueKind == JsonValueKind.Number
+        && version.TryGetInt32(out var number)
+        && number == 1;
 
     public static JsonElement Object(JsonElement parent, string name, string what)
     {

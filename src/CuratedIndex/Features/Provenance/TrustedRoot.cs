@@ -25,7 +25,15 @@ internal sealed record TrustedLog(string BaseUrl, string Origin, byte[] LogId, T
 }
 
 /// <summary>A Fulcio CA or a timestamp authority: its chain leaf-most first, last one the root.</summary>
-internal sealed record TrustedCertificateChain(string Uri, IReadOnlyList<X509Certificate2> Certificates, ValidityPeriod Validity);
+internal sealed record TrustedCertificateChain(string Uri, IReadOnlyList<X509Certificate2> Certificates, ValidityPeriod Validity)
+{
+    private Lazy<string?>? _signatureFailure;
+
+    /// <summary>Why the chain's own certificates do not sign each other (null when they do); it does not depend on
+    /// time, so it is computed once per root rather than on every verification.</summary>
+    public string? SignatureFailure =>
+        LazyInitializer.EnsureInitialized(ref _signatureFailure, () => new Lazy<string?>(() => CertificatePath.SignatureFailure(Certificates))).Value;
+}
 
 /// <summary>
 /// A Sigstore trusted root (<c>trusted_root.json</c>, media type <c>application/vnd.dev.sigstore.trustedroot+json</c>):
