@@ -144,14 +144,8 @@ public sealed class ProvenanceWork(ProvenanceChecks checks, AutoVetting auto) : 
 {
     public async Task RunAsync(ProvenanceWorkArgs args, JobRunContext context, CancellationToken cancellationToken)
     {
-        var versions = args.Versions
-            .Select(v => (Text: v, Version: Protocol.Pep440Version.TryParse(v, out var parsed) ? parsed : null))
-            .Where(v => v.Version is not null)
-            .OrderBy(v => v.Version)
-            .Select(v => v.Text);
-        foreach (var version in versions)
+        foreach (var version in (await checks.CheckReleasesAsync(args.Project, args.Versions, cancellationToken)).Keys)
         {
-            await checks.CheckReleaseAsync(args.Project, version, cancellationToken);
             await auto.ScheduleAsync(args.Project, version, cancellationToken);
         }
     }

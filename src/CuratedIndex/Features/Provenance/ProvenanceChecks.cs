@@ -44,22 +44,42 @@ public sealed class ProvenanceChecks(
     private readonly ConcurrentDictionary<string, byte> _raised = new(StringComparer.Ordinal);
 
     /// <summary>Checks every file upstream lists now for a release, then records its provenance signals; the stored rows.</summary>
-    public async Task<IReadOnlyList<FileProvenance>> CheckReleaseAsync(string project, string version, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<FileProvenance>> CheckReleaseAsync(string project, string version, CancellationToken cancellationToken) =>
+        (await CheckReleasesAsync(project, [version], cancellationToken)).GetValueOrDefault(version) ?? [];
+
+    /// <summary>
+    /// Checks the files of several releases from one read of upstream's page, oldest release first (each is compared with
+    /// the one before it), recording each release's provenance signals; the stored rows per version asked for.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<FileProvenance>>> CheckReleasesAsync(string project, IReadOnlyCollection<string> versions, CancellationToken cancellationToken)
     {
+        var results = new Dictionary<string, IReadOnlyList<FileProvenance>>(StringComparer.Ordinal);
         var lookup = await pages.GetAsync(project, cancellationToken);
-        var results = new List<FileProvenance>();
-        if (lookup.Status == LookupStatus.Found)
+        if (lookup.Status != LookupStatus.Found)
         {
-            var key = ReleaseVettings.ReleaseKey(version);
-            foreach (var file in lookup.Value!.Page.Files.Where(f => ReleaseVettings.ReleaseKey(SimplePageRenderer.VersionOf(project, f.Filename)) == key))
-            {
-                results.Add(await CheckFileAsync(project, file, cancellationToken));
-            }
+            return results;
         }
 
-        if (results.Count > 0)
+        var ordered = versions
+            .Select(v => (Text: v, Version: Protocol.Pep440Version.TryParse(v, out var parsed) ? parsed : null))
+            .Where(v => v.Version is not null)
+            .OrderBy(v => v.Version)
+            .Select(v => v.Text);
+        foreach (var version in ordered)
         {
-            await RecordSignalsAsync(project, results[0].Version, cancellationToken);
+            var key = ReleaseVettings.ReleaseKey(version);
+            var checkedFiles = new List<FileProvenance>();
+            foreach (var file in lookup.Value!.Page.Files.Where(f => ReleaseVettings.ReleaseKey(SimplePageRenderer.VersionOf(project, f.Filename)) == key))
+            {
+                checkedFiles.Add(await CheckFileAsync(project, file, cancellationToken));
+            }
+
+            if (checkedFiles.Count > 0)
+            {
+                await RecordSignalsAsync(project, checkedFiles[0].Version, cancellationToken);
+            }
+
+            results[version] = checkedFiles;
         }
 
         return results;
