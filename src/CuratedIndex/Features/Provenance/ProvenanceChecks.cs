@@ -48,8 +48,9 @@ public sealed class ProvenanceChecks(
         (await CheckReleasesAsync(project, [version], cancellationToken)).GetValueOrDefault(version) ?? [];
 
     /// <summary>
-    /// Checks the files of several releases from one read of upstream's page, oldest release first (each is compared with
-    /// the one before it), recording each release's provenance signals; the stored rows per version asked for.
+    /// Checks the files of several releases from one read of upstream's page and one read of the stored results (a project
+    /// seen for the first time brings all its releases at once), then records each release's provenance signals; the
+    /// stored rows per version asked for.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<FileProvenance>>> CheckReleasesAsync(string project, IReadOnlyCollection<string> versions, CancellationToken cancellationToken)
     {
@@ -60,28 +61,42 @@ public sealed class ProvenanceChecks(
             return results;
         }
 
-        var ordered = versions
-            .Select(v => (Text: v, Version: Protocol.Pep440Version.TryParse(v, out var parsed) ? parsed : null))
-            .Where(v => v.Version is not null)
-            .OrderBy(v => v.Version)
-            .Select(v => v.Text);
-        foreach (var version in ordered)
+        var stored = (await StoredAsync(project, cancellationToken)).ToDictionary(r => (r.Filename, r.Sha256));
+        var checkedVersions = new List<string>();
+        var unattested = new List<FileProvenance>();
+        foreach (var version in versions.Distinct(StringComparer.Ordinal))
         {
             var key = ReleaseVettings.ReleaseKey(version);
             var checkedFiles = new List<FileProvenance>();
             foreach (var file in lookup.Value!.Page.Files.Where(f => ReleaseVettings.ReleaseKey(SimplePageRenderer.VersionOf(project, f.Filename)) == key))
             {
-                checkedFiles.Add(await CheckFileAsync(project, file, cancellationToken));
+                if (stored.TryGetValue((file.Filename, file.Sha256?.ToLowerInvariant() ?? UpstreamFacts.NoSha256), out var row) && !NeedsCheck(row, file))
+                {
+                    checkedFiles.Add(row);
+                }
+                else if (row is null && file.Provenance is null)
+                {
+                    // Most files of older releases have no provenance: recorded together below, without a fetch.
+                    var none = NewResult(project, file);
+                    unattested.Add(none);
+                    checkedFiles.Add(none);
+                }
+                else
+                {
+                    checkedFiles.Add(await CheckFileAsync(project, file, cancellationToken));
+                }
             }
 
             if (checkedFiles.Count > 0)
             {
-                await RecordSignalsAsync(project, checkedFiles[0].Version, cancellationToken);
+                checkedVersions.Add(checkedFiles[0].Version);
             }
 
             results[version] = checkedFiles;
         }
 
+        await SaveNewAsync(unattested, cancellationToken);
+        await RecordSignalsAsync(project, checkedVersions, cancellationToken);
         return results;
     }
 
@@ -95,23 +110,51 @@ public sealed class ProvenanceChecks(
             return stored;
         }
 
-        var version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, file.Filename)) ?? "";
-        var result = new FileProvenance
-        {
-            Project = project,
-            Version = version,
-            Filename = file.Filename,
-            Sha256 = sha256,
-            State = ProvenanceStateText.None,
-            TrustedRoot = root.Digest,
-            CheckedAt = clock.GetUtcNow().UtcDateTime,
-        };
+        var result = NewResult(project, file);
         if (file.Provenance is { } url)
         {
             await VerifyIntoAsync(result, file, url, cancellationToken);
         }
 
         return await SaveAsync(result, cancellationToken);
+    }
+
+    // A result for a file not checked yet: none until its provenance is fetched and verified.
+    private FileProvenance NewResult(string project, DistributionFile file) => new()
+    {
+        Project = project,
+        Version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, file.Filename)) ?? "",
+        Filename = file.Filename,
+        Sha256 = file.Sha256?.ToLowerInvariant() ?? UpstreamFacts.NoSha256,
+        State = ProvenanceStateText.None,
+        TrustedRoot = root.Digest,
+        CheckedAt = clock.GetUtcNow().UtcDateTime,
+    };
+
+    // Inserts results for files without provenance in one transaction; when another node inserted some of them first,
+    // each is saved on its own instead (SaveAsync replaces the row).
+    private async Task SaveNewAsync(List<FileProvenance> results, CancellationToken cancellationToken)
+    {
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            db.FileProvenances.AddRange(results);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (!cancellationToken.IsCancellationRequested)
+        {
+            foreach (var result in results)
+            {
+                result.Id = 0;
+                await SaveAsync(result, cancellationToken);
+            }
+        }
     }
 
     /// <summary>The stored results of a project's files, newest check first per file.</summary>
@@ -295,21 +338,35 @@ public sealed class ProvenanceChecks(
     /// Records the provenance signals of <paramref name="version"/> against the previous release and the previous vetted one
     /// (by PEP 440 order), and drops the provenance signals it no longer shows.
     /// </summary>
-    public async Task RecordSignalsAsync(string project, string version, CancellationToken cancellationToken)
+    public Task RecordSignalsAsync(string project, string version, CancellationToken cancellationToken) =>
+        RecordSignalsAsync(project, [version], cancellationToken);
+
+    /// <summary>The same for several releases of one project, from one read of its stored results and recorded files.</summary>
+    public async Task RecordSignalsAsync(string project, IReadOnlyCollection<string> versions, CancellationToken cancellationToken)
     {
+        if (versions.Count == 0)
+        {
+            return;
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
         var rows = await db.FileProvenances.AsNoTracking().Where(p => p.Project == project).ToListAsync(cancellationToken);
         var files = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project && f.RemovedAt == null).ToListAsync(cancellationToken);
-        var detected = ProvenanceHistory.Detect(project, version, rows, files, curations.Current.Vettings);
-        var known = await db.ReleaseSignals.Where(s => s.Project == project && s.Version == version).ToListAsync(cancellationToken);
+        var known = await db.ReleaseSignals.Where(s => s.Project == project && versions.Contains(s.Version)).ToListAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var signal in detected.Where(d => known.All(k => k.Kind != d.Kind)))
+        foreach (var version in versions.Distinct(StringComparer.Ordinal))
         {
-            db.ReleaseSignals.Add(new ReleaseSignal { Project = project, Version = version, Kind = signal.Kind, Evidence = Truncate(signal.Evidence), DetectedAt = now });
+            var detected = ProvenanceHistory.Detect(project, version, rows, files, curations.Current.Vettings);
+            var ofVersion = known.Where(k => k.Version == version).ToList();
+            foreach (var signal in detected.Where(d => ofVersion.All(k => k.Kind != d.Kind)))
+            {
+                db.ReleaseSignals.Add(new ReleaseSignal { Project = project, Version = version, Kind = signal.Kind, Evidence = Truncate(signal.Evidence), DetectedAt = now });
+            }
+
+            db.ReleaseSignals.RemoveRange(ofVersion.Where(k => ProvenanceSignals.IsProvenanceKind(k.Kind) && detected.All(d => d.Kind != k.Kind)));
         }
 
-        db.ReleaseSignals.RemoveRange(known.Where(k => ProvenanceSignals.IsProvenanceKind(k.Kind) && detected.All(d => d.Kind != k.Kind)));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
