@@ -13,8 +13,8 @@ public sealed class ProvenanceOptions
     [Required]
     public string TrustedRootPath { get; set; } = "config/sigstore/trusted_root.json";
 
-    /// <summary>The largest provenance document fetched from upstream (real ones are 5 to 20 KB per attestation).</summary>
-    [Range(1024, 16 * 1024 * 1024)]
+    /// <summary>The largest provenance document fetched from upstream (real ones are 5 to 20 KB per attestation; the verifier takes at most 1 MiB).</summary>
+    [Range(1024, ProvenanceVerifier.MaxDocumentBytes)]
     public int MaxDocumentBytes { get; set; } = 1024 * 1024;
 
     /// <summary>An absolute path as given; a relative one under the content root, else beside the executable (where the build copies config/).</summary>
