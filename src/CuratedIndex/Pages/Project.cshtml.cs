@@ -1,6 +1,7 @@
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.ReviewUi;
 using CuratedIndex.Protocol;
@@ -13,14 +14,26 @@ namespace CuratedIndex.Pages;
 /// <summary>One environment's answer for the project, from the decision function itself.</summary>
 public sealed record EnvironmentAnswer(string Environment, int Tier, bool Visible, string Rule, string Reason);
 
-/// <summary>A project's evidence, its review (requesters, decision history), what each environment shows, and the decision form.</summary>
+/// <summary>
+/// A project's evidence, its review (requesters, decision history), what each environment shows, the decision form, and
+/// its publishers: vetted ones (vet and remove forms), those seen in verified provenance, unattested and failed releases.
+/// </summary>
 internal sealed class ProjectModel(
     CuratedIndexDbContext db,
     EvidenceReader evidence,
     CurationStore curations,
     ReviewQueue queue,
+    PublisherVetting publisherVetting,
+    TimeProvider clock,
     IAuthorizationService authorization) : PageModel
 {
+    /// <summary>What the publisher forms report after a redirect: only these words, never text from the query.</summary>
+    public static readonly IReadOnlyDictionary<string, string> PublisherDoneText = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["vetted"] = "Publisher vetted.",
+        ["removed"] = "Publisher removed.",
+    };
+
     [BindProperty(SupportsGet = true)]
     public string Name { get; set; } = "";
 
@@ -44,6 +57,32 @@ internal sealed class ProjectModel(
     public bool CanDecide { get; private set; }
 
     public string? Problem { get; private set; }
+
+    [BindProperty(SupportsGet = true, Name = "publishers")]
+    public string? PublisherDone { get; set; }
+
+    /// <summary>The publisher entry of the vet and remove forms, e.g. github:owner/repo/.github/workflows/release.yml.</summary>
+    [BindProperty]
+    public string? Publisher { get; set; }
+
+    /// <summary>yyyy-mm-dd, optional.</summary>
+    [BindProperty]
+    public string? PublisherFrom { get; set; }
+
+    /// <summary>yyyy-mm-dd, optional.</summary>
+    [BindProperty]
+    public string? PublisherUntil { get; set; }
+
+    [BindProperty]
+    public string? PublisherReason { get; set; }
+
+    public PublisherOverview Publishers { get; private set; } = null!;
+
+    /// <summary>Why the last publisher form was refused (shown in the Publishers section).</summary>
+    public string? PublisherProblem { get; private set; }
+
+    /// <summary>True when the vet form was refused: it is shown again with what was typed.</summary>
+    public bool VetRefused { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
@@ -86,6 +125,80 @@ internal sealed class ProjectModel(
         return RedirectToPage(new { name = Name, decided = VerdictText.Of(verdict) });
     }
 
+    public async Task<IActionResult> OnPostVetPublisherAsync(CancellationToken cancellationToken)
+    {
+        if (await this.RequireReviewerAsync(authorization) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (ReviewApi.ProjectProblem(Name) is { } problem)
+        {
+            return InvalidName(problem);
+        }
+
+        Name = ProjectName.Normalize(Name);
+        VetRefused = true;
+        var (from, fromProblem) = ParseDate("from", PublisherFrom);
+        var (until, untilProblem) = ParseDate("until", PublisherUntil);
+        PublisherProblem = PublishersApi.PublisherProblem(Publisher) ?? fromProblem ?? untilProblem ?? ReviewApi.ReasonProblem(PublisherReason);
+        if (PublisherProblem is not null)
+        {
+            return await RefusedAsync(StatusCodes.Status400BadRequest, cancellationToken);
+        }
+
+        var outcome = await publisherVetting.VetAsync(Name, Publisher!.Trim(), from, until, PublisherReason!.Trim(), User.Identity!.Name!, cancellationToken);
+        if (!outcome.Done)
+        {
+            PublisherProblem = outcome.Message;
+            return await RefusedAsync(outcome.Status, cancellationToken);
+        }
+
+        return RedirectToPage(null, null, new { name = Name, publishers = "vetted" }, "publishers");
+    }
+
+    public async Task<IActionResult> OnPostRemovePublisherAsync(CancellationToken cancellationToken)
+    {
+        if (await this.RequireReviewerAsync(authorization) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (ReviewApi.ProjectProblem(Name) is { } problem)
+        {
+            return InvalidName(problem);
+        }
+
+        Name = ProjectName.Normalize(Name);
+        PublisherProblem = PublishersApi.PublisherProblem(Publisher) ?? ReviewApi.ReasonProblem(PublisherReason);
+        if (PublisherProblem is not null)
+        {
+            return await RefusedAsync(StatusCodes.Status400BadRequest, cancellationToken);
+        }
+
+        var outcome = await publisherVetting.RemoveAsync(Name, Publisher!.Trim(), PublisherReason!.Trim(), User.Identity!.Name!, cancellationToken);
+        if (!outcome.Done)
+        {
+            PublisherProblem = outcome.Message;
+            return await RefusedAsync(outcome.Status, cancellationToken);
+        }
+
+        return RedirectToPage(null, null, new { name = Name, publishers = "removed" }, "publishers");
+    }
+
+    private async Task<IActionResult> RefusedAsync(int status, CancellationToken cancellationToken)
+    {
+        Response.StatusCode = status;
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    // The dates of a vetted publisher as an <input type="date"> sends them: yyyy-mm-dd, or nothing.
+    private static (DateOnly? Date, string? Problem) ParseDate(string field, string? text) =>
+        string.IsNullOrWhiteSpace(text) ? (null, null)
+        : DateOnly.TryParseExact(text.Trim(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date) ? (date, null)
+        : (null, $"'{field}' must be a date written yyyy-mm-dd");
+
     private static ContentResult InvalidName(string problem) =>
         new ContentResult { StatusCode = StatusCodes.Status400BadRequest, ContentType = "text/plain; charset=utf-8", Content = problem + "\n" };
 
@@ -94,6 +207,7 @@ internal sealed class ProjectModel(
         CanDecide = (await authorization.AuthorizeAsync(User, AccessPolicies.UiReview)).Succeeded;
         Evidence = await evidence.ReadAsync(Name, cancellationToken);
         Review = await ReviewQueries.GetAsync(db, Name, cancellationToken);
+        Publishers = await PublisherOverview.LoadAsync(db, curations.Current, Name, clock.GetUtcNow(), cancellationToken);
 
         var curation = curations.Current;
         var facts = new UpstreamFacts(Evidence.UpstreamStatus);

@@ -181,6 +181,8 @@ public sealed partial class ApprovalUiBrowserTests(ITestOutputHelper output)
         browser.WaitForPath($"/ui/projects/{project}");
         browser.WaitForElement(By.Name("Reason"));
         Assert.True(browser.Text.Contains(project, StringComparison.Ordinal), browser.Describe());
+        // The Publishers section (vetted publishers, publishers seen in provenance) shows on every project page.
+        Assert.True(browser.Driver.FindElements(By.CssSelector("#publishers h2")).Count == 1, browser.Describe());
     }
 
     /// <summary>Types the reason, presses the verdict's button, and checks the project page then shows the decision.</summary>

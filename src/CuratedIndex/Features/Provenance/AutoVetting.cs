@@ -61,21 +61,12 @@ public sealed class AutoVetting(
         foreach (var file in files!)
         {
             var row = await checks.CheckFileAsync(project, file, cancellationToken);
-            if (row.State != ProvenanceStateText.Verified)
+            if (FileProblem(project, file.Filename, file.UploadTime, row, publishers, out var match) is { } fileProblem)
             {
-                return new VetOutcome(VetStatus.NotNow, $"'{file.Filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}");
+                return new VetOutcome(VetStatus.NotNow, fileProblem);
             }
 
-            var attestations = ProvenanceChecks.EvidenceOf(row);
-            var match = attestations.FirstOrDefault(a =>
-                publishers.Any(g => g.Publisher.Matches(a.Publisher, UploadTime(file.UploadTime) ?? a.SignedAt)));
-            if (match is null)
-            {
-                var proven = string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct());
-                return new VetOutcome(VetStatus.NotNow, $"'{file.Filename}' is published by {proven}, not by a publisher vetted for {project} at its upload time");
-            }
-
-            evidence.Add((file.Filename, match));
+            evidence.Add((file.Filename, match!));
         }
 
         // The signals as the files are now (recorded under upstream's spelling of the version); the vetting reads them.
@@ -117,6 +108,35 @@ public sealed class AutoVetting(
         var at = new DateTimeOffset(ReleaseObserver.CooldownStart(seen), TimeSpan.Zero) + curation.Policy.CooldownFor(project) + ScheduleSlack;
         work.Schedule<AutoVettingWork, ReleaseWorkArgs>(new ReleaseWorkArgs(project, version), at);
         ProvenanceLog.AutoScheduled(logger, project, version, at);
+    }
+
+    /// <summary>
+    /// Null when the stored provenance <paramref name="row"/> of a file proves a publisher vetted for <paramref name="project"/>
+    /// at the file's upload time (<paramref name="match"/> is the attestation that does); otherwise why it does not. Pure: the
+    /// release page shows it from the stored rows without checking anything.
+    /// </summary>
+    public static string? FileProblem(string project, string filename, string? uploadTime, FileProvenance? row, IReadOnlyCollection<PublisherGrant> publishers, out AttestationEvidence? match)
+    {
+        match = null;
+        if (row is null)
+        {
+            return $"'{filename}': provenance not checked yet";
+        }
+
+        if (row.State != ProvenanceStateText.Verified)
+        {
+            return $"'{filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}";
+        }
+
+        var attestations = ProvenanceChecks.EvidenceOf(row);
+        match = attestations.FirstOrDefault(a => publishers.Any(g => g.Publisher.Matches(a.Publisher, UploadTime(uploadTime) ?? a.SignedAt)));
+        if (match is null)
+        {
+            var proven = string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct());
+            return $"'{filename}' is published by {proven}, not by a publisher vetted for {project} at its upload time";
+        }
+
+        return null;
     }
 
     // One line per publisher with the log entries that prove it, at most what an audit reason holds.

@@ -87,6 +87,7 @@ public static class PublishersApi
         ? Results.Ok(new { message = outcome.Message })
         : Results.Json(new { message = outcome.Message }, statusCode: outcome.Status);
 
-    private static string? PublisherProblem(string? publisher) =>
+    /// <summary>The API's and the project page's check that an entry was given at all (its form is <see cref="PublisherVetting"/>'s).</summary>
+    public static string? PublisherProblem(string? publisher) =>
         string.IsNullOrWhiteSpace(publisher) ? "'publisher' is required, e.g. github:owner/repo/.github/workflows/release.yml" : null;
 }

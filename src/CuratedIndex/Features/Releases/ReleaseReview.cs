@@ -1,11 +1,35 @@
 using CuratedIndex.Data;
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Features.Provenance;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Releases;
 
-/// <summary>One file of a release as a reviewer sees it: upstream's facts, when CuratedIndex first saw it, and its pin.</summary>
-public sealed record ReleaseFileView(string Filename, long? Size, string? Sha256, string? UploadTime, DateTime? FirstSeenAt, bool Yanked, string PinState);
+/// <summary>One file of a release as a reviewer sees it: upstream's facts, when CuratedIndex first saw it, its pin, and its stored provenance.</summary>
+public sealed record ReleaseFileView(string Filename, long? Size, string? Sha256, string? UploadTime, DateTime? FirstSeenAt, bool Yanked, string PinState, FileProvenanceView? Provenance = null);
+
+/// <summary>
+/// The stored provenance of one file (<c>file_provenance</c> for its filename and sha256): <see cref="State"/> is verified
+/// (with what each attestation proves), failed or unavailable (with the reason), none (upstream offers none), or
+/// <see cref="NotChecked"/>. Read only: showing a page never fetches or verifies anything.
+/// </summary>
+public sealed record FileProvenanceView(string State, string? Failure, IReadOnlyList<AttestationEvidence> Attestations, DateTime? CheckedAt)
+{
+    public const string NotChecked = "not-checked";
+
+    public static FileProvenanceView Of(FileProvenance? row) => row is null
+        ? new FileProvenanceView(NotChecked, null, [], null)
+        : new FileProvenanceView(row.State, row.Failure, ProvenanceChecks.EvidenceOf(row), row.CheckedAt);
+}
+
+/// <summary>
+/// Whether automatic vetting would vet the release at its next run, from the stored facts only (it is never run from a
+/// page): the vetted publishers, and every reason it would not (empty: it would).
+/// </summary>
+public sealed record AutoVettingView(IReadOnlyList<PublisherGrant> Publishers, IReadOnlyList<string> WouldNot)
+{
+    public bool WouldVet => WouldNot.Count == 0;
+}
 
 /// <summary>What a reviewer (the release page, the API) sees about one release.</summary>
 public sealed record ReleaseDetails(
@@ -19,7 +43,8 @@ public sealed record ReleaseDetails(
     IReadOnlyList<ReleaseSignal> Signals,
     string? ReviewerWait,
     string? PolicyWait,
-    long Demand)
+    long Demand,
+    AutoVettingView? AutoVetting = null)
 {
     /// <summary>True when neither upstream nor CuratedIndex knows the release.</summary>
     public bool Unknown => Files.Count == 0 && Seen is null && Verdict is null;
@@ -56,6 +81,11 @@ public sealed class ReleaseReview(ReleaseVetting vetting, CurationStore curation
         var curation = curations.Current;
         var verdict = curation.Vettings.For(project, version);
 
+        var filenames = (files ?? []).Select(f => f.Filename).Concat(verdict?.Files.Keys ?? []).Distinct(StringComparer.Ordinal).ToList();
+        var provenance = await db.FileProvenances.AsNoTracking().Where(p => p.Project == project && filenames.Contains(p.Filename)).ToListAsync(cancellationToken);
+        FileProvenance? StoredProvenance(string filename, string? sha256) =>
+            provenance.LastOrDefault(p => p.Filename == filename && p.Sha256 == (sha256?.ToLowerInvariant() ?? UpstreamFacts.NoSha256));
+
         var views = (files ?? []).Select(f => new ReleaseFileView(
                 f.Filename,
                 f.Size,
@@ -65,14 +95,17 @@ public sealed class ReleaseReview(ReleaseVetting vetting, CurationStore curation
                 f.IsYanked,
                 verdict is { Vetted: true } && verdict.Files.TryGetValue(f.Filename, out var pin)
                     ? string.Equals(pin.Sha256, f.Sha256, StringComparison.OrdinalIgnoreCase) ? PinState.Pinned : PinState.Mismatch
-                    : PinState.NotPinned))
+                    : PinState.NotPinned,
+                FileProvenanceView.Of(StoredProvenance(f.Filename, f.Sha256))))
             .ToList();
         if (verdict is { Vetted: true })
         {
             // Pinned files upstream no longer lists are still part of the release tier 3 serves.
             foreach (var pinned in verdict.Files.Values.Where(p => views.All(v => v.Filename != p.Filename)))
             {
-                views.Add(new ReleaseFileView(pinned.Filename, pinned.Size, pinned.Sha256, null, firstSeen.TryGetValue(pinned.Filename, out var at) ? at : null, false, PinState.UpstreamDropped));
+                views.Add(new ReleaseFileView(
+                    pinned.Filename, pinned.Size, pinned.Sha256, null, firstSeen.TryGetValue(pinned.Filename, out var at) ? at : null, false, PinState.UpstreamDropped,
+                    FileProvenanceView.Of(StoredProvenance(pinned.Filename, pinned.Sha256))));
             }
         }
 
@@ -88,7 +121,62 @@ public sealed class ReleaseReview(ReleaseVetting vetting, CurationStore curation
             signals,
             ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Reviewer, now)?.Reason,
             ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Policy, now)?.Reason,
-            demand);
+            demand,
+            AutoVettingOf(curation, project, version, files, upstreamProblem, seen, signals, verdict, StoredProvenance, now));
+    }
+
+    /// <summary>
+    /// What <see cref="Provenance.AutoVetting.TryVetAsync"/> would decide now, from the stored provenance and signals (no
+    /// fetch, no check, nothing written); null when the project has no vetted publisher, so automatic vetting does not apply.
+    /// </summary>
+    private static AutoVettingView? AutoVettingOf(
+        Curation curation,
+        string project,
+        string version,
+        IReadOnlyList<Protocol.SimpleApi.DistributionFile>? files,
+        string? upstreamProblem,
+        SeenRelease? seen,
+        IReadOnlyList<ReleaseSignal> signals,
+        ReleaseVerdict? verdict,
+        Func<string, string?, FileProvenance?> stored,
+        DateTime now)
+    {
+        var publishers = curation.VettedPublishers(project);
+        if (publishers.Count == 0)
+        {
+            return null;
+        }
+
+        var wouldNot = new List<string>();
+        if (!curation.IsApproved(project))
+        {
+            wouldNot.Add($"{project} is not approved");
+        }
+
+        if (verdict is not null)
+        {
+            wouldNot.Add($"{project} {version} is {verdict.Describe()} already");
+        }
+
+        if (files is not { Count: > 0 })
+        {
+            wouldNot.Add(upstreamProblem ?? "upstream lists no files of this release");
+        }
+
+        foreach (var file in files ?? [])
+        {
+            if (Provenance.AutoVetting.FileProblem(project, file.Filename, file.UploadTime, stored(file.Filename, file.Sha256), publishers, out _) is { } problem)
+            {
+                wouldNot.Add(problem);
+            }
+        }
+
+        if (ReleaseVetting.Eligibility(curation.Policy, project, seen, signals, VettingHow.Auto, now) is { } waiting)
+        {
+            wouldNot.Add(waiting.Reason);
+        }
+
+        return new AutoVettingView(publishers, wouldNot);
     }
 
     /// <summary>The newest vetted release of <paramref name="project"/> older than <paramref name="version"/>: what a diff compares with.</summary>

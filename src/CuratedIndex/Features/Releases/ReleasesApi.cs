@@ -3,6 +3,7 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
+using CuratedIndex.Features.Provenance;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
@@ -131,14 +132,57 @@ public static class ReleasesApi
             firstSeenAt = release.Seen?.FirstSeenAt,
             uploadedAt = release.Seen?.UploadedAt,
             demand = release.Demand,
-            files = release.Files.Select(f => new { filename = f.Filename, size = f.Size, sha256 = f.Sha256, uploadTime = f.UploadTime, firstSeenAt = f.FirstSeenAt, yanked = f.Yanked, pinned = f.PinState }),
+            files = release.Files.Select(f => new
+            {
+                filename = f.Filename,
+                size = f.Size,
+                sha256 = f.Sha256,
+                uploadTime = f.UploadTime,
+                firstSeenAt = f.FirstSeenAt,
+                yanked = f.Yanked,
+                pinned = f.PinState,
+                provenance = f.Provenance is null ? null : Describe(f.Provenance),
+            }),
             decision = release.Verdict is null ? null : Describe(release.Verdict),
             signals = release.Signals.Select(s => new { kind = s.Kind, evidence = s.Evidence, detectedAt = s.DetectedAt }),
             // What would stop a vetting now, for a reviewer and for policy.
             reviewerWait = release.ReviewerWait,
             policyWait = release.PolicyWait,
+            // From the stored facts only; null when the project has no vetted publisher.
+            autoVetting = release.AutoVetting is not { } auto ? null : new
+            {
+                wouldVet = auto.WouldVet,
+                wouldNot = auto.WouldNot,
+                publishers = auto.Publishers.Select(g => new
+                {
+                    publisher = g.Publisher.ToString(),
+                    from = g.Publisher.From,
+                    until = g.Publisher.Until,
+                    source = g.FromPolicy ? PublisherAudit.PolicySource : "reviewer",
+                    actor = g.FromPolicy ? null : g.Source,
+                }),
+            },
         });
     }
+
+    /// <summary>A file's stored provenance: <c>state</c> verified, failed, none, unavailable or not-checked, and what each attestation proves.</summary>
+    public static object Describe(FileProvenanceView provenance) => new
+    {
+        state = provenance.State,
+        failure = provenance.Failure,
+        checkedAt = provenance.CheckedAt,
+        attestations = provenance.Attestations.Select(a => new
+        {
+            publisher = a.Publisher.Canonical,
+            kind = a.Publisher.Kind.ToString(),
+            logOrigin = a.LogOrigin,
+            logIndex = a.LogIndex,
+            signedAt = a.SignedAt,
+            sourceRef = a.SourceRef,
+            sourceDigest = a.SourceDigest,
+            predicateType = a.PredicateType,
+        }),
+    };
 
     private static async Task<IResult> VetAsync(string name, string version, VetBody? body, ClaimsPrincipal user, ReleaseVetting vetting, CancellationToken cancellationToken)
     {

@@ -150,6 +150,12 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         // An empty audits file in a dry run: 200 with no entries; a version this reader does not know: 400.
         ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import?dryRun=true", """{"format":"curated-index-audits","version":1,"organization":"matrix","exportedAt":"2026-12-01T00:00:00Z","vettings":[]}""", Roles.Admin, 200),
         ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import", """{"format":"curated-index-audits","version":2}""", Roles.Admin, 400),
+        ("GET", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", null, Roles.Viewer, 200),
+        // Vetting the same entry again answers 200 (already vetted); an entry without a workflow is refused.
+        ("POST", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", """{"publisher":"github:benjaminp/six/.github/workflows/release.yml","reason":"matrix"}""", Roles.Reviewer, 200),
+        ("POST", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", """{"publisher":"github:benjaminp/six","reason":"matrix"}""", Roles.Reviewer, 400),
+        ("DELETE", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", """{"publisher":"github:matrix/never-vetted/.github/workflows/release.yml","reason":"matrix"}""", Roles.Reviewer, 404),
+        ("DELETE", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", """{"publisher":"github:benjaminp/six/.github/workflows/release.yml","reason":""}""", Roles.Reviewer, 400),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/Scrub/run", null, Roles.Admin, 202),
         ("POST", "/api/v1/jobs/{key}/run", "/api/v1/jobs/no-such-job/run", null, Roles.Admin, 404),
     ];
@@ -159,7 +165,8 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
 
     /// <summary>
     /// Every review UI page and handler: method, route template, a concrete path (with <c>?handler=</c> for named
-    /// handlers), the form fields posted (null for a GET; <c>{unique}</c>, <c>{token}</c> and <c>{foreign-token}</c> are filled in per call),
+    /// handlers), the form fields posted (null for a GET; <c>{unique}</c> (also inside a value), <c>{token}</c>, <c>{foreign-token}</c>
+    /// and <c>{vetted-publisher}</c> are filled in per call),
     /// the weakest role allowed, and the status and Location that role gets. Callers below that role get the cookie
     /// scheme's answer: anonymous → 302 to the login page, signed in → 302 to the denied page, and nothing changes.
     /// A new page or handler fails <see cref="EveryUiPageAndHandler_IsInTheMatrixAndRequiresSignIn"/> until it is listed here.
@@ -180,6 +187,10 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/ui/projects/{name}", "/ui/projects/zipp", "Verdict=deny&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp?decided=denied"),
         ("POST", "/ui/projects/{name}", "/ui/projects/jmespath", "Verdict=defer&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/jmespath?decided=deferred"),
         ("POST", "/ui/projects/{name}", "/ui/projects/six", "Verdict=approve&Reason=", Roles.Reviewer, 400, null),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=VetPublisher", "Publisher=github:matrix/{unique}/.github/workflows/release.yml&PublisherFrom=2026-01-01&PublisherReason=matrix", Roles.Reviewer, 302, "/ui/projects/six?publishers=vetted#publishers"),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=VetPublisher", "Publisher=github:benjaminp/six&PublisherReason=matrix", Roles.Reviewer, 400, null),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=RemovePublisher", "Publisher={vetted-publisher}&PublisherReason=matrix", Roles.Reviewer, 302, "/ui/projects/six?publishers=removed#publishers"),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=RemovePublisher", "Publisher={vetted-publisher}&PublisherReason=", Roles.Reviewer, 400, null),
         ("GET", "/ui/releases", "/ui/releases?status=all", null, Roles.Viewer, 200, null),
         ("GET", "/ui/projects/{name}/releases/{version}", "/ui/projects/six/releases/1.17.0", null, Roles.Viewer, 200, null),
         ("POST", "/ui/projects/{name}/releases/{version}", "/ui/projects/zipp/releases/3.6.0", "Action=reject&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp/releases/3.6.0?decided=rejected"),
@@ -393,16 +404,24 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
     }
 
     // The posted fields; {unique} becomes a fresh name, {token} the id of a live token of the caller (anonymous: the
-    // viewer's), {foreign-token} one of another account, which no caller may revoke from their own tokens page.
+    // viewer's), {foreign-token} one of another account, which no caller may revoke from their own tokens page,
+    // {vetted-publisher} a publisher just vetted for six by a reviewer (so each caller has one to remove).
     private async Task<List<KeyValuePair<string, string>>> FormFieldsAsync(string body, string caller)
     {
         var fields = new List<KeyValuePair<string, string>>();
         foreach (var pair in body.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var (name, value) = (pair[..pair.IndexOf('=', StringComparison.Ordinal)], pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..]);
-            if (value == "{unique}")
+            if (value.Contains("{unique}", StringComparison.Ordinal))
             {
-                value = $"m-{Interlocked.Increment(ref _unique)}-{Guid.NewGuid():N}"[..30];
+                value = value.Replace("{unique}", $"m-{Interlocked.Increment(ref _unique)}-{Guid.NewGuid():N}"[..30], StringComparison.Ordinal);
+            }
+            else if (value == "{vetted-publisher}")
+            {
+                value = $"github:matrix/v-{Interlocked.Increment(ref _unique)}-{Guid.NewGuid():N}"[..40] + "/.github/workflows/release.yml";
+                var vetted = await fixture.Proxy.Services.GetRequiredService<CuratedIndex.Features.Provenance.PublisherVetting>()
+                    .VetAsync("six", value, null, null, "to be removed by the matrix", "matrix-reviewer", CancellationToken.None);
+                Assert.True(vetted.Done, vetted.Message);
             }
             else if (value is "{token}" or "{foreign-token}")
             {
