@@ -40,8 +40,9 @@ public sealed class ProvenanceInstallTests
     private const string Python = "/root/.pyenv/versions/3.11.7/bin/python3.11";
     private const string FlitCore = "/usr/lib/python3/dist-packages/flit_core";
 
-    // After every fixture was signed and uploaded: the cooldown counts from first sight here.
-    private static readonly DateTimeOffset Start = new(2026, 12, 5, 9, 0, 0, TimeSpan.Zero);
+    // The day after the newest fixture was signed and uploaded (sigstore 3.6.1, 2024-12-19): the cooldown counts from first
+    // sight here, and 0.0.20 follows 0.0.19 within weeks, as a real next release would (no dormant-revived signal).
+    private static readonly DateTimeOffset Start = new(2024, 12, 20, 9, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan ProdCooldown = TimeSpan.FromDays(7);
 
     private const string Attestations19 = "pypi_attestations-0.0.19.tar.gz";
@@ -79,7 +80,7 @@ public sealed class ProvenanceInstallTests
         // Jobs are off, so no Hangfire worker races the test: it runs the AutoVetting job and the work the proxy queued itself.
         await using var proxy = await ProxyInstance.StartAsync(
             upstream.BaseUrl,
-            settings: ApiTestKit.Settings(new Dictionary<string, string> { ["Upstream:PageMaxAge"] = "00:00:00" }),
+            settings: ApiTestKit.Settings(new Dictionary<string, string> { ["Upstream:PageMaxAge"] = "00:00:00", ["Review:RefreshInterval"] = "01:00:00" }),
             policyYaml: policy,
             configure: b => b.Services.AddSingleton<TimeProvider>(clock));
         var work = new QueuedWork(proxy);
@@ -91,17 +92,21 @@ public sealed class ProvenanceInstallTests
         var almost = await RunAutoVettingAsync(proxy);
         var early = await PipAsync(workspace, venv, "download", Index(proxy, "prod"), ["-d", workspace.PathOf("early"), .. Requirements]);
 
+        var checkedEarly = await proxy.QueryAsync(db => db.FileProvenances.AsNoTracking().OrderBy(p => p.Filename).Select(p => p.Filename + " " + p.State).ToListAsync());
+
+        Assert.Equal([$"{GitLab} verified", $"{Attestations19} verified", $"{Tampered} failed", $"{Sigstore} verified"], checkedEarly);
         Assert.Equal((0, 4), (first.Vetted, first.Waiting));
         Assert.Equal((0, 4), (almost.Vetted, almost.Waiting));
         foreach (var version in new[] { "pypi-attestations 0.0.19", "sigstore 3.6.1", "gitlab-oidc-project 0.0.3" })
         {
-            Assert.Contains(almost.Reasons, r => r.StartsWith($"{version}: inside its cooldown of 7d until 2026-12-12 09:00 UTC", StringComparison.Ordinal));
+            Assert.Contains(almost.Reasons, r => r.StartsWith($"{version}: inside its cooldown of 7d until 2024-12-27 09:00 UTC", StringComparison.Ordinal));
         }
 
         Assert.Empty(await proxy.QueryAsync(db => db.ReleaseDecisions.ToListAsync()));
         Assert.True(early.ExitCode != 0, early.Describe());
         Assert.True(early.Output.Contains("No matching distribution found for pypi-attestations", StringComparison.Ordinal), early.Describe());
-        Assert.DoesNotContain("Traceback", early.Output, StringComparison.Ordinal);
+        Assert.True(early.Output.Contains("(from versions: none)", StringComparison.Ordinal), early.Describe());
+        Assert.DoesNotContain("ERROR: Exception:", early.Output, StringComparison.Ordinal); // pip's words for a crash
         Assert.False(Directory.Exists(workspace.PathOf("early")) && Directory.EnumerateFiles(workspace.PathOf("early")).Any());
 
         // The cooldown passes: the job vets the three attested releases (actor auto) with the evidence in the audit record.
@@ -186,7 +191,7 @@ public sealed class ProvenanceInstallTests
         var alert = Assert.Single(await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.AlertProvenanceFailed).ToListAsync()));
 
         Assert.Equal("failed", stored.State);
-        Assert.False(string.IsNullOrEmpty(stored.Failure));
+        Assert.Contains("attestation 0: DSSE signature does not verify", stored.Failure, StringComparison.Ordinal);
         Assert.Contains(later.Reasons, r => r.StartsWith($"sampleproject 3.0.0: '{Tampered}': provenance failed ({stored.Failure})", StringComparison.Ordinal));
         Assert.Null(await proxy.QueryAsync(db => db.ReleaseDecisions.FirstOrDefaultAsync(d => d.Project == "sampleproject")));
         Assert.Equal((IncidentSeverity.High, Tampered), (incident.Severity, incident.Filename));
@@ -225,11 +230,17 @@ public sealed class ProvenanceInstallTests
 
         var google = Fixtures.LoadJson(Tampered + ".publish.attestation");
         var publisher = Fixtures.PublisherProvenBy(google);
-        var document = Fixtures.Wrap(google, publisher);
-        var signature = Encoding.UTF8.GetBytes(google["envelope"]!["signature"].Text());
-        var at = document.AsSpan().IndexOf(signature) + signature.Length / 2;
-        Assert.True(at > signature.Length / 2, "the signature is in the document");
-        document[at] = (byte)(document[at] == (byte)'A' ? 'B' : 'A'); // still base64: another signature, not a parse error
+        var honest = Fixtures.Wrap(google, (JsonObject)publisher.DeepClone());
+        // One letter in the middle of the DSSE signature's base64 changed (still base64: another signature, not a parse
+        // error); letters are never escaped in JSON, so the served document differs from the real one in that one byte.
+        var signature = google["envelope"]!["signature"].Text().ToCharArray();
+        var at = Array.FindIndex(signature, signature.Length / 2, char.IsAsciiLetter);
+        signature[at] = signature[at] == 'A' ? 'B' : 'A';
+        var tampered = google.DeepClone();
+        tampered["envelope"]!["signature"] = new string(signature);
+        var document = Fixtures.Wrap(tampered, publisher);
+        Assert.Equal(honest.Length, document.Length);
+        Assert.Equal(1, honest.Zip(document).Count(pair => pair.First != pair.Second));
         upstream.AddFile("sampleproject", Tampered, Fixtures.Read(Tampered), "2024-10-01T00:00:00.000000Z").Provenance = Encoding.UTF8.GetString(document);
         return publisher["email"].Text();
     }
@@ -296,6 +307,8 @@ public sealed class ProvenanceInstallTests
             ["PKG-INFO"] = $"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
             ["pyproject.toml"] = $"[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\n\n[tool.setuptools]\npackages = [\"{package}\"]\n",
             [$"{package}/__init__.py"] = $"__version__ = \"{version}\"\n",
+            // About the size of the real release (no size-changed signal): random text, which compresses little.
+            ["README.md"] = Convert.ToBase64String(RandomBytes(new Random(20), 40 * 1024)),
         };
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
@@ -312,6 +325,13 @@ public sealed class ProvenanceInstallTests
         }
 
         return buffer.ToArray();
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
     }
 
     private static void CopyDirectory(string from, string to)
