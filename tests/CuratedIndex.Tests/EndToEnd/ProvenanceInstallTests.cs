@@ -51,7 +51,6 @@ public sealed class ProvenanceInstallTests
     private const string GitLab = "gitlab_oidc_project-0.0.3.tar.gz";
     private const string Tampered = "sampleproject-3.0.0.tar.gz";
 
-    private static readonly string[] Attested = [Attestations19, Sigstore, GitLab];
     private static readonly string[] Requirements = ["pypi-attestations", "sigstore", "gitlab-oidc-project"];
 
     [Fact]
@@ -74,6 +73,9 @@ public sealed class ProvenanceInstallTests
                 - gitlab:facutuesca/gitlab-oidc-project/.gitlab-ci.yml
               sampleproject:
                 - "google:{{googleAccount}}"
+            # Policy would vet any release from 0.0.20 on once past the cooldown, were it not for an anomaly signal.
+            vet:
+              pypi-attestations: ">=0.0.20"
 
             """;
         // prod is tier 3 with a 7-day cooldown (ProxyInstance's environments.yaml); every page read revalidates upstream.
@@ -163,11 +165,17 @@ public sealed class ProvenanceInstallTests
         Assert.Equal("provenance-regression", signal.Kind);
         Assert.Contains($"have no provenance ({Attestations20}), where every file of 0.0.19, the previous vetted release, had verified provenance", signal.Evidence, StringComparison.Ordinal);
 
-        // Past 0.0.20's cooldown: neither the scheduled run nor the sweep vets it, and pip keeps resolving to 0.0.19,
-        // while tier 2 (every release of an approved project) offers 0.0.20: the hold is the signal's doing.
+        // Past 0.0.20's cooldown: neither the scheduled run, the sweep nor the policy's vet: vets it (the signal stops the
+        // policy), and pip keeps resolving to 0.0.19, while tier 2 (every release of an approved project) offers 0.0.20.
         clock.Advance(ProdCooldown + TimeSpan.FromDays(1));
         var scheduled = await work.RunDueAsync(clock.GetUtcNow());
         var later = await RunAutoVettingAsync(proxy);
+        PolicyVettingSummary byPolicy;
+        await using (var scope = proxy.Services.CreateAsyncScope())
+        {
+            byPolicy = await scope.ServiceProvider.GetRequiredService<PolicyVettingJob>().RunOnceAsync(CancellationToken.None);
+        }
+
         var direct = await Tried(proxy, "pypi-attestations", "0.0.20");
         var held = await PipAsync(workspace, venv, "download", Index(proxy, "prod"), "-d", workspace.PathOf("held"), "pypi-attestations");
         var tier2 = await PipAsync(workspace, venv, "download", Index(proxy, "ci"), "-d", workspace.PathOf("tier2"), "pypi-attestations");
@@ -175,6 +183,8 @@ public sealed class ProvenanceInstallTests
 
         Assert.Contains(scheduled, s => s == "AutoVettingWork pypi-attestations 0.0.20");
         Assert.Equal(0, later.Vetted);
+        Assert.Equal((0, 1), (byPolicy.Vetted, byPolicy.Waiting));
+        Assert.Contains("pypi-attestations 0.0.20: anomaly signals stop policy vetting: provenance-regression: ", byPolicy.FirstReasons, StringComparison.Ordinal);
         Assert.Equal(VetStatus.NotNow, direct.Status);
         Assert.Contains("provenance none", direct.Message, StringComparison.Ordinal);
         Assert.Null(await proxy.QueryAsync(db => db.ReleaseDecisions.FirstOrDefaultAsync(d => d.Project == "pypi-attestations" && d.Version == "0.0.20")));
