@@ -34,6 +34,7 @@ command -v pdm >/dev/null || missing+=(python3-pdm)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)               # the browser test drives these two paths
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+[ -d /usr/lib/python3/dist-packages/flit_core ] || missing+=(flit)  # flit_core builds the attested sdists of ProvenanceInstallTests
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"
