@@ -251,11 +251,13 @@ public sealed class CurationStore(
 }
 
 /// <summary>Polls for reviewer decisions made on other nodes (<c>Review:RefreshInterval</c>).</summary>
-public sealed class CurationRefresher(CurationStore store, Microsoft.Extensions.Options.IOptions<ReviewOptions> options, TimeProvider clock, ILogger<CurationRefresher> logger) : BackgroundService
+public sealed class CurationRefresher(CurationStore store, Microsoft.Extensions.Options.IOptions<ReviewOptions> options, ILogger<CurationRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.RefreshInterval, clock);
+        // Polling is paced by wall time, not the application's clock: a clock moved a week ahead (a test's) must not fire
+        // a week of polls at once.
+        using var timer = new PeriodicTimer(options.Value.RefreshInterval, TimeProvider.System);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

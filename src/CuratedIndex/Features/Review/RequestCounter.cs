@@ -28,7 +28,9 @@ public sealed class RequestCounter(IServiceScopeFactory scopes, TimeProvider clo
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(FlushInterval, clock);
+        // Flushing is paced by wall time, not the application's clock (which only dates the counts): a clock moved a week
+        // ahead must not fire a week of flushes at once.
+        using var timer = new PeriodicTimer(FlushInterval, TimeProvider.System);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
