@@ -5,6 +5,7 @@ using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Provenance;
@@ -63,7 +64,7 @@ public sealed class AutoVetting(
             var row = await checks.CheckFileAsync(project, file, cancellationToken);
             if (row.State != ProvenanceStateText.Verified)
             {
-                return new VetOutcome(VetStatus.NotNow, $"'{file.Filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}");
+                return new VetOutcome(VetStatus.NotNow, await WithSignalsAsync(project, files!, $"'{file.Filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}", cancellationToken));
             }
 
             var attestations = ProvenanceChecks.EvidenceOf(row);
@@ -72,7 +73,7 @@ public sealed class AutoVetting(
             if (match is null)
             {
                 var proven = string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct());
-                return new VetOutcome(VetStatus.NotNow, $"'{file.Filename}' is published by {proven}, not by a publisher vetted for {project} at its upload time");
+                return new VetOutcome(VetStatus.NotNow, await WithSignalsAsync(project, files!, $"'{file.Filename}' is published by {proven}, not by a publisher vetted for {project} at its upload time", cancellationToken));
             }
 
             evidence.Add((file.Filename, match));
@@ -117,6 +118,23 @@ public sealed class AutoVetting(
         var at = new DateTimeOffset(ReleaseObserver.CooldownStart(seen), TimeSpan.Zero) + curation.Policy.CooldownFor(project) + ScheduleSlack;
         work.Schedule<AutoVettingWork, ReleaseWorkArgs>(new ReleaseWorkArgs(project, version), at);
         ProvenanceLog.AutoScheduled(logger, project, version, at);
+    }
+
+    // A refusal for one file also names the release's anomaly signals (recorded now, from the files checked so far): a
+    // provenance regression or a changed publisher says more to the reviewer than the file's state alone.
+    private async Task<string> WithSignalsAsync(string project, IReadOnlyList<DistributionFile> files, string reason, CancellationToken cancellationToken)
+    {
+        var version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, files[0].Filename));
+        if (version is null)
+        {
+            return reason;
+        }
+
+        await checks.RecordSignalsAsync(project, version, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var signals = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        return signals.Count == 0 ? reason : $"{reason}; anomaly signals: {string.Join("; ", signals.Select(s => $"{s.Kind}: {s.Evidence}"))}";
     }
 
     // One line per publisher with the log entries that prove it, at most what an audit reason holds.
