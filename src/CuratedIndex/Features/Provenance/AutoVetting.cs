@@ -5,6 +5,7 @@ using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Provenance;
@@ -63,7 +64,7 @@ public sealed class AutoVetting(
             var row = await checks.CheckFileAsync(project, file, cancellationToken);
             if (FileProblem(project, file.Filename, file.UploadTime, row, publishers, out var match) is { } fileProblem)
             {
-                return new VetOutcome(VetStatus.NotNow, fileProblem);
+                return new VetOutcome(VetStatus.NotNow, await WithSignalsAsync(project, files!, fileProblem, cancellationToken));
             }
 
             evidence.Add((file.Filename, match!));
@@ -137,6 +138,23 @@ public sealed class AutoVetting(
         }
 
         return null;
+    }
+
+    // A refusal for one file also names the release's anomaly signals (recorded now, from the files checked so far): a
+    // provenance regression or a changed publisher says more to the reviewer than the file's state alone.
+    private async Task<string> WithSignalsAsync(string project, IReadOnlyList<DistributionFile> files, string reason, CancellationToken cancellationToken)
+    {
+        var version = ReleaseVettings.NormalizeVersion(SimplePageRenderer.VersionOf(project, files[0].Filename));
+        if (version is null)
+        {
+            return reason;
+        }
+
+        await checks.RecordSignalsAsync(project, version, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        var signals = await db.ReleaseSignals.AsNoTracking().Where(s => s.Project == project && s.Version == version).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+        return signals.Count == 0 ? reason : $"{reason}; anomaly signals: {string.Join("; ", signals.Select(s => $"{s.Kind}: {s.Evidence}"))}";
     }
 
     // One line per publisher with the log entries that prove it, at most what an audit reason holds.

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
+using CuratedIndex.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Provenance;
@@ -33,7 +34,8 @@ public sealed class ProvenanceOptions
 
 /// <summary>
 /// The trusted root, read once at startup. A missing or unreadable root stops the start with the reason: provenance that
-/// cannot be verified would otherwise hold every release silently.
+/// cannot be verified would otherwise hold every release silently. <see cref="StartupRefusedException"/>: <c>serve</c> prints the
+/// reason as one line and exits 2, where any other exception would end the process with a stack trace.
 /// </summary>
 public sealed class TrustedRootSource
 {
@@ -47,7 +49,7 @@ public sealed class TrustedRootSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOperationException($"Provenance:TrustedRootPath: cannot read the Sigstore trusted root at {Path}: {e.Message}", e);
+            throw new StartupRefusedException($"Provenance:TrustedRootPath: cannot read the Sigstore trusted root at {Path}: {e.Message}", e);
         }
 
         try
@@ -56,7 +58,7 @@ public sealed class TrustedRootSource
         }
         catch (TrustedRootException e)
         {
-            throw new InvalidOperationException($"Provenance:TrustedRootPath: {Path} is not a usable Sigstore trusted root: {e.Message}", e);
+            throw new StartupRefusedException($"Provenance:TrustedRootPath: {Path} is not a usable Sigstore trusted root: {e.Message}", e);
         }
 
         Digest = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
