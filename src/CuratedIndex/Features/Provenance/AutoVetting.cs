@@ -25,6 +25,8 @@ public sealed class AutoVetting(
     ReleaseVetting vetting,
     IWorkQueue work,
     IServiceScopeFactory scopes,
+    TrustedRootSource root,
+    TimeProvider clock,
     ILogger<AutoVetting> logger)
 {
     public const string Actor = "auto";
@@ -61,7 +63,7 @@ public sealed class AutoVetting(
         var evidence = new List<(string Filename, AttestationEvidence Attestation)>();
         foreach (var file in files!)
         {
-            var row = await checks.CheckFileAsync(project, file, cancellationToken);
+            var row = Reverified(await checks.CheckFileAsync(project, file, cancellationToken), file);
             if (FileProblem(project, file.Filename, file.UploadTime, row, publishers, out var match) is { } fileProblem)
             {
                 return new VetOutcome(VetStatus.NotNow, await WithSignalsAsync(project, files!, fileProblem, cancellationToken));
@@ -130,7 +132,10 @@ public sealed class AutoVetting(
         }
 
         var attestations = ProvenanceChecks.EvidenceOf(row);
-        match = attestations.FirstOrDefault(a => publishers.Any(g => g.Publisher.Matches(a.Publisher, UploadTime(uploadTime) ?? a.SignedAt)));
+        // Within the entry's dates both by upstream's upload time and by the signed time (which upstream cannot move).
+        var uploaded = UploadTime(uploadTime);
+        match = attestations.FirstOrDefault(a => publishers.Any(g =>
+            g.Publisher.Matches(a.Publisher, a.SignedAt) && (uploaded is null || g.Publisher.IsValidAt(uploaded.Value))));
         if (match is null)
         {
             var proven = string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct());
@@ -138,6 +143,32 @@ public sealed class AutoVetting(
         }
 
         return null;
+    }
+
+    // The stored result is a cache, not evidence: a row written around the application must not vet anything. The stored
+    // document is verified again now (pure, about 2 ms) against the listed name and sha256, and its fresh evidence is used.
+    private FileProvenance Reverified(FileProvenance row, DistributionFile file)
+    {
+        if (row.State != ProvenanceStateText.Verified)
+        {
+            return row;
+        }
+
+        var again = row.Document is null || file.Sha256 is null
+            ? ProvenanceVerification.Failed("no stored document to verify")
+            : ProvenanceVerifier.Verify(row.Document, file.Filename, file.Sha256.ToLowerInvariant(), root.Root, clock.GetUtcNow());
+        return new FileProvenance
+        {
+            Project = row.Project,
+            Version = row.Version,
+            Filename = row.Filename,
+            Sha256 = row.Sha256,
+            State = again.Verified ? ProvenanceStateText.Verified : ProvenanceStateText.Failed,
+            Failure = again.Verified ? null : $"the stored document no longer verifies: {again.Failure}",
+            Evidence = again.Verified ? System.Text.Json.JsonSerializer.Serialize(again.Attestations, ProvenanceChecks.EvidenceJson) : null,
+            Document = row.Document,
+            CheckedAt = row.CheckedAt,
+        };
     }
 
     // A refusal for one file also names the release's anomaly signals (recorded now, from the files checked so far): a

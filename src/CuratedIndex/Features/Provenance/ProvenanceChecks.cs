@@ -168,12 +168,12 @@ public sealed class ProvenanceChecks(
     public static IReadOnlyList<AttestationEvidence> EvidenceOf(FileProvenance row) =>
         row.Evidence is null ? [] : JsonSerializer.Deserialize<List<AttestationEvidence>>(row.Evidence, EvidenceJson) ?? [];
 
-    // Checked again: a document that could not be fetched; a failure or a missing document under an older trusted root
-    // (a refreshed root may know the log now); "none" when upstream has started to offer provenance.
+    // Checked again: a document that could not be fetched; a result under an older trusted root (a refreshed root may know
+    // a new log, or have end-dated a compromised key); "none" when upstream has started to offer provenance.
     private bool NeedsCheck(FileProvenance stored, DistributionFile file) => stored.State switch
     {
         ProvenanceStateText.Unavailable => true,
-        ProvenanceStateText.Failed => stored.TrustedRoot != root.Digest,
+        ProvenanceStateText.Failed or ProvenanceStateText.Verified => stored.TrustedRoot != root.Digest,
         ProvenanceStateText.None => file.Provenance is not null,
         _ => false,
     };
@@ -267,6 +267,11 @@ public sealed class ProvenanceChecks(
                 if (row is null)
                 {
                     db.FileProvenances.Add(result);
+                }
+                else if (row.State == ProvenanceStateText.Verified && result.State == ProvenanceStateText.Unavailable)
+                {
+                    // Upstream failing to serve the document again does not erase the verified copy.
+                    return row;
                 }
                 else
                 {

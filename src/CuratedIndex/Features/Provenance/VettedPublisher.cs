@@ -92,7 +92,7 @@ public sealed class VettedPublisher
     /// <summary>
     /// Whether a verified identity is this publisher, for a file uploaded (or signed) at <paramref name="uploadTime"/>:
     /// the same kind, the same repository / project / email and workflow under the case rules above, the entry's
-    /// environment if it names one (an entry without one accepts any environment, or none), and a time within
+    /// environment if it names one, proven by the certificate (an entry without one accepts any environment, or none), and a time within
     /// <see cref="From"/>..<see cref="Until"/>.
     /// </summary>
     public bool Matches(PublisherIdentity identity, DateTimeOffset uploadTime)
@@ -108,7 +108,7 @@ public sealed class VettedPublisher
                 return identity.Workflow is not null
                     && string.Equals(identity.Repository, GitHubRepository, StringComparison.OrdinalIgnoreCase)
                     && string.Equals(identity.Workflow, GitHubWorkflow, StringComparison.Ordinal)
-                    && EnvironmentMatches(identity.Environment, StringComparison.OrdinalIgnoreCase);
+                    && EnvironmentMatches(identity, StringComparison.OrdinalIgnoreCase);
             case PublisherKind.GitLab:
                 // Path = identity's project path (any case) + "/" + its CI file path (exact); the identity says where
                 // the project ends, the entry cannot.
@@ -119,7 +119,7 @@ public sealed class VettedPublisher
                     && Path.AsSpan(0, repository.Length).Equals(repository, StringComparison.OrdinalIgnoreCase)
                     && Path[repository.Length] == '/'
                     && Path.AsSpan(repository.Length + 1).SequenceEqual(file)
-                    && EnvironmentMatches(identity.Environment, StringComparison.Ordinal);
+                    && EnvironmentMatches(identity, StringComparison.Ordinal);
             default:
                 return string.Equals(identity.Repository, Path, StringComparison.OrdinalIgnoreCase);
         }
@@ -183,8 +183,11 @@ public sealed class VettedPublisher
             _ => "google:",
         } + Path + EnvironmentSuffix(Environment);
 
-    private bool EnvironmentMatches(string? stated, StringComparison comparison) =>
-        Environment is null || (!string.IsNullOrEmpty(stated) && string.Equals(stated, Environment, comparison));
+    // An entry that names an environment is satisfied only by a certificate that carries it (Fulcio's Deployment
+    // Environment, OID .1.23): the provenance's publisher object is not signed, so an environment it merely states could
+    // be written by whoever serves the document, and the environment's protection would be sidestepped.
+    private bool EnvironmentMatches(PublisherIdentity identity, StringComparison comparison) =>
+        Environment is null || (identity.EnvironmentProven && !string.IsNullOrEmpty(identity.Environment) && string.Equals(identity.Environment, Environment, comparison));
 
     private static string EnvironmentSuffix(string? environment) => environment is null ? "" : "@" + environment;
 

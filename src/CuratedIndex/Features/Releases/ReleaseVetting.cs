@@ -143,7 +143,11 @@ public sealed class ReleaseVetting(
                 MetadataSha256 = f.CoreMetadata?.GetValueOrDefault("sha256")?.ToLowerInvariant(),
             }).ToList(),
         };
-        await WriteAsync(decision, cancellationToken);
+        if (!await WriteAsync(decision, cancellationToken, automatic ? curations.Current.Vettings.LastDecisionId : null))
+        {
+            return new VetOutcome(VetStatus.NotNow, $"{request.Project} {version} was decided on another node meanwhile");
+        }
+
         // Pinned bytes are kept whatever upstream does later: store them now, as durable work.
         work.Enqueue<PinnedFilesWork, PinnedFilesArgs>(new PinnedFilesArgs(request.Project, version));
         var verdict = curations.Current.Vettings.For(request.Project, version);
@@ -205,20 +209,35 @@ public sealed class ReleaseVetting(
 
     public sealed record Waiting(string Reason, bool BreakGlassMayOverride);
 
-    private async Task WriteAsync(ReleaseDecision decision, CancellationToken cancellationToken)
+    // <paramref name="unlessDecidedAfter"/>: for policy and automatic vetting, the newest decision this node knows of. A
+    // decision on the project written since (a reviewer's rejection on another node, not yet refreshed here) is found
+    // inside the same transaction, and nothing is written: a person's decision is never overwritten by a machine's.
+    private async Task<bool> WriteAsync(ReleaseDecision decision, CancellationToken cancellationToken, long? unlessDecidedAfter = null)
     {
-        await audit.WriteAsync(db =>
+        var written = await audit.WriteAsync(async db =>
         {
+            if (unlessDecidedAfter is { } known && await db.ReleaseDecisions.AnyAsync(d => d.Project == decision.Project && d.Id > known, cancellationToken))
+            {
+                return (false, (IReadOnlyList<AuditEntry>)[]);
+            }
+
             db.ReleaseDecisions.Add(decision);
             var entry = new AuditEntry(decision.Actor, ReleaseAudit.ActionOf(decision), ReleaseAudit.Subject(decision.Project, decision.Version), ReleaseAudit.ReasonOf(decision))
             {
                 Recorded = record => (decision.AuditRecordId, decision.AuditHash) = (record.Id, record.Hash),
             };
-            return Task.FromResult((decision, (IReadOnlyList<AuditEntry>)[entry]));
+            return (true, (IReadOnlyList<AuditEntry>)[entry]);
         }, cancellationToken);
+        if (!written)
+        {
+            await curations.RefreshAsync(CancellationToken.None);
+            return false;
+        }
+
         ReleasesLog.Decided(logger, decision.Actor, decision.Verdict, decision.Project, decision.Version, decision.How, decision.Reason);
         // Committed: take effect now, even if the caller has gone.
         await curations.RefreshAsync(CancellationToken.None);
+        return true;
     }
 
     /// <summary>The files upstream lists now for a release, from a page no older than <c>Upstream:PageMaxAge</c>.</summary>
@@ -315,7 +334,11 @@ public sealed class ReleaseVetting(
 
         var files = await db.UpstreamFiles.AsNoTracking().Where(f => f.Project == project).ToListAsync(cancellationToken);
         var releases = await db.SeenReleases.AsNoTracking().Where(r => r.Project == project).ToDictionaryAsync(r => r.Version, StringComparer.Ordinal, cancellationToken);
+        // The provenance signals too, from the stored results: a release whose provenance work never ran to the end (a node
+        // stopped between first sight and the work) is not vetted by policy without them.
+        var provenance = await db.FileProvenances.AsNoTracking().Where(p => p.Project == project).ToListAsync(cancellationToken);
         var fresh = ReleaseHistory.Detect(project, version, ReleaseHistory.FactsOf(files, releases))
+            .Concat(Provenance.ProvenanceHistory.Detect(project, version, provenance, files.Where(f => f.RemovedAt == null).ToList(), curations.Current.Vettings))
             .Where(d => stored.All(s => s.Kind != d.Kind))
             .Select(d => new ReleaseSignal { Project = project, Version = version, Kind = d.Kind, Evidence = d.Evidence });
         return [.. stored, .. fresh];

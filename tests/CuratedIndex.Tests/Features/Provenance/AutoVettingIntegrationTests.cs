@@ -64,6 +64,32 @@ public abstract class AutoVettingIntegrationTests
     }
 
     [Fact]
+    public async Task StoredVerifiedResultChangedBehindTheApplicationsBack_IsVerifiedAgain_AndVetsNothing()
+    {
+        var (servers, clock) = await StartAsync(Provider, $"approve: [pypi-attestations]\npublishers:\n  pypi-attestations: [\"{PypiAttestationsPublisher}\"]\n");
+        await using var _s = servers;
+        var (upstream, proxy) = (servers.Upstream, servers.Proxy);
+        upstream.AddAttested("pypi-attestations", PypiAttestations, Document(PypiAttestations), PypiAttestationsUploadTime);
+        await proxy.Auto().TryVetAsync("pypi-attestations", "0.0.19", CancellationToken.None);
+        var stored = await proxy.QueryAsync(db => db.FileProvenances.AsNoTracking().SingleAsync(p => p.Filename == PypiAttestations));
+
+        // Someone with database access swaps the stored document (another release's provenance) and leaves the row "verified".
+        await proxy.QueryAsync(async db =>
+        {
+            var row = await db.FileProvenances.SingleAsync(p => p.Filename == PypiAttestations);
+            row.Document = System.Text.Encoding.UTF8.GetBytes(Document(Sigstore));
+            return await db.SaveChangesAsync();
+        });
+        clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+        var outcome = await proxy.Auto().TryVetAsync("pypi-attestations", "0.0.19", CancellationToken.None);
+
+        Assert.Equal(ProvenanceStateText.Verified, stored.State);
+        Assert.Equal(VetStatus.NotNow, outcome.Status);
+        Assert.Contains("the stored document no longer verifies", outcome.Message, StringComparison.Ordinal);
+        Assert.Empty(await DecisionsAsync(proxy));
+    }
+
+    [Fact]
     public async Task PublisherVettedThroughTheApi_VetsOnceTheCooldownPassed()
     {
         var (servers, clock) = await StartAsync(Provider, "approve: [gitlab-oidc-project]\n");

@@ -205,12 +205,13 @@ public abstract class ProvenanceIntegrationTests
         Assert.Equal(
             "0.0.20: pypi_attestations-0.0.20.tar.gz published by github:attacker/pypi-attestations/.github/workflows/release.yml (another repository, was trailofbits/pypi-attestations), where 0.0.19 was published by github:trailofbits/pypi-attestations/.github/workflows/release.yml.",
             signal.Evidence);
+        // The stored row stands in for a verified document (no real one exists); automatic vetting verifies the stored
+        // document again before it vets, so the row alone vets nothing, and the refusal names the signal too.
         Assert.Equal(VetStatus.NotNow, refused.Status);
-        Assert.Equal(
-            $"'pypi_attestations-0.0.20.tar.gz' is published by github:attacker/pypi-attestations/.github/workflows/release.yml, not by a publisher vetted for pypi-attestations at its upload time; anomaly signals: publisher-changed: {signal.Evidence}",
-            refused.Message);
+        Assert.StartsWith("'pypi_attestations-0.0.20.tar.gz': provenance failed (the stored document no longer verifies", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"; anomaly signals: publisher-changed: {signal.Evidence}", refused.Message, StringComparison.Ordinal);
         Assert.Equal(VetStatus.NotNow, stillRefused.Status);
-        Assert.StartsWith("anomaly signals stop auto vetting: publisher-changed: 0.0.20: ", stillRefused.Message, StringComparison.Ordinal);
+        Assert.Contains("anomaly signals: publisher-changed: 0.0.20: ", stillRefused.Message, StringComparison.Ordinal);
         Assert.Empty(await proxy.QueryAsync(db => db.ReleaseDecisions.AsNoTracking().ToListAsync()));
     }
 

@@ -171,9 +171,11 @@ public sealed class VettedPublisherTests
     {
         var entry = Parse("github:sigstore/sigstore-python/.github/workflows/release.yml@pypi");
 
-        Assert.True(entry.Matches(SigstorePython with { Environment = "pypi" }, Uploaded));
+        Assert.True(entry.Matches(SigstorePython with { Environment = "pypi", EnvironmentProven = true }, Uploaded));
         // GitHub environment names are case-insensitive (one environment, whatever the spelling): PyPI compares them so.
-        Assert.True(entry.Matches(SigstorePython with { Environment = "PyPI" }, Uploaded));
+        Assert.True(entry.Matches(SigstorePython with { Environment = "PyPI", EnvironmentProven = true }, Uploaded));
+        // Stated by the provenance's (unsigned) publisher object but not carried by the certificate: not proven, no match.
+        Assert.False(entry.Matches(SigstorePython with { Environment = "pypi" }, Uploaded));
         Assert.False(entry.Matches(SigstorePython, Uploaded));
         Assert.False(entry.Matches(SigstorePython with { Environment = "" }, Uploaded));
         Assert.False(entry.Matches(SigstorePython with { Environment = "pypi-test" }, Uploaded));
@@ -216,8 +218,9 @@ public sealed class VettedPublisherTests
     {
         var entry = Parse("gitlab:pep740-example/sampleproject/.gitlab-ci.yml@release");
 
-        Assert.True(entry.Matches(SampleProject with { Environment = "release" }, Uploaded));
-        Assert.False(entry.Matches(SampleProject with { Environment = "Release" }, Uploaded));
+        Assert.True(entry.Matches(SampleProject with { Environment = "release", EnvironmentProven = true }, Uploaded));
+        Assert.False(entry.Matches(SampleProject with { Environment = "Release", EnvironmentProven = true }, Uploaded));
+        Assert.False(entry.Matches(SampleProject with { Environment = "release" }, Uploaded));
         Assert.False(entry.Matches(SampleProject, Uploaded));
     }
 
@@ -244,7 +247,7 @@ public sealed class VettedPublisherTests
     [Fact]
     public void Matches_EveryFixtureIdentity_ByItsOwnCanonical()
     {
-        foreach (var identity in new[] { PypiAttestations, SigstorePython, SampleProject, GitLabOidc, GoogleAccount, SigstorePython with { Environment = "pypi" } })
+        foreach (var identity in new[] { PypiAttestations, SigstorePython, SampleProject, GitLabOidc, GoogleAccount, SigstorePython with { Environment = "pypi", EnvironmentProven = true } })
         {
             Assert.True(Parse(identity.Canonical).Matches(identity, Uploaded), identity.Canonical);
         }
