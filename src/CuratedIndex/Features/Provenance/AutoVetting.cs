@@ -63,8 +63,15 @@ public sealed class AutoVetting(
         var evidence = new List<(string Filename, AttestationEvidence Attestation)>();
         foreach (var file in files!)
         {
-            var row = Reverified(await checks.CheckFileAsync(project, file, cancellationToken), file);
-            if (FileProblem(project, file.Filename, file.UploadTime, row, publishers, out var match) is { } fileProblem)
+            var row = await checks.CheckFileAsync(project, file, cancellationToken);
+            var fileProblem = StateProblem(file.Filename, row);
+            AttestationEvidence? match = null;
+            if (fileProblem is null && (fileProblem = Reverify(row, file, out var attestations)) is null)
+            {
+                fileProblem = PublisherProblem(project, file.Filename, file.UploadTime, attestations, publishers, out match);
+            }
+
+            if (fileProblem is not null)
             {
                 return new VetOutcome(VetStatus.NotNow, await WithSignalsAsync(project, files!, fileProblem, cancellationToken));
             }
@@ -121,54 +128,37 @@ public sealed class AutoVetting(
     public static string? FileProblem(string project, string filename, string? uploadTime, FileProvenance? row, IReadOnlyCollection<PublisherGrant> publishers, out AttestationEvidence? match)
     {
         match = null;
-        if (row is null)
-        {
-            return $"'{filename}': provenance not checked yet";
-        }
+        return StateProblem(filename, row) ?? PublisherProblem(project, filename, uploadTime, ProvenanceChecks.EvidenceOf(row!), publishers, out match);
+    }
 
-        if (row.State != ProvenanceStateText.Verified)
-        {
-            return $"'{filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}";
-        }
+    // Why a stored result is not a verified one, or null when it is.
+    private static string? StateProblem(string filename, FileProvenance? row) =>
+        row is null ? $"'{filename}': provenance not checked yet"
+        : row.State != ProvenanceStateText.Verified ? $"'{filename}': provenance {row.State}{(row.Failure is null ? "" : $" ({row.Failure})")}"
+        : null;
 
-        var attestations = ProvenanceChecks.EvidenceOf(row);
-        // Within the entry's dates both by upstream's upload time and by the signed time (which upstream cannot move).
+    // Null when one of the attestations proves a publisher vetted for the project, within the entry's dates both by
+    // upstream's upload time and by the signed time (which upstream cannot move); otherwise why not.
+    private static string? PublisherProblem(string project, string filename, string? uploadTime, IReadOnlyList<AttestationEvidence> attestations, IReadOnlyCollection<PublisherGrant> publishers, out AttestationEvidence? match)
+    {
         var uploaded = UploadTime(uploadTime);
         match = attestations.FirstOrDefault(a => publishers.Any(g =>
             g.Publisher.Matches(a.Publisher, a.SignedAt) && (uploaded is null || g.Publisher.IsValidAt(uploaded.Value))));
-        if (match is null)
-        {
-            var proven = string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct());
-            return $"'{filename}' is published by {proven}, not by a publisher vetted for {project} at its upload time";
-        }
-
-        return null;
+        return match is null
+            ? $"'{filename}' is published by {string.Join(", ", attestations.Select(a => a.Publisher.Canonical).Distinct())}, not by a publisher vetted for {project} at its upload time"
+            : null;
     }
 
     // The stored result is a cache, not evidence: a row written around the application must not vet anything. The stored
-    // document is verified again now (pure, about 2 ms) against the listed name and sha256, and its fresh evidence is used.
-    private FileProvenance Reverified(FileProvenance row, DistributionFile file)
+    // document of a verified row is verified again now (pure, about 2 ms) against the listed name and sha256, and only
+    // its fresh <paramref name="attestations"/> count.
+    private string? Reverify(FileProvenance row, DistributionFile file, out IReadOnlyList<AttestationEvidence> attestations)
     {
-        if (row.State != ProvenanceStateText.Verified)
-        {
-            return row;
-        }
-
         var again = row.Document is null || file.Sha256 is null
             ? ProvenanceVerification.Failed("no stored document to verify")
             : ProvenanceVerifier.Verify(row.Document, file.Filename, file.Sha256.ToLowerInvariant(), root.Root, clock.GetUtcNow());
-        return new FileProvenance
-        {
-            Project = row.Project,
-            Version = row.Version,
-            Filename = row.Filename,
-            Sha256 = row.Sha256,
-            State = again.Verified ? ProvenanceStateText.Verified : ProvenanceStateText.Failed,
-            Failure = again.Verified ? null : $"the stored document no longer verifies: {again.Failure}",
-            Evidence = again.Verified ? System.Text.Json.JsonSerializer.Serialize(again.Attestations, ProvenanceChecks.EvidenceJson) : null,
-            Document = row.Document,
-            CheckedAt = row.CheckedAt,
-        };
+        attestations = again.Attestations;
+        return again.Verified ? null : $"'{file.Filename}': provenance {ProvenanceStateText.Failed} (the stored document no longer verifies: {again.Failure})";
     }
 
     // A refusal for one file also names the release's anomaly signals (recorded now, from the files checked so far): a
@@ -206,7 +196,7 @@ public sealed record ProvenanceWorkArgs(string Project, IReadOnlyList<string> Ve
 
 /// <summary>
 /// Durable work enqueued when releases of an approved project are first seen (or gain files): their files' provenance is
-/// fetched, verified and stored, oldest release first (so each is compared with the one before), then each release's
+/// fetched, verified and stored (signals follow once all are checked, so each is compared with the one before), then each release's
 /// automatic vetting is scheduled for the end of its cooldown.
 /// </summary>
 public sealed class ProvenanceWork(ProvenanceChecks checks, AutoVetting auto) : IQueuedWork<ProvenanceWorkArgs>

@@ -62,7 +62,6 @@ public sealed class TrustedRootSource
         }
 
         Digest = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
-        LoadedAt = File.GetLastWriteTimeUtc(Path);
     }
 
     public string Path { get; }
@@ -71,6 +70,4 @@ public sealed class TrustedRootSource
 
     /// <summary>The first 16 hex digits of the file's sha256: stored with each result, so a refreshed root re-checks failures.</summary>
     public string Digest { get; }
-
-    public DateTime LoadedAt { get; }
 }

@@ -8,8 +8,6 @@ namespace CuratedIndex.Tests.Features.Provenance;
 public sealed class AutoVettingFileProblemTests
 {
     private static readonly PublisherIdentity Identity = new(PublisherKind.GitHub, "trailofbits/pypi-attestations", "release.yml", null);
-    // As ProvenanceChecks stores evidence: web casing, enums as names.
-    private static readonly JsonSerializerOptions EvidenceJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly DateTimeOffset Signed = new(2024, 12, 4, 23, 14, 1, TimeSpan.Zero);
 
     private static FileProvenance Verified(DateTimeOffset signedAt) => new()
@@ -21,7 +19,7 @@ public sealed class AutoVettingFileProblemTests
         State = ProvenanceStateText.Verified,
         Evidence = JsonSerializer.Serialize(
             new[] { new AttestationEvidence("https://docs.pypi.org/attestations/publish/v1", 153454663, "rekor.sigstore.dev", signedAt, Identity, "refs/tags/v0.0.19", null) },
-            EvidenceJson),
+            ProvenanceChecks.EvidenceJson),
     };
 
     private static PublisherGrant Grant(DateOnly? from, DateOnly? until)
