@@ -17,6 +17,14 @@ public sealed class ClosureService
     /// </summary>
     public Task<ClosureLookup> ViewAsync(string project, string? version, IReadOnlyList<string> extras, string environment, CancellationToken cancellationToken) =>
         throw new NotImplementedException();
+
+    /// <summary>
+    /// The view of the closure already computed for <paramref name="project"/>'s newest release (no extras) on the
+    /// environment's targets, without asking upstream: null when none is stored yet (a background run computes the
+    /// closures of pending review requests). For lists such as the review queue, which must not wait for upstream.
+    /// </summary>
+    public Task<ClosureView?> StoredViewAsync(string project, string environment, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
 }
 
 /// <summary>"Approve with dependencies" (tier 2) and "Vet with dependencies" (tier 3): every remaining member in one step, each audited.</summary>
