@@ -25,6 +25,7 @@ internal sealed class ProjectModel(
     ReviewQueue queue,
     PublisherVetting publisherVetting,
     TimeProvider clock,
+    ClosureReview closureReview,
     IAuthorizationService authorization) : PageModel
 {
     /// <summary>What the publisher forms report after a redirect: only these words, never text from the query.</summary>
@@ -77,6 +78,25 @@ internal sealed class ProjectModel(
     public string? PublisherReason { get; set; }
 
     public PublisherOverview Publishers { get; private set; } = null!;
+
+    /// <summary>The environment the Dependencies section shows (<c>?env=</c>; default: the first of tier 2 or 3).</summary>
+    [BindProperty(SupportsGet = true, Name = "env")]
+    public string? ClosureEnvironment { get; set; }
+
+    /// <summary>The version the Dependencies section showed: "with dependencies" decides the closure the reviewer read, not a newer one.</summary>
+    [BindProperty]
+    public string? DependenciesVersion { get; set; }
+
+    [BindProperty]
+    public string? DependenciesReason { get; set; }
+
+    [BindProperty]
+    public string? DependenciesCriteria { get; set; }
+
+    [BindProperty]
+    public bool DependenciesBreakGlass { get; set; }
+
+    public ClosureSection Closure { get; private set; } = null!;
 
     /// <summary>Why the last publisher form was refused (shown in the Publishers section).</summary>
     public string? PublisherProblem { get; private set; }
@@ -186,6 +206,30 @@ internal sealed class ProjectModel(
         return RedirectToPage(null, null, new { name = Name, publishers = "removed" }, "publishers");
     }
 
+    /// <summary>"Approve with dependencies" (tier 2) or "Vet with dependencies" (tier 3) of the closure shown, for the chosen environment.</summary>
+    public async Task<IActionResult> OnPostDependenciesAsync(CancellationToken cancellationToken)
+    {
+        if (await this.RequireReviewerAsync(authorization) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (ReviewApi.ProjectProblem(Name) is { } problem)
+        {
+            return InvalidName(problem);
+        }
+
+        Name = ProjectName.Normalize(Name);
+        var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+        var form = new ClosureForm(ClosureEnvironment, DependenciesVersion, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
+        var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
+        Response.StatusCode = status;
+        await LoadAsync(cancellationToken);
+        // Rendered rather than redirected: the outcome names each member decided (or each blocker), which a redirect would lose.
+        Closure = Closure with { Outcome = outcome, FormProblem = formProblem, Reason = status == StatusCodes.Status200OK ? null : DependenciesReason };
+        return Page();
+    }
+
     private async Task<IActionResult> RefusedAsync(int status, CancellationToken cancellationToken)
     {
         Response.StatusCode = status;
@@ -205,6 +249,7 @@ internal sealed class ProjectModel(
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         CanDecide = (await authorization.AuthorizeAsync(User, AccessPolicies.UiReview)).Succeeded;
+        var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
         Evidence = await evidence.ReadAsync(Name, cancellationToken);
         Review = await ReviewQueries.GetAsync(db, Name, cancellationToken);
         Publishers = await PublisherOverview.LoadAsync(db, curations.Current, Name, clock.GetUtcNow(), cancellationToken);
@@ -216,6 +261,7 @@ internal sealed class ProjectModel(
             .Select(e => (Environment: e, Decision: curation.Decide(e, new DecisionSubject(Name), facts, Curation.SignalsFor(e, typosquat))))
             .Select(a => new EnvironmentAnswer(a.Environment.Name, (int)a.Environment.Tier, a.Decision.Visible, ExplainApi.RuleName(a.Decision.Rule), a.Decision.Reason))
             .ToList();
+        Closure = await closureReview.LoadAsync(Name, null, ClosureEnvironment, CanDecide, admin, cancellationToken);
         PolicyNote = curation.Policy.Denied.TryGetValue(Name, out var denied) ? $"denied by a policy file: {denied}"
             : curation.Policy.Approved.Contains(Name) ? "approved by a policy file"
             : null;

@@ -14,6 +14,7 @@ internal sealed class ReleaseModel(
     ReleaseReview review,
     ReleaseVetting vetting,
     ReleaseArchives archives,
+    ClosureReview closureReview,
     IAuthorizationService authorization) : PageModel
 {
     [BindProperty(SupportsGet = true)]
@@ -53,6 +54,22 @@ internal sealed class ReleaseModel(
     public bool IsAdmin { get; private set; }
 
     public string? Problem { get; private set; }
+
+    /// <summary>The environment the Dependencies section shows (<c>?env=</c>; default: the first of tier 2 or 3).</summary>
+    [BindProperty(SupportsGet = true, Name = "env")]
+    public string? ClosureEnvironment { get; set; }
+
+    [BindProperty]
+    public string? DependenciesReason { get; set; }
+
+    [BindProperty]
+    public string? DependenciesCriteria { get; set; }
+
+    [BindProperty]
+    public bool DependenciesBreakGlass { get; set; }
+
+    /// <summary>The closure of this release, with statuses in the chosen environment.</summary>
+    public ClosureSection Closure { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
@@ -112,6 +129,31 @@ internal sealed class ReleaseModel(
         return Page();
     }
 
+    /// <summary>"Approve with dependencies" (tier 2) or "Vet with dependencies" (tier 3) of this release's closure, for the chosen environment.</summary>
+    public async Task<IActionResult> OnPostDependenciesAsync(CancellationToken cancellationToken)
+    {
+        if (await this.RequireReviewerAsync(authorization) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        Name = ProjectName.Normalize(Name);
+        Version = ReleaseVettings.NormalizeVersion(Version)!;
+        var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+        var form = new ClosureForm(ClosureEnvironment, Version, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
+        var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
+        Response.StatusCode = status;
+        await LoadAsync(cancellationToken);
+        // Rendered rather than redirected: the outcome names each member decided (or each blocker), which a redirect would lose.
+        Closure = Closure with { Outcome = outcome, FormProblem = formProblem, Reason = status == StatusCodes.Status200OK ? null : DependenciesReason };
+        return Page();
+    }
+
     private ContentResult? Refusal()
     {
         var problem = ReviewApi.ProjectProblem(Name) ?? ReleasesApi.VersionProblem(Version);
@@ -125,5 +167,6 @@ internal sealed class ReleaseModel(
         Release = await review.LoadAsync(Name, Version, cancellationToken);
         Baseline = review.LastVettedBefore(Name, Version);
         Changes = Release.Files.Count == 0 ? null : await archives.DiffAsync(Name, Version, Baseline, cancellationToken);
+        Closure = await closureReview.LoadAsync(Name, Version, ClosureEnvironment, CanDecide, IsAdmin, cancellationToken);
     }
 }

@@ -12,6 +12,7 @@ public static class ReviewUiRegistration
         builder.Services.AddSingleton<TyposquatFindings>();
         builder.Services.AddSingleton<EvidenceReader>();
         builder.Services.AddScoped<DashboardQueries>();
+        builder.Services.AddScoped<ClosureReview>();
         builder.Services.AddRazorPages(o =>
         {
             // Every page needs a signed-in account but the sign-in page; pages that change things ask for more.
