@@ -1,5 +1,6 @@
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Closure;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Review;
 using CuratedIndex.Features.ReviewUi;
@@ -11,11 +12,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace CuratedIndex.Pages;
 
 /// <summary>The review queue: filters and sort in the query string (bookmarkable), paging, and one bulk decision form for reviewers.</summary>
-internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies, ReviewQueue queue, IAuthorizationService authorization) : PageModel
+internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies, ReviewQueue queue, ClosureService closures, IAuthorizationService authorization) : PageModel
 {
     public const int PageSize = 50;
     public static readonly IReadOnlyList<string> Statuses = [VerdictText.Pending, VerdictText.Approved, VerdictText.Denied, VerdictText.Deferred, "all"];
-    public static readonly IReadOnlyList<string> Sorts = ["demand", "risk", "recent", "oldest", "name"];
+    public static readonly IReadOnlyList<string> Sorts = ["demand", "risk", "recent", "oldest", "name", "work"];
 
     [BindProperty(SupportsGet = true, Name = "status")]
     public string? Status { get; set; }
@@ -134,6 +135,6 @@ internal sealed class QueueModel(CuratedIndexDbContext db, PolicyStore policies,
         Environments = policies.Current.Environments.Keys.Order(StringComparer.Ordinal).ToList();
         var sort = ReviewApi.TryParseSort(Sort, out var parsed) ? parsed : QueueSort.Demand;
         var query = new QueueQuery(Status == "all" ? null : Status, Environment, Search, sort, (PageNumber - 1) * PageSize, PageSize);
-        Items = await ReviewQueries.ListAsync(db, query, cancellationToken);
+        Items = await ReviewQueries.ListAsync(db, closures, query, cancellationToken);
     }
 }

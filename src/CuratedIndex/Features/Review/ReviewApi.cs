@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
+using CuratedIndex.Features.Closure;
 using CuratedIndex.Protocol;
 
 namespace CuratedIndex.Features.Review;
@@ -51,6 +52,7 @@ public static class ReviewApi
 
     private static async Task<IResult> ListAsync(
         CuratedIndexDbContext db,
+        ClosureService closures,
         string? status,
         string? env,
         string? q,
@@ -66,15 +68,15 @@ public static class ReviewApi
 
         if (!TryParseSort(sort, out var order))
         {
-            return Problem("sort must be demand, risk, recent, oldest or name");
+            return Problem("sort must be demand, risk, recent, oldest, name or work");
         }
 
         var query = new QueueQuery(status == "all" ? null : status ?? VerdictText.Pending, env, q, order, offset ?? 0, limit ?? 50);
-        var page = await ReviewQueries.ListAsync(db, query, cancellationToken);
+        var page = await ReviewQueries.ListAsync(db, closures, query, cancellationToken);
         return Results.Ok(new { total = page.Total, items = page.Items });
     }
 
-    private static async Task<IResult> GetAsync(string project, CuratedIndexDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string project, CuratedIndexDbContext db, ClosureService closures, CancellationToken cancellationToken)
     {
         if (ProjectProblem(project) is { } problem)
         {
@@ -82,6 +84,11 @@ public static class ReviewApi
         }
 
         var detail = await ReviewQueries.GetAsync(db, ProjectName.Normalize(project), cancellationToken);
+        if (detail.Request is { } request)
+        {
+            detail = detail with { Request = await ReviewQueries.WithClosureAsync(closures, request, null, cancellationToken) };
+        }
+
         return detail.Request is null && detail.Decisions.Count == 0
             ? Results.NotFound(new { message = $"no review request for '{detail.Project}'" })
             : Results.Ok(detail);
@@ -131,6 +138,7 @@ public static class ReviewApi
             "recent" => QueueSort.Recent,
             "oldest" => QueueSort.Oldest,
             "name" => QueueSort.Name,
+            "work" => QueueSort.Work,
             _ => (QueueSort)(-1),
         };
         return Enum.IsDefined(sort);

@@ -1,10 +1,11 @@
 using CuratedIndex.Data;
+using CuratedIndex.Features.Closure;
 using CuratedIndex.Protocol;
 using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Review;
 
-/// <summary>How the queue is ordered: by demand (default), risk, most recent request, oldest request, or name.</summary>
+/// <summary>How the queue is ordered: by demand (default), risk, most recent request, oldest request, name, or work left (fewest more projects first).</summary>
 public enum QueueSort
 {
     Demand,
@@ -12,12 +13,28 @@ public enum QueueSort
     Recent,
     Oldest,
     Name,
+    Work,
 }
 
 /// <summary>A page of the queue. Status null means every status.</summary>
 public sealed record QueueQuery(string? Status = VerdictText.Pending, string? Environment = null, string? Search = null, QueueSort Sort = QueueSort.Demand, int Offset = 0, int Limit = 50);
 
-public sealed record QueueItem(long Id, string Project, string Status, long RequestCount, DateTime FirstRequestedAt, DateTime LastRequestedAt, DateTime? DecidedAt, double RiskScore, IReadOnlyList<string> Environments);
+/// <param name="ClosureRemaining">
+/// For a pending request: how many more projects (besides its own) its dependency closure needs decided in the queue's
+/// environment filter, else the request's first environment, from the closure stored for it; null when none is stored
+/// yet, and for requests that are not pending.
+/// </param>
+public sealed record QueueItem(
+    long Id,
+    string Project,
+    string Status,
+    long RequestCount,
+    DateTime FirstRequestedAt,
+    DateTime LastRequestedAt,
+    DateTime? DecidedAt,
+    double RiskScore,
+    IReadOnlyList<string> Environments,
+    int? ClosureRemaining = null);
 
 public sealed record QueuePage(IReadOnlyList<QueueItem> Items, int Total);
 
@@ -33,7 +50,11 @@ public static class ReviewQueries
 {
     public const int MaxLimit = 500;
 
-    public static async Task<QueuePage> ListAsync(CuratedIndexDbContext db, QueueQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the queue. The closure counts come from <paramref name="closures"/>' stored views only (never upstream);
+    /// sorting by work reads them for every request that matches, then sorts in memory.
+    /// </summary>
+    public static async Task<QueuePage> ListAsync(CuratedIndexDbContext db, ClosureService closures, QueueQuery query, CancellationToken cancellationToken)
     {
         var requests = db.ReviewRequests.AsNoTracking();
         if (query.Status is { Length: > 0 } status)
@@ -53,6 +74,23 @@ public static class ReviewQueries
             requests = requests.Where(r => r.Project.Contains(normalized));
         }
 
+        var limit = Math.Clamp(query.Limit, 1, MaxLimit);
+        if (query.Sort == QueueSort.Work)
+        {
+            // The work left is not a column: every matching request is counted, then sorted and paged here.
+            var all = await requests.OrderByDescending(r => r.RequestCount).ThenBy(r => r.Project).ToListAsync(cancellationToken);
+            var counted = await WithClosuresAsync(closures, await ItemsAsync(db, all, cancellationToken), query.Environment, cancellationToken);
+            var sorted = counted
+                .OrderBy(i => i.ClosureRemaining is null ? 1 : 0)
+                .ThenBy(i => i.ClosureRemaining)
+                .ThenByDescending(i => i.RequestCount)
+                .ThenBy(i => i.Project, StringComparer.Ordinal)
+                .Skip(Math.Max(0, query.Offset))
+                .Take(limit)
+                .ToList();
+            return new QueuePage(sorted, counted.Count);
+        }
+
         requests = query.Sort switch
         {
             QueueSort.Risk => requests.OrderByDescending(r => r.RiskScore).ThenByDescending(r => r.RequestCount).ThenBy(r => r.Project),
@@ -63,8 +101,44 @@ public static class ReviewQueries
         };
 
         var total = await requests.CountAsync(cancellationToken);
-        var limit = Math.Clamp(query.Limit, 1, MaxLimit);
         var rows = await requests.Skip(Math.Max(0, query.Offset)).Take(limit).ToListAsync(cancellationToken);
+        return new QueuePage(await WithClosuresAsync(closures, await ItemsAsync(db, rows, cancellationToken), query.Environment, cancellationToken), total);
+    }
+
+    /// <summary>
+    /// How many more projects (besides the request's own) the closure stored for a pending request needs decided in
+    /// <paramref name="environment"/>, else in the request's first environment; null when none is stored yet.
+    /// </summary>
+    public static async Task<QueueItem> WithClosureAsync(ClosureService closures, QueueItem item, string? environment, CancellationToken cancellationToken)
+    {
+        var chosen = environment is { Length: > 0 } ? environment : item.Environments.Count > 0 ? item.Environments[0] : null;
+        if (item.Status != VerdictText.Pending || chosen is null)
+        {
+            return item;
+        }
+
+        var view = await closures.StoredViewAsync(item.Project, chosen, cancellationToken);
+        return item with { ClosureRemaining = view is null ? null : MoreNeeded(view) };
+    }
+
+    /// <summary>How many more projects than <paramref name="view"/>'s own the closure needs decided (approved, or vetted in tier 3).</summary>
+    public static int MoreNeeded(ClosureView view) =>
+        view.Remaining.Select(m => m.Member.Project).Where(p => p != view.Closure.Project).Distinct(StringComparer.Ordinal).Count();
+
+    private static async Task<List<QueueItem>> WithClosuresAsync(ClosureService closures, List<QueueItem> items, string? environment, CancellationToken cancellationToken)
+    {
+        // One at a time: the stored views share this request's database connection.
+        var counted = new List<QueueItem>(items.Count);
+        foreach (var item in items)
+        {
+            counted.Add(await WithClosureAsync(closures, item, environment, cancellationToken));
+        }
+
+        return counted;
+    }
+
+    private static async Task<List<QueueItem>> ItemsAsync(CuratedIndexDbContext db, List<ReviewRequest> rows, CancellationToken cancellationToken)
+    {
         // A second query rather than a nested collection in the page's projection: SQLite cannot run that (it needs APPLY).
         var ids = rows.Select(r => r.Id).ToList();
         var environments = (await db.ReviewRequesters.AsNoTracking()
@@ -73,7 +147,7 @@ public static class ReviewQueries
                 .Distinct()
                 .ToListAsync(cancellationToken))
             .ToLookup(q => q.ReviewRequestId, q => q.Environment);
-        return new QueuePage(rows.Select(r => Item(r, environments[r.Id].ToList())).ToList(), total);
+        return rows.Select(r => Item(r, environments[r.Id].ToList())).ToList();
     }
 
     public static async Task<ReviewDetail> GetAsync(CuratedIndexDbContext db, string project, CancellationToken cancellationToken)

@@ -77,10 +77,6 @@ public static class ClosureWords
         ClosureProblemKind.Requirement => "requirement",
         _ => "too-large",
     };
-
-    /// <summary>How many more projects than <paramref name="view"/>'s own the closure needs decided (approved, or vetted in tier 3).</summary>
-    public static int MoreNeeded(ClosureView view) =>
-        view.Remaining.Select(m => m.Member.Project).Where(p => p != view.Closure.Project).Distinct(StringComparer.Ordinal).Count();
 }
 
 /// <summary>
