@@ -123,6 +123,7 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
     public static readonly IReadOnlyList<(string Method, string Template, string Path, string? Body, string Role, int Status)> ApiEndpoints =
     [
         ("GET", "/api/v1/reviews", "/api/v1/reviews?status=all", null, Roles.Viewer, 200),
+        ("GET", "/api/v1/reviews", "/api/v1/reviews?sort=work", null, Roles.Viewer, 200),
         ("GET", "/api/v1/reviews/{project}", "/api/v1/reviews/six", null, Roles.Viewer, 200),
         ("GET", "/api/v1/explain", "/api/v1/explain?env=ci&project=six", null, Roles.Viewer, 200),
         ("GET", "/api/v1/audit", "/api/v1/audit?limit=5", null, Roles.Viewer, 200),
@@ -191,9 +192,15 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=VetPublisher", "Publisher=github:benjaminp/six&PublisherReason=matrix", Roles.Reviewer, 400, null),
         ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=RemovePublisher", "Publisher={vetted-publisher}&PublisherReason=matrix", Roles.Reviewer, 302, "/ui/projects/six?publishers=removed#publishers"),
         ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=RemovePublisher", "Publisher={vetted-publisher}&PublisherReason=", Roles.Reviewer, 400, null),
+        // "With dependencies" renders its outcome (no redirect): each allowed caller approves a closure of its own
+        // ({closure-project}); prod's cooldown holds six 1.17.0, so vetting its closure is refused (409) and changes nothing.
+        ("POST", "/ui/projects/{name}", "/ui/projects/{closure-project}?handler=Dependencies", "env=ci&DependenciesReason=matrix", Roles.Reviewer, 200, null),
+        ("POST", "/ui/projects/{name}", "/ui/projects/six?handler=Dependencies", "env=ci&DependenciesReason=", Roles.Reviewer, 400, null),
         ("GET", "/ui/releases", "/ui/releases?status=all", null, Roles.Viewer, 200, null),
         ("GET", "/ui/projects/{name}/releases/{version}", "/ui/projects/six/releases/1.17.0", null, Roles.Viewer, 200, null),
         ("POST", "/ui/projects/{name}/releases/{version}", "/ui/projects/zipp/releases/3.6.0", "Action=reject&Reason=matrix", Roles.Reviewer, 302, "/ui/projects/zipp/releases/3.6.0?decided=rejected"),
+        ("POST", "/ui/projects/{name}/releases/{version}", "/ui/projects/six/releases/1.17.0?handler=Dependencies", "env=prod&DependenciesReason=matrix", Roles.Reviewer, 409, null),
+        ("POST", "/ui/projects/{name}/releases/{version}", "/ui/projects/six/releases/1.17.0?handler=Dependencies", "env=prod&DependenciesReason=", Roles.Reviewer, 400, null),
         ("GET", "/ui/audit", "/ui/audit", null, Roles.Viewer, 200, null),
         ("GET", "/ui/alerts", "/ui/alerts", null, Roles.Viewer, 200, null),
         ("GET", "/ui/tokens", "/ui/tokens", null, Roles.Viewer, 200, null),
@@ -219,6 +226,15 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
     ];
 
     public static readonly IReadOnlyList<string> UiCallers = [None, Roles.Viewer, Roles.Reviewer, Roles.Admin];
+
+    /// <summary>A project with no dependencies per caller, pending in ci, whose closure that caller approves: each allowed caller changes something.</summary>
+    private static readonly Dictionary<string, string> ClosureProjects = new(StringComparer.Ordinal)
+    {
+        [None] = "editables",
+        [Roles.Viewer] = "editables",
+        [Roles.Reviewer] = "editables",
+        [Roles.Admin] = "snowballstemmer",
+    };
 
     public static readonly IReadOnlyList<string> Callers = [None, InvalidToken, AdminTokenAsBasic, AdminSessionCookieOnly, Roles.Viewer, Roles.Reviewer, Roles.Admin, Bootstrap];
 
@@ -332,6 +348,7 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
     {
         var endpoint = UiEndpoints.Single(e => e.Method == method && e.Path == path && (e.Body ?? "") == body);
         var allowed = Rank(caller) >= Rank(endpoint.Role);
+        path = path.Replace("{closure-project}", ClosureProjects[caller], StringComparison.Ordinal);
 
         // Signing in and out replaces the session's cookie: those POSTs get a session of their own.
         var ownSession = method == "POST" && endpoint.Template is ("/ui/login" or "/ui/logout");
@@ -374,7 +391,8 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
                 if (method == "POST" && endpoint.Template is not ("/ui/login" or "/ui/logout"))
                 {
                     var after = await SnapshotAsync();
-                    Assert.True(endpoint.Status == 400 ? before == after : before != after, $"expected {(endpoint.Status == 400 ? "no change" : "a change")}; {what}");
+                    var refused = endpoint.Status is 400 or 409;
+                    Assert.True(refused ? before == after : before != after, $"expected {(refused ? "no change" : "a change")}; {what}");
                 }
 
                 // Signing in opens the dashboard to the session; signing out closes it again.
