@@ -51,34 +51,6 @@ public static class ClosureTree
     }
 }
 
-/// <summary>The words the UI (and its CSS classes) use for member statuses and problem kinds: the API's words.</summary>
-public static class ClosureWords
-{
-    public static string Of(MemberStatus status) => status switch
-    {
-        MemberStatus.Visible => "visible",
-        MemberStatus.Pending => "pending",
-        MemberStatus.NotVetted => "not-vetted",
-        MemberStatus.Denied => "denied",
-        MemberStatus.Deferred => "deferred",
-        MemberStatus.Internal => "internal",
-        MemberStatus.Typosquat => "typosquat",
-        MemberStatus.Signal => "signal",
-        MemberStatus.Rejected => "rejected",
-        _ => "hidden",
-    };
-
-    public static string Of(ClosureProblemKind kind) => kind switch
-    {
-        ClosureProblemKind.Conflict => "conflict",
-        ClosureProblemKind.NotFound => "not-found",
-        ClosureProblemKind.NoRelease => "no-release",
-        ClosureProblemKind.Metadata => "metadata",
-        ClosureProblemKind.Requirement => "requirement",
-        _ => "too-large",
-    };
-}
-
 /// <summary>
 /// What the Dependencies section of the project and release pages shows: the environments to choose from, the chosen
 /// one, its closure with statuses (or why there is none), and after a "with dependencies" form, the outcome.
@@ -106,6 +78,18 @@ public sealed record ClosureSection(
     public string? Reason { get; init; }
 
     public bool Vets => Environment?.Tier == Tier.Vetted;
+
+    /// <summary>
+    /// How many projects (tier 2) or releases (tier 3) the form decides: what <see cref="ClosureDecisions"/> decides, the
+    /// members pending or not vetted, and the root unless it blocks or is visible already.
+    /// </summary>
+    public int WillDecide => View is null ? 0
+        : View.Members
+            .Where(m => m.Status is MemberStatus.Pending or MemberStatus.NotVetted
+                || (m.Member.Depth == 0 && m.Member.Project == View.Closure.Project && !m.Blocks && m.Status != MemberStatus.Visible))
+            .Select(m => Vets ? $"{m.Member.Project} {m.Member.Version}" : m.Member.Project)
+            .Distinct(StringComparer.Ordinal)
+            .Count();
 }
 
 /// <summary>The form fields of "Approve with dependencies" / "Vet with dependencies", as posted.</summary>
@@ -169,7 +153,8 @@ internal sealed class ClosureReview(ClosureService closures, ClosureDecisions de
             user.Identity!.Name!,
             environment.Tier == Tier.Vetted ? (form.Criteria is { Length: > 0 } criteria ? criteria : environment.Criteria) : null,
             // Break-glass is an admin's, and only when asked for, as on the release page's vet form.
-            MayBreakGlass: isAdmin && form.BreakGlass);
+            MayBreakGlass: isAdmin,
+            BreakGlass: form.BreakGlass);
         var outcome = environment.Tier == Tier.Vetted
             ? await decisions.VetAsync(request, cancellationToken)
             : await decisions.ApproveAsync(request, cancellationToken);

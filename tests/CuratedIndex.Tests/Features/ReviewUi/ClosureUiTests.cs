@@ -84,7 +84,7 @@ public abstract class ClosureUiTests
         // Tier 3 asks for vetting: the approved six is not vetted there.
         var (_, prod, _) = await session.GetAsync("ui/projects/pytest?env=prod");
         Assert.Equal("not-vetted", Row(prod, "six")!.GetAttribute("data-status"));
-        Assert.StartsWith("Vet 7 project(s)", prod.QuerySelector("#closure-decide")!.TextContent.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("Vet 7 release(s)", prod.QuerySelector("#closure-decide")!.TextContent.Trim(), StringComparison.Ordinal);
 
         // Tier 1 reviews nothing: the page says so and shows the first reviewed environment.
         var (_, dev, _) = await session.GetAsync("ui/projects/pytest?env=dev");
