@@ -83,6 +83,10 @@ internal sealed class ProjectModel(
     [BindProperty(SupportsGet = true, Name = "env")]
     public string? ClosureEnvironment { get; set; }
 
+    /// <summary>The extras of the Dependencies section's root (<c>?extras=a,b</c>), as <c>pip install project[a,b]</c>.</summary>
+    [BindProperty(SupportsGet = true, Name = "extras")]
+    public string? ClosureExtras { get; set; }
+
     /// <summary>The version the Dependencies section showed: "with dependencies" decides the closure the reviewer read, not a newer one.</summary>
     [BindProperty]
     public string? DependenciesVersion { get; set; }
@@ -117,6 +121,11 @@ internal sealed class ProjectModel(
         }
 
         await LoadAsync(cancellationToken);
+        if (Closure.EnvironmentProblem is not null)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest; // the page still shows, with the first reviewed environment
+        }
+
         return Page();
     }
 
@@ -221,7 +230,7 @@ internal sealed class ProjectModel(
 
         Name = ProjectName.Normalize(Name);
         var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
-        var form = new ClosureForm(ClosureEnvironment, DependenciesVersion, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
+        var form = new ClosureForm(ClosureEnvironment, DependenciesVersion, ClosureExtras, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
         var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
         Response.StatusCode = status;
         await LoadAsync(cancellationToken);
@@ -261,7 +270,7 @@ internal sealed class ProjectModel(
             .Select(e => (Environment: e, Decision: curation.Decide(e, new DecisionSubject(Name), facts, Curation.SignalsFor(e, typosquat))))
             .Select(a => new EnvironmentAnswer(a.Environment.Name, (int)a.Environment.Tier, a.Decision.Visible, ExplainApi.RuleName(a.Decision.Rule), a.Decision.Reason))
             .ToList();
-        Closure = await closureReview.LoadAsync(Name, null, ClosureEnvironment, CanDecide, admin, cancellationToken);
+        Closure = await closureReview.LoadAsync(Name, null, ClosureEnvironment, ClosureExtras, CanDecide, admin, cancellationToken);
         PolicyNote = curation.Policy.Denied.TryGetValue(Name, out var denied) ? $"denied by a policy file: {denied}"
             : curation.Policy.Approved.Contains(Name) ? "approved by a policy file"
             : null;

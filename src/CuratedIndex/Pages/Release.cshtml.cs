@@ -59,6 +59,10 @@ internal sealed class ReleaseModel(
     [BindProperty(SupportsGet = true, Name = "env")]
     public string? ClosureEnvironment { get; set; }
 
+    /// <summary>The extras of the Dependencies section's root (<c>?extras=a,b</c>), as <c>pip install project[a,b]</c>.</summary>
+    [BindProperty(SupportsGet = true, Name = "extras")]
+    public string? ClosureExtras { get; set; }
+
     [BindProperty]
     public string? DependenciesReason { get; set; }
 
@@ -84,7 +88,17 @@ internal sealed class ReleaseModel(
         }
 
         await LoadAsync(cancellationToken);
-        return Release.Unknown ? NotFound() : Page();
+        if (Release.Unknown)
+        {
+            return NotFound();
+        }
+
+        if (Closure.EnvironmentProblem is not null)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest; // the page still shows, with the first reviewed environment
+        }
+
+        return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
@@ -145,7 +159,7 @@ internal sealed class ReleaseModel(
         Name = ProjectName.Normalize(Name);
         Version = ReleaseVettings.NormalizeVersion(Version)!;
         var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
-        var form = new ClosureForm(ClosureEnvironment, Version, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
+        var form = new ClosureForm(ClosureEnvironment, Version, ClosureExtras, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
         var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
         Response.StatusCode = status;
         await LoadAsync(cancellationToken);
@@ -167,6 +181,6 @@ internal sealed class ReleaseModel(
         Release = await review.LoadAsync(Name, Version, cancellationToken);
         Baseline = review.LastVettedBefore(Name, Version);
         Changes = Release.Files.Count == 0 ? null : await archives.DiffAsync(Name, Version, Baseline, cancellationToken);
-        Closure = await closureReview.LoadAsync(Name, Version, ClosureEnvironment, CanDecide, IsAdmin, cancellationToken);
+        Closure = await closureReview.LoadAsync(Name, Version, ClosureEnvironment, ClosureExtras, CanDecide, IsAdmin, cancellationToken);
     }
 }

@@ -58,6 +58,7 @@ public static class ClosureTree
 public sealed record ClosureSection(
     string Project,
     string? Version,
+    string? Extras,
     IReadOnlyList<EnvironmentPolicy> Environments,
     EnvironmentPolicy? Environment,
     string? EnvironmentProblem,
@@ -92,8 +93,8 @@ public sealed record ClosureSection(
             .Count();
 }
 
-/// <summary>The form fields of "Approve with dependencies" / "Vet with dependencies", as posted.</summary>
-public sealed record ClosureForm(string? Environment, string? Version, string? Reason, string? Criteria, bool BreakGlass);
+/// <summary>The form fields of "Approve with dependencies" / "Vet with dependencies", as posted (extras comma-separated).</summary>
+public sealed record ClosureForm(string? Environment, string? Version, string? Extras, string? Reason, string? Criteria, bool BreakGlass);
 
 /// <summary>
 /// Loads the Dependencies section for a project or release page and runs its form: tier 2 environments approve with
@@ -108,8 +109,11 @@ internal sealed class ClosureReview(ClosureService closures, ClosureDecisions de
             .OrderBy(e => e.Tier).ThenBy(e => e.Name, StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>The section for <paramref name="version"/> (null: the newest release) in <paramref name="environment"/> (null or unknown: the first reviewed one).</summary>
-    public async Task<ClosureSection> LoadAsync(string project, string? version, string? environment, bool canDecide, bool isAdmin, CancellationToken cancellationToken)
+    /// <summary>
+    /// The section for <paramref name="version"/> (null: the newest release) with <paramref name="extras"/> (comma-separated)
+    /// in <paramref name="environment"/> (null or unknown: the first reviewed one, and <see cref="ClosureSection.EnvironmentProblem"/> says so).
+    /// </summary>
+    public async Task<ClosureSection> LoadAsync(string project, string? version, string? environment, string? extras, bool canDecide, bool isAdmin, CancellationToken cancellationToken)
     {
         var reviewed = ReviewedEnvironments();
         var first = reviewed.Count > 0 ? reviewed[0] : null;
@@ -119,11 +123,11 @@ internal sealed class ClosureReview(ClosureService closures, ClosureDecisions de
         chosen ??= first;
         if (chosen is null)
         {
-            return new ClosureSection(project, version, reviewed, null, environmentProblem, null, "no environment of tier 2 or 3 in the policy: nothing to review dependencies for", canDecide, isAdmin);
+            return new ClosureSection(project, version, extras, reviewed, null, environmentProblem, null, "no environment of tier 2 or 3 in the policy: nothing to review dependencies for", canDecide, isAdmin);
         }
 
-        var lookup = await closures.ViewAsync(project, version, [], chosen.Name, cancellationToken);
-        return new ClosureSection(project, version, reviewed, chosen, environmentProblem, lookup.View, lookup.View is null ? lookup.Message ?? "no closure" : null, canDecide, isAdmin);
+        var lookup = await closures.ViewAsync(project, version, ClosureApi.SplitExtras(extras), chosen.Name, cancellationToken);
+        return new ClosureSection(project, version, extras, reviewed, chosen, environmentProblem, lookup.View, lookup.View is null ? lookup.Message ?? "no closure" : null, canDecide, isAdmin);
     }
 
     /// <summary>
@@ -147,7 +151,7 @@ internal sealed class ClosureReview(ClosureService closures, ClosureDecisions de
         var request = new ClosureDecisionRequest(
             project,
             form.Version is { Length: > 0 } version ? version : null,
-            [],
+            ClosureApi.SplitExtras(form.Extras),
             environment!.Name,
             form.Reason!.Trim(),
             user.Identity!.Name!,

@@ -87,7 +87,8 @@ public abstract class ClosureUiTests
         Assert.StartsWith("Vet 7 release(s)", prod.QuerySelector("#closure-decide")!.TextContent.Trim(), StringComparison.Ordinal);
 
         // Tier 1 reviews nothing: the page says so and shows the first reviewed environment.
-        var (_, dev, _) = await session.GetAsync("ui/projects/pytest?env=dev");
+        var (devResponse, dev, _) = await session.GetAsync("ui/projects/pytest?env=dev");
+        Assert.Equal(HttpStatusCode.BadRequest, devResponse.StatusCode);
         Assert.Contains("showing ci", dev.QuerySelector("#closure-env-problem")!.TextContent, StringComparison.Ordinal);
         Assert.Equal(PytestClosure, Members(dev));
     }
@@ -144,6 +145,53 @@ public abstract class ClosureUiTests
         var blocker = Assert.Single(refused.QuerySelectorAll("#closure-refused li.closure-blocker"));
         Assert.Contains("pluggy", blocker.TextContent, StringComparison.Ordinal);
         Assert.Equal("the test runner", refused.QuerySelector("#DependenciesReason")!.TextContent);
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ReleasePage_WithExtras_ListsTheProblems_AndApprovingAnIncompleteClosureIsRefused()
+    {
+        await using var servers = await StartAsync();
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+
+        // wheel 0.37.1[test] needs pytest (whose tree upstream has) and pytest-cov (which upstream does not have).
+        var (response, page, _) = await session.GetAsync("ui/projects/wheel/releases/0.37.1?env=ci&extras=test");
+        using var refused = await session.SubmitAsync("ui/projects/wheel/releases/0.37.1?env=ci&extras=test", "#closure-form", ("DependenciesReason", "packaging tools"));
+        var after = await UiSession.ParseAsync(await refused.Content.ReadAsStringAsync());
+        var (_, plain, _) = await session.GetAsync("ui/projects/wheel/releases/0.37.1?env=ci");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("pip install wheel[test]==0.37.1", page.QuerySelector("#closure-command")!.TextContent);
+        Assert.Equal("test", page.QuerySelector("#closure-extras")!.GetAttribute("value"));
+        Assert.Equal(["attrs", "more-itertools", "pluggy", "py", "pytest", "setuptools", "six", "wheel"], Members(page));
+        var problem = Assert.Single(page.QuerySelectorAll("#closure-problems li.closure-problem"));
+        Assert.Equal(("not-found", "pytest-cov"), (problem.GetAttribute("data-kind"), problem.GetAttribute("data-project")));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("incomplete", after.QuerySelector("#closure-refused")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("pytest-cov", Assert.Single(after.QuerySelectorAll("#closure-refused li.closure-blocker")).TextContent, StringComparison.Ordinal);
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
+        Assert.Equal(["wheel"], Members(plain));
+        Assert.Null(plain.QuerySelector("#closure-problems"));
+    }
+
+    [Fact]
+    public async Task ProjectPage_UpstreamDown_StillRendersAndSaysWhyThereIsNoClosure_AndTheFormAnswers502()
+    {
+        await using var servers = await StartAsync();
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+        var token = await session.TokenFromAsync("ui/");
+        servers.Upstream.Down = true;
+
+        var (response, page, _) = await session.GetAsync("ui/projects/pytest");
+        using var post = await session.PostAsync("ui/projects/pytest?handler=Dependencies", [new("env", "ci"), new("DependenciesReason", "while upstream is down"), new("__RequestVerificationToken", token)]);
+        var refused = await UiSession.ParseAsync(await post.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("upstream", page.QuerySelector("#closure-problem")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(page.QuerySelectorAll("tr.closure-member"));
+        Assert.Null(page.QuerySelector("#closure-form"));
+        Assert.Equal(HttpStatusCode.BadGateway, post.StatusCode);
+        Assert.Equal("upstreamfailed", refused.QuerySelector("#closure-refused")!.GetAttribute("data-status"));
         Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
     }
 
@@ -255,6 +303,7 @@ public abstract class ClosureUiTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain(Hostile, html, StringComparison.Ordinal);
+        Assert.Contains(Hostile, page.QuerySelector("#closure-problems")!.TextContent, StringComparison.Ordinal);
         Assert.NotNull(Row(page, "evil"));
         // Whatever the closure made of the lines (a member or a problem), upstream's text reached the page as text only.
         Assert.Empty(page.QuerySelectorAll("#dependencies script"));
