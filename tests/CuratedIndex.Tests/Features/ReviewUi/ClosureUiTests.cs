@@ -236,6 +236,7 @@ public abstract class ClosureUiTests
     {
         var cooldowns = string.Concat(PytestClosure.Select(p => $"  {p}: 0d\n"));
         await using var servers = await StartAsync($"cooldown:\n{cooldowns}");
+        WithoutOlderSix(servers.Upstream);
         using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
 
         var (_, page, _) = await session.GetAsync("ui/projects/pytest/releases/3.5.0?env=prod");
@@ -253,6 +254,68 @@ public abstract class ClosureUiTests
         Assert.All(after.QuerySelectorAll("tr.closure-member"), r => Assert.Equal("visible", r.GetAttribute("data-status")));
         Assert.True(explain["visible"]!.GetValue<bool>(), explain.ToJsonString());
         Assert.False(newer["visible"]!.GetValue<bool>(), newer.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ReleasePage_VetWithDependencies_InsideTheCooldown_ReviewerIsRefused_AdminBreaksGlassOnlyWhenAsked()
+    {
+        await using var servers = await StartAsync(); // prod: 7-day cooldown, every release first seen just now
+        WithoutOlderSix(servers.Upstream);
+        using var reviewer = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+        using var admin = await UiSession.SignedInAsync(servers.Proxy, "ada", Roles.Admin);
+        const string Path = "ui/projects/pytest/releases/3.5.0?env=prod";
+
+        var (_, reviewerPage, _) = await reviewer.GetAsync(Path);
+        using var refused = await reviewer.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "urgent"), ("DependenciesBreakGlass", "true"));
+        var refusedPage = await UiSession.ParseAsync(await refused.Content.ReadAsStringAsync());
+        using var adminWithoutGlass = await admin.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "urgent"));
+        var decisionsBefore = await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync());
+        using var glass = await admin.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "security fix needed today"), ("DependenciesBreakGlass", "true"));
+        var glassPage = await UiSession.ParseAsync(await glass.Content.ReadAsStringAsync());
+
+        Assert.Null(reviewerPage.QuerySelector("#DependenciesBreakGlass"));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(PytestClosure, refusedPage.QuerySelectorAll("#closure-refused li.closure-blocker").Select(b => b.TextContent.Split(' ')[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.Conflict, adminWithoutGlass.StatusCode);
+        Assert.Equal(0, decisionsBefore);
+        Assert.Equal(HttpStatusCode.OK, glass.StatusCode);
+        Assert.Equal(PytestClosure.Length, glassPage.QuerySelectorAll("li.closure-decided-member[data-action='vet']").Length);
+        Assert.Equal(PytestClosure.Length, await servers.Proxy.QueryAsync(db => db.AuditRecords.CountAsync(r => r.Action == "release.vet-break-glass" && r.Actor == "ada")));
+    }
+
+    [Fact]
+    public async Task VetWithDependencies_ASignalFoundOnlyWhileChecking_IsNamedAndNothingIsVetted_UntilDecidedOnItsOwn()
+    {
+        var cooldowns = string.Concat(PytestClosure.Select(p => $"  {p}: 0d\n"));
+        await using var servers = await StartAsync($"cooldown:\n{cooldowns}");
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+        const string Path = "ui/projects/pytest/releases/3.5.0?env=prod";
+
+        // Nothing of the closure was ever seen here, so the page knows no signal yet: six 1.17.0 is just pending.
+        var (_, page, _) = await session.GetAsync(Path);
+        using var refused = await session.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "read the tree"));
+        var refusedPage = await UiSession.ParseAsync(await refused.Content.ReadAsStringAsync());
+        var vettedAfterRefusal = await servers.Proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync());
+        var approvedAfterRefusal = await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync());
+
+        // Checking the releases saw six 1.17.0 for the first time: several times the size of six 1.11.0, a signal. The
+        // reviewer reads it, approves six and vets six 1.17.0 on their own; then the closure goes through.
+        using var approveSix = await session.SubmitAsync("ui/projects/six", "#decision-form", ("Verdict", "approve"), ("Reason", "needed by pytest"));
+        using var six = await session.SubmitAsync("ui/projects/six/releases/1.17.0", "#release-form", ("Action", "vet"), ("Criteria", "safe-to-deploy"), ("Reason", "the size change is the dropped Python 2 code"));
+        using var vetted = await session.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "read the tree"));
+        var vettedPage = await UiSession.ParseAsync(await vetted.Content.ReadAsStringAsync());
+
+        Assert.Equal("pending", Row(page, "six")!.GetAttribute("data-status"));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var blocker = Assert.Single(refusedPage.QuerySelectorAll("#closure-refused li.closure-blocker")).TextContent;
+        Assert.StartsWith("six 1.17.0: signal", blocker, StringComparison.Ordinal);
+        Assert.Contains("size-changed", blocker, StringComparison.Ordinal);
+        Assert.Equal("signal", Row(refusedPage, "six")!.GetAttribute("data-status"));
+        Assert.Equal((0, 0), (vettedAfterRefusal, approvedAfterRefusal));
+        Assert.Equal(HttpStatusCode.Redirect, approveSix.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, six.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, vetted.StatusCode);
+        Assert.Equal(PytestClosure.Where(p => p != "six"), vettedPage.QuerySelectorAll("li.closure-decided-member[data-action='vet']").Select(d => d.GetAttribute("data-project")!).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -308,6 +371,9 @@ public abstract class ClosureUiTests
         // Whatever the closure made of the lines (a member or a problem), upstream's text reached the page as text only.
         Assert.Empty(page.QuerySelectorAll("#dependencies script"));
     }
+
+    /// <summary>Takes six 1.11.0 off the page: with six 1.17.0 alone there is no earlier release to compare, so no size-changed signal.</summary>
+    private static void WithoutOlderSix(FakePyPI upstream) => upstream.RemoveFromPage("six-1.11.0-py2.py3-none-any.whl");
 
     /// <summary>A minimal valid wheel whose METADATA lists <paramref name="requires"/> as Requires-Dist lines.</summary>
     private static byte[] Wheel(string name, string version, params string[] requires)
