@@ -124,8 +124,6 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
     [
         ("GET", "/api/v1/reviews", "/api/v1/reviews?status=all", null, Roles.Viewer, 200),
         ("GET", "/api/v1/reviews", "/api/v1/reviews?sort=work", null, Roles.Viewer, 200),
-        ("GET", "/api/v1/projects/{name}/closure", "/api/v1/projects/six/closure?env=ci", null, Roles.Viewer, 200),
-        ("GET", "/api/v1/projects/{name}/closure", "/api/v1/projects/six/closure", null, Roles.Viewer, 400),
         ("GET", "/api/v1/reviews/{project}", "/api/v1/reviews/six", null, Roles.Viewer, 200),
         ("GET", "/api/v1/explain", "/api/v1/explain?env=ci&project=six", null, Roles.Viewer, 200),
         ("GET", "/api/v1/audit", "/api/v1/audit?limit=5", null, Roles.Viewer, 200),
