@@ -127,7 +127,7 @@ public static class ReviewQueries
 
     private static async Task<List<QueueItem>> WithClosuresAsync(ClosureService closures, List<QueueItem> items, string? environment, CancellationToken cancellationToken)
     {
-        // One at a time: the stored views share this request's database connection.
+        // One at a time: each stored view is a few queries of its own, and a list must not flood the database.
         var counted = new List<QueueItem>(items.Count);
         foreach (var item in items)
         {
