@@ -133,34 +133,48 @@ internal static class CommandLine
 
         check.SetAction((result, ct) => ClientAsync(result, server, token, client =>
             CheckCommand.RunAsync(client, result.GetValue(requirement)!, result.GetValue(environment)!, Console.Out, Console.Error, ct)));
-        vet.SetAction((result, ct) => VetCommand.ModeProblem(result.GetValue(vetFiles), result.GetValue(withDeps), result.GetValue(vetRoot)) is { } usage
-            ? UsageAsync(usage)
-            : ClientAsync(result, server, token, client =>
-            result.GetValue(withDeps)
-            ? ApproveCommand.VetAsync(
+        vet.SetAction((result, ct) =>
+        {
+            var release = result.GetValue(vetRoot);
+            if ((MistypedOption(release) ?? VetCommand.ModeProblem(result.GetValue(vetFiles), result.GetValue(withDeps), release)) is { } usage)
+            {
+                return UsageAsync(usage);
+            }
+
+            return ClientAsync(result, server, token, client => result.GetValue(withDeps)
+                ? ApproveCommand.VetAsync(
+                    client,
+                    release!,
+                    new ClosureCommandOptions(result.GetValue(environment), result.GetValue(reason), result.GetValue(criteria), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                    Console.Out,
+                    Console.Error,
+                    ct)
+                : VetCommand.RunAsync(
+                    client,
+                    result.GetValue(vetFiles)!,
+                    new VetOptions(result.GetValue(environment)!, result.GetValue(criteria), result.GetValue(reason), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                    Console.Out,
+                    Console.Error,
+                    terminal: !Console.IsOutputRedirected,
+                    ct));
+        });
+        approve.SetAction((result, ct) =>
+        {
+            var release = result.GetValue(closureRoot)!;
+            if (MistypedOption(release) is { } usage)
+            {
+                return UsageAsync(usage);
+            }
+
+            return ClientAsync(result, server, token, client => ApproveCommand.ApproveAsync(
                 client,
-                result.GetValue(vetRoot)!,
-                new ClosureCommandOptions(result.GetValue(environment), result.GetValue(reason), result.GetValue(criteria), result.GetValue(breakGlass), result.GetValue(dryRun)),
-                Console.Out,
-                Console.Error,
-                ct)
-            : VetCommand.RunAsync(
-                client,
-                result.GetValue(vetFiles)!,
-                new VetOptions(result.GetValue(environment)!, result.GetValue(criteria), result.GetValue(reason), result.GetValue(breakGlass), result.GetValue(dryRun)),
-                Console.Out,
-                Console.Error,
-                terminal: !Console.IsOutputRedirected,
-                ct)));
-        approve.SetAction((result, ct) => ClientAsync(result, server, token, client =>
-            ApproveCommand.ApproveAsync(
-                client,
-                result.GetValue(closureRoot)!,
+                release,
                 result.GetValue(withDeps),
                 new ClosureCommandOptions(result.GetValue(approveEnvironment), result.GetValue(reason), DryRun: result.GetValue(dryRun)),
                 Console.Out,
                 Console.Error,
-                ct)));
+                ct));
+        });
         export.SetAction((result, ct) => ClientAsync(result, server, token, async client =>
         {
             await using var stdout = Console.OpenStandardOutput();
@@ -169,6 +183,10 @@ internal static class CommandLine
         import.SetAction((result, ct) => ClientAsync(result, server, token, client =>
             AuditsCommands.ImportAsync(client, result.GetValue(importFile)!, result.GetValue(criteria), result.GetValue(projects), result.GetValue(dryRun), Console.Out, Console.Error, ct)));
     }
+
+    // An option the verb does not know (`--dryrun`) lands in its requirement argument: say so, as for any unknown token.
+    private static string? MistypedOption(string? argument) =>
+        argument is not null && argument.StartsWith('-') ? $"unrecognized argument '{argument}' (see --help)" : null;
 
     private static async Task<int> UsageAsync(string problem)
     {

@@ -117,8 +117,10 @@ public sealed class ClosureCommandLineTests
             var bothModes = await Cli("vet", "-r", "requirements.txt", "--with-deps", "acme-orders", "--env", "prod");
             var noEnv = await Cli("approve", "--with-deps", "acme-orders");
             var unknownEnv = await Cli("approve", "--with-deps", "acme-orders", "--env", "staging");
+            var typoFirst = await Cli("approve", "--dryrun", "--with-deps", "acme-orders", "--env", "ci");
+            var typoLast = await Cli("vet", "--with-deps", "acme-orders", "--env", "prod", "--dryrun");
 
-            foreach (var result in new[] { range, noMode, bothModes, noEnv, unknownEnv })
+            foreach (var result in new[] { range, noMode, bothModes, noEnv, unknownEnv, typoFirst, typoLast })
             {
                 Assert.True(result.ExitCode == 2, result.Describe());
                 Assert.Equal("", result.StandardOutput);
@@ -131,6 +133,9 @@ public sealed class ClosureCommandLineTests
             Assert.StartsWith("error: approve --with-deps needs --env ENV", noEnv.StandardError, StringComparison.Ordinal);
             Assert.StartsWith("error: ", unknownEnv.StandardError, StringComparison.Ordinal);
             Assert.Contains("staging", unknownEnv.StandardError, StringComparison.Ordinal);
+            Assert.Equal("error: unrecognized argument '--dryrun' (see --help)", typoFirst.StandardError.TrimEnd());
+            Assert.Equal("error: unrecognized argument '--dryrun' (see --help)", typoLast.StandardError.TrimEnd());
+            Assert.Equal(13, await proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync()));
         }
         finally
         {
