@@ -30,6 +30,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     public DbSet<ReleaseRequest> ReleaseRequests => Set<ReleaseRequest>();
     public DbSet<FileProvenance> FileProvenances => Set<FileProvenance>();
     public DbSet<PublisherDecision> PublisherDecisions => Set<PublisherDecision>();
+    public DbSet<StoredCoreMetadata> CoreMetadata => Set<StoredCoreMetadata>();
+    public DbSet<StoredClosure> Closures => Set<StoredClosure>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -57,6 +59,42 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new ReleaseRequestConfiguration());
         modelBuilder.ApplyConfiguration(new FileProvenanceConfiguration());
         modelBuilder.ApplyConfiguration(new PublisherDecisionConfiguration());
+        modelBuilder.ApplyConfiguration(new CoreMetadataConfiguration());
+        modelBuilder.ApplyConfiguration(new ClosureConfiguration());
+    }
+
+    private sealed class CoreMetadataConfiguration : IEntityTypeConfiguration<StoredCoreMetadata>
+    {
+        public void Configure(EntityTypeBuilder<StoredCoreMetadata> builder)
+        {
+            builder.ToTable("core_metadata");
+            builder.HasKey(m => m.Sha256).HasName("pk_core_metadata");
+            builder.Property(m => m.Sha256).HasColumnName("sha256").HasMaxLength(64);
+            builder.Property(m => m.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(m => m.Version).HasColumnName("version").HasMaxLength(128);
+            builder.Property(m => m.Filename).HasColumnName("filename").HasMaxLength(255);
+            builder.Property(m => m.Source).HasColumnName("source").HasMaxLength(16);
+            builder.Property(m => m.RequiresDist).HasColumnName("requires_dist");
+            builder.Property(m => m.RequiresPython).HasColumnName("requires_python").HasMaxLength(1024);
+            builder.Property(m => m.Problem).HasColumnName("problem").HasMaxLength(2000);
+            builder.Property(m => m.ReadAt).HasColumnName("read_at");
+        }
+    }
+
+    private sealed class ClosureConfiguration : IEntityTypeConfiguration<StoredClosure>
+    {
+        public void Configure(EntityTypeBuilder<StoredClosure> builder)
+        {
+            builder.ToTable("dependency_closures");
+            builder.Property(c => c.Id).HasColumnName("id");
+            builder.Property(c => c.Key).HasColumnName("key").HasMaxLength(64);
+            builder.Property(c => c.Project).HasColumnName("project").HasMaxLength(200);
+            builder.Property(c => c.RequestedVersion).HasColumnName("requested_version").HasMaxLength(128);
+            builder.Property(c => c.Document).HasColumnName("document");
+            builder.Property(c => c.ComputedAt).HasColumnName("computed_at");
+            builder.HasIndex(c => c.Key).IsUnique().HasDatabaseName("ix_dependency_closures_key");
+            builder.HasIndex(c => c.Project).HasDatabaseName("ix_dependency_closures_project");
+        }
     }
 
     private sealed class CachedPageConfiguration : IEntityTypeConfiguration<CachedPage>

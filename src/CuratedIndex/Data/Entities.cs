@@ -486,3 +486,52 @@ public sealed class PublisherDecision
     public long? AuditRecordId { get; set; }
     public string? AuditHash { get; set; }
 }
+
+/// <summary>
+/// The dependency fields of one distribution file's core metadata (PEP 658 <c>.metadata</c>, a wheel's METADATA or an
+/// sdist's PKG-INFO), read once from the verified bytes. Keyed by the file's sha256: the same bytes always give the same
+/// metadata, so a row never goes stale. A file whose metadata cannot be used (a bad archive, dynamic sdist metadata) is
+/// kept with its <see cref="Problem"/>, so it is not downloaded again.
+/// </summary>
+public sealed class StoredCoreMetadata
+{
+    /// <summary>The distribution file's sha256 (lower-case hex).</summary>
+    public required string Sha256 { get; set; }
+
+    public required string Project { get; set; }
+    public required string Version { get; set; }
+    public required string Filename { get; set; }
+
+    /// <summary>pep658, wheel or sdist.</summary>
+    public required string Source { get; set; }
+
+    /// <summary>The Requires-Dist lines, one per line, as written.</summary>
+    public string? RequiresDist { get; set; }
+
+    public string? RequiresPython { get; set; }
+
+    /// <summary>Why the dependencies cannot be read from this file, or null.</summary>
+    public string? Problem { get; set; }
+
+    public DateTime ReadAt { get; set; }
+}
+
+/// <summary>
+/// A computed dependency closure (JSON), one row per (project, version asked, extras, targets): what the review queue and
+/// other nodes read without asking upstream. Replaced when computed again.
+/// </summary>
+public sealed class StoredClosure
+{
+    public long Id { get; set; }
+
+    /// <summary>sha256 of project, version asked (empty: newest), extras and targets.</summary>
+    public required string Key { get; set; }
+
+    public required string Project { get; set; }
+
+    /// <summary>The version asked for; empty when the newest release was asked for.</summary>
+    public required string RequestedVersion { get; set; }
+
+    public required string Document { get; set; }
+    public DateTime ComputedAt { get; set; }
+}

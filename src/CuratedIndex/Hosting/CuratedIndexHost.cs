@@ -2,6 +2,7 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Accounts;
 using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Audit;
+using CuratedIndex.Features.Closure;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Files;
 using CuratedIndex.Features.Jobs;
@@ -45,6 +46,7 @@ public static class CuratedIndexHost
         builder.Services.AddUpstreamWatch();
         builder.AddReleases();
         builder.AddProvenance();
+        builder.AddClosures();
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -68,6 +70,7 @@ public static class CuratedIndexHost
         api.MapReviewApi();
         api.MapExplainApi();
         api.MapReleasesApi();
+        api.MapClosureApi();
         api.MapPublishersApi();
         api.MapAuditApi();
         api.MapAccountsApi();

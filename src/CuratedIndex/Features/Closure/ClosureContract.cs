@@ -118,7 +118,8 @@ public sealed record ClosureDecisionRequest(
     string Reason,
     string Actor,
     string? Criteria = null,
-    bool MayBreakGlass = false);
+    bool MayBreakGlass = false,
+    bool BreakGlass = false);
 
 public enum ClosureDecisionStatus
 {

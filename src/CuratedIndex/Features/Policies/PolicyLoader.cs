@@ -194,9 +194,16 @@ public static class PolicyLoader
                 var access = IndexAccessMode.Open;
                 var typosquat = TyposquatMode.Warn;
                 var criteria = Releases.VettingCriteria.SafeToDeploy;
+                IReadOnlyList<string>? targets = null;
                 foreach (var (optionNode, optionValue) in options.Children)
                 {
                     var option = Scalar(file, optionNode, "option");
+                    if (option == "targets")
+                    {
+                        targets = Targets(file, optionValue, name);
+                        continue;
+                    }
+
                     var text = Scalar(file, optionValue, option);
                     switch (option)
                     {
@@ -234,12 +241,38 @@ public static class PolicyLoader
                                 : throw Problem(file, optionValue, $"environment '{name}': criteria must be safe-to-deploy or safe-to-run, not '{text}'");
                             break;
                         default:
-                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access, typosquat, criteria)");
+                            throw Problem(file, optionNode, $"environment '{name}': unknown option '{option}' (known: tier, cooldown, access, typosquat, criteria, targets)");
                     }
                 }
 
-                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access, typosquat, criteria);
+                _environments[name] = new EnvironmentPolicy(name, tier ?? throw Problem(file, nameNode, $"environment '{name}' has no tier"), cooldown, access, typosquat, criteria)
+                {
+                    Targets = targets ?? Protocol.Pep508.PythonTarget.Default,
+                };
             }
+        }
+
+        // Each target is checked here, so a closure never meets one it cannot evaluate; the same target twice is refused.
+        private static List<string> Targets(string file, YamlNode node, string environment)
+        {
+            var targets = new List<string>();
+            foreach (var item in Sequence(file, node, $"environment '{environment}': targets"))
+            {
+                var text = Scalar(file, item, "target");
+                if (!Protocol.Pep508.PythonTarget.TryParse(text, out var target, out var error))
+                {
+                    throw Problem(file, item, $"environment '{environment}': target '{text}': {error}");
+                }
+
+                if (targets.Contains(target.Text, StringComparer.Ordinal))
+                {
+                    throw Problem(file, item, $"environment '{environment}': target '{target.Text}' is listed twice");
+                }
+
+                targets.Add(target.Text);
+            }
+
+            return targets.Count > 0 ? targets : throw Problem(file, node, $"environment '{environment}': targets must list at least one target such as \"3.12 manylinux_2_28_x86_64\"");
         }
 
         private void AddApprove(string file, YamlNode node)

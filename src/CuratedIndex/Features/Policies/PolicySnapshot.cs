@@ -32,7 +32,14 @@ public sealed record EnvironmentPolicy(
     TimeSpan? Cooldown,
     IndexAccessMode Access = IndexAccessMode.Open,
     TyposquatMode Typosquat = TyposquatMode.Warn,
-    string Criteria = Releases.VettingCriteria.SafeToDeploy);
+    string Criteria = Releases.VettingCriteria.SafeToDeploy)
+{
+    /// <summary>
+    /// The interpreters and platforms this environment installs on (<c>targets:</c>, e.g. "3.11 manylinux_2_28_x86_64"), which
+    /// dependency closures are computed for; <see cref="Protocol.Pep508.PythonTarget.Default"/> when the policy names none.
+    /// </summary>
+    public IReadOnlyList<string> Targets { get; init; } = Protocol.Pep508.PythonTarget.Default;
+}
 
 /// <summary>
 /// The merged content of every policy file, immutable. Names are PEP 503 normalized; matching is exact,

@@ -12,7 +12,16 @@ using CuratedIndex.Protocol;
 namespace CuratedIndex.Features.Releases;
 
 /// <summary>The body of <c>POST …/releases/{version}/vet</c>. <see cref="Files"/> null: every file upstream lists now.</summary>
-public sealed record VetBody(string? Reason, string? Criteria, IReadOnlyList<string>? Files, Dictionary<string, string>? Sha256, bool? BreakGlass);
+/// <see cref="Dependencies"/>: vet the release with its dependency closure in environment <see cref="Env"/> (with <see cref="Extras"/>).
+public sealed record VetBody(
+    string? Reason,
+    string? Criteria,
+    IReadOnlyList<string>? Files,
+    Dictionary<string, string>? Sha256,
+    bool? BreakGlass,
+    bool? Dependencies = null,
+    string? Env = null,
+    IReadOnlyList<string>? Extras = null);
 
 /// <summary>
 /// Tier 3 over <c>/api/v1/</c>: <c>POST projects/{name}/releases/{version}/vet|reject</c>, <c>GET releases</c> (the release
@@ -184,8 +193,24 @@ public static class ReleasesApi
         }),
     };
 
-    private static async Task<IResult> VetAsync(string name, string version, VetBody? body, ClaimsPrincipal user, ReleaseVetting vetting, CancellationToken cancellationToken)
+    private static async Task<IResult> VetAsync(string name, string version, VetBody? body, ClaimsPrincipal user, ReleaseVetting vetting, Closure.ClosureDecisions closures, CancellationToken cancellationToken)
     {
+        if (body is { Dependencies: true })
+        {
+            // The closure's releases are pinned to what upstream lists now: a file list or digests for one release do not apply.
+            if (body.Files is not null || body.Sha256 is not null)
+            {
+                return Problem("\"files\" and \"sha256\" cannot be combined with \"dependencies\": every member is pinned to the files upstream lists now");
+            }
+
+            if ((VersionProblem(version) ?? (body.Criteria is { } wanted && !VettingCriteria.IsKnown(wanted) ? $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null)) is { } invalid)
+            {
+                return Problem(invalid);
+            }
+
+            return await Closure.ClosureApi.VetAsync(name, version, body.Env, body.Extras, body.Reason, body.Criteria, body.BreakGlass ?? false, user, closures, cancellationToken);
+        }
+
         var problem = ReviewApi.ProjectProblem(name) ?? VersionProblem(version) ?? ReviewApi.ReasonProblem(body?.Reason)
             ?? (body!.Criteria is { } criteria && !VettingCriteria.IsKnown(criteria) ? $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null)
             ?? (body.Files is { Count: > MaxFiles } ? $"at most {MaxFiles} files" : null)

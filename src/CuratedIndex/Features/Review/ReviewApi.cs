@@ -5,7 +5,11 @@ using CuratedIndex.Protocol;
 
 namespace CuratedIndex.Features.Review;
 
-public sealed record DecisionBody(string? Reason);
+/// <summary>
+/// The body of a project decision. <see cref="Dependencies"/> (approve only): approve the project with its dependency
+/// closure in environment <see cref="Env"/>, at <see cref="Version"/> (default: the newest) with <see cref="Extras"/>.
+/// </summary>
+public sealed record DecisionBody(string? Reason, bool? Dependencies = null, string? Env = null, string? Version = null, IReadOnlyList<string>? Extras = null);
 
 public sealed record BulkDecisionBody(IReadOnlyList<string>? Projects, string? Verdict, string? Reason);
 
@@ -19,8 +23,10 @@ public static class ReviewApi
     {
         api.MapGet("/reviews", ListAsync).RequireAuthorization(AccessPolicies.View);
         api.MapGet("/reviews/{project}", GetAsync).RequireAuthorization(AccessPolicies.View);
-        api.MapPost("/projects/{name}/approve", (string name, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, CancellationToken ct) =>
-            DecideOneAsync(name, Verdict.Approved, body, user, queue, ct)).RequireAuthorization(AccessPolicies.Review);
+        api.MapPost("/projects/{name}/approve", (string name, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, Closure.ClosureDecisions closures, CancellationToken ct) =>
+            body is { Dependencies: true }
+                ? Closure.ClosureApi.ApproveAsync(name, body, user, closures, ct)
+                : DecideOneAsync(name, Verdict.Approved, body, user, queue, ct)).RequireAuthorization(AccessPolicies.Review);
         api.MapPost("/projects/{name}/deny", (string name, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, CancellationToken ct) =>
             DecideOneAsync(name, Verdict.Denied, body, user, queue, ct)).RequireAuthorization(AccessPolicies.Review);
         api.MapPost("/projects/{name}/defer", (string name, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, CancellationToken ct) =>
@@ -89,7 +95,8 @@ public static class ReviewApi
 
     private static async Task<IResult> DecideOneAsync(string name, Verdict verdict, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, CancellationToken cancellationToken)
     {
-        if ((ProjectProblem(name) ?? ReasonProblem(body?.Reason)) is { } problem)
+        var dependenciesProblem = body is { Dependencies: true } ? "\"dependencies\" applies to approve only: deny and defer decide one project" : null;
+        if ((ProjectProblem(name) ?? dependenciesProblem ?? ReasonProblem(body?.Reason)) is { } problem)
         {
             return Problem(problem);
         }

@@ -103,8 +103,17 @@ public sealed class ReviewQueue(
     /// Records one verdict with its reason for each project, and their audit records, in one transaction;
     /// then makes the new decisions visible to the decision function at once.
     /// </summary>
-    public async Task<IReadOnlyList<DecisionResult>> DecideAsync(IReadOnlyCollection<string> projects, Verdict verdict, string reason, string actor, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DecisionResult>> DecideAsync(IReadOnlyCollection<string> projects, Verdict verdict, string reason, string actor, CancellationToken cancellationToken) =>
+        DecideEachAsync(projects.Distinct(StringComparer.Ordinal).Select(p => (p, reason)).ToList(), verdict, actor, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="DecideAsync"/> with a reason per project (a dependency approved with its dependent says whose
+    /// dependency it is): every decision and audit record in one transaction.
+    /// </summary>
+    public async Task<IReadOnlyList<DecisionResult>> DecideEachAsync(IReadOnlyList<(string Project, string Reason)> decided, Verdict verdict, string actor, CancellationToken cancellationToken)
     {
+        var projects = decided.Select(d => d.Project).Distinct(StringComparer.Ordinal).ToList();
+        var reasons = decided.GroupBy(d => d.Project, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reason, StringComparer.Ordinal);
         if (verdict == Verdict.Pending)
         {
             throw new ArgumentException("a decision is approve, deny or defer", nameof(verdict));
@@ -124,7 +133,7 @@ public sealed class ReviewQueue(
             var requests = await db.ReviewRequests.Where(r => projects.Contains(r.Project)).ToDictionaryAsync(r => r.Project, StringComparer.Ordinal, cancellationToken);
             foreach (var project in projects.Distinct(StringComparer.Ordinal))
             {
-                var decision = new ProjectDecision { Project = project, Verdict = verdictText, Reason = reason, Actor = actor, DecidedAt = now };
+                var decision = new ProjectDecision { Project = project, Verdict = verdictText, Reason = reasons[project], Actor = actor, DecidedAt = now };
                 db.ProjectDecisions.Add(decision);
                 decisions.Add(decision);
                 if (!requests.TryGetValue(project, out var request))
@@ -144,7 +153,7 @@ public sealed class ReviewQueue(
 
             var action = AuditAction.For(verdict) ?? AuditAction.ProjectDefer;
             // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
-            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", reason)
+            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", d.Reason)
             {
                 Recorded = record => (d.AuditRecordId, d.AuditHash) = (record.Id, record.Hash),
             }).ToList();
@@ -153,7 +162,7 @@ public sealed class ReviewQueue(
 
         foreach (var decision in results)
         {
-            ReviewLog.Decided(logger, actor, verdictText, decision.Project, reason);
+            ReviewLog.Decided(logger, actor, verdictText, decision.Project, decision.Reason);
         }
 
         // The decisions are committed: what follows must happen even if the caller has gone (a cancelled refresh
