@@ -68,31 +68,41 @@ public sealed class ClosureCommandLineTests
             Assert.Contains(approvals, r => r.Subject == "project:pluggy"
                 && r.Reason == "dependency of acme-orders 1.0.0, approved by bootstrap-admin: approved with dependencies via curated-index approve");
 
-            // Tier 3: no version given, so the command asks the closure which release it starts from. first is in its cooldown.
+            // Tier 3: no version given, so the command asks the closure which release it starts from. first is in its
+            // cooldown, and six 1.17.0 carries an anomaly signal (four times the size of 1.11.0, a stubbed wheel here): a
+            // reviewer must vet six on its own first, whatever the break-glass.
             var waiting = await Cli("vet", "--with-deps", "acme-orders", "--env", "prod");
             var vettingsWhileWaiting = await proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync());
+            await proxy.PostJsonAsync("api/v1/projects/six/releases/1.17.0/vet", new { reason = "size grew from 1.11.0: read the diff, fine" });
             var vet = await Cli("vet", "--with-deps", "acme-orders", "--env", "prod", "--break-glass", "orders launch today");
             var vettings = await proxy.QueryAsync(db => db.ReleaseDecisions.AsNoTracking().OrderBy(d => d.Project).ToListAsync());
             var vetAudit = await proxy.QueryAsync(db => db.AuditRecords.AsNoTracking().Where(r => r.Action == AuditAction.ReleaseVetBreakGlass || r.Action == AuditAction.ReleaseVet).ToListAsync());
 
             Assert.True(waiting.ExitCode == 1, waiting.Describe());
             Assert.Equal("", waiting.StandardOutput);
-            Assert.Contains("first", waiting.StandardError, StringComparison.Ordinal);
-            Assert.Contains("cooldown", waiting.StandardError, StringComparison.Ordinal);
+            var waitingLines = waiting.StandardError.TrimEnd().Split('\n');
+            Assert.Contains("nothing was decided", waitingLines[0], StringComparison.Ordinal);
+            Assert.Contains(waitingLines, l => l.StartsWith("six 1.17.0: signal: ", StringComparison.Ordinal) && l.Contains("size-changed", StringComparison.Ordinal));
+            Assert.Contains(waitingLines, l => l.StartsWith("first 2.0.2: inside its cooldown of 7d", StringComparison.Ordinal));
             Assert.Equal(0, vettingsWhileWaiting);
 
             Assert.True(vet.ExitCode == 0, vet.Describe());
             var vetLines = ReleaseCommandLineTests.Lines(vet);
             Assert.Equal("vetted acme-orders 1.0.0", vetLines[0]);
             Assert.Equal(
-                dependencies.Select(d => $"vetted {d.Replace("==", " ", StringComparison.Ordinal)} (dependency of acme-orders 1.0.0)").Order(StringComparer.Ordinal),
+                dependencies.Where(d => d != "six==1.17.0").Select(d => $"vetted {d.Replace("==", " ", StringComparison.Ordinal)} (dependency of acme-orders 1.0.0)").Order(StringComparer.Ordinal),
                 vetLines[1..^1].Order(StringComparer.Ordinal));
-            Assert.Equal("acme-orders 1.0.0 with its dependencies in prod: 13 projects, 0 approved, 13 vetted, 0 already visible", vetLines[^1]);
+            Assert.Equal("acme-orders 1.0.0 with its dependencies in prod: 13 projects, 0 approved, 12 vetted, 1 already visible", vetLines[^1]);
             Assert.Equal(Closure, vettings.Select(d => $"{d.Project}=={d.Version}").Order(StringComparer.Ordinal));
             Assert.All(vettings, d => Assert.Equal("vetted", d.Verdict));
             Assert.Equal(13, vetAudit.Count);
-            Assert.Contains(vetAudit, r => r.Subject == "release:zipp==3.7.0"
-                && r.Reason.StartsWith("dependency of acme-orders 1.0.0, vetted by bootstrap-admin: vetted with dependencies via curated-index vet; break-glass: orders launch today", StringComparison.Ordinal));
+            // Glass is broken only where it had to be: first, inside its cooldown.
+            Assert.Equal("release:first==2.0.2", Assert.Single(vetAudit, r => r.Action == AuditAction.ReleaseVetBreakGlass).Subject);
+            // A release's audit reason starts with what was pinned ("[safe-to-deploy; how=reviewer; 1 files pinned, …] ").
+            Assert.EndsWith(
+                "] dependency of acme-orders 1.0.0, vetted by bootstrap-admin: vetted with dependencies via curated-index vet; break-glass: orders launch today",
+                Assert.Single(vetAudit, r => r.Subject == "release:zipp==3.7.0").Reason,
+                StringComparison.Ordinal);
 
             // A lookalike of requests in another service's closure: refused, named on standard error, nothing approved.
             var typosquat = await Cli("approve", "--with-deps", "acme-billing==2.1.0", "--env", "ci");
