@@ -9,5 +9,5 @@ if (args.Length > 0 && args[0] == "quality")
     return Quality.Run(labelled, verbose: args.Contains("--verbose"));
 }
 
-BenchmarkSwitcher.FromTypes([typeof(CheckBenchmark), typeof(ProvenanceBenchmark)]).Run(args.SkipWhile(a => a == "speed").ToArray(), CheckBenchmark.Config());
+BenchmarkSwitcher.FromTypes([typeof(CheckBenchmark), typeof(ProvenanceBenchmark), typeof(ClosureBenchmark)]).Run(args.SkipWhile(a => a == "speed").ToArray(), CheckBenchmark.Config());
 return 0;

@@ -121,18 +121,6 @@ public sealed class Marker
     private static bool IsVersionVariable(string variable) =>
         variable is "python_version" or "python_full_version" or "implementation_version" or "platform_release";
 
-    private static bool Compare(string lhs, string op, string rhs, bool asVersions)
-    {
-        if (asVersions && op is not ("in" or "not in")
-            && VersionSpecifier.TryParse(op + rhs, out var specifier)
-            && Pep440Version.TryParse(lhs, out var version))
-        {
-            return specifier.Matches(version, null);
-        }
-
-        return CompareStrings(lhs, op, rhs);
-    }
-
     private static bool CompareStrings(string lhs, string op, string rhs) => op switch
     {
         "==" => string.Equals(lhs, rhs, StringComparison.Ordinal),
@@ -186,14 +174,50 @@ public sealed class Marker
     }
 
     // One comparison; literal is already PEP 685 normalized when the variable is extra.
-    private sealed class Comparison(string variable, string op, string literal, bool variableOnLeft) : Node
+    private sealed class Comparison : Node
     {
+        private readonly string _variable;
+        private readonly string _op;
+        private readonly string _literal;
+        private readonly bool _variableOnLeft;
+        private readonly bool _asVersions;
+
+        // Parsed once: with the variable on the left the specifier is op + literal; on the right the literal is the candidate.
+        private readonly VersionSpecifier? _literalSpecifier;
+        private readonly Pep440Version? _literalVersion;
+
+        public Comparison(string variable, string op, string literal, bool variableOnLeft)
+        {
+            _variable = variable;
+            _op = op;
+            _literal = literal;
+            _variableOnLeft = variableOnLeft;
+            _asVersions = IsVersionVariable(variable) && op is not ("in" or "not in");
+            if (_asVersions && variableOnLeft && VersionSpecifier.TryParse(op + literal, out var specifier))
+            {
+                _literalSpecifier = specifier;
+            }
+            else if (_asVersions && !variableOnLeft && Pep440Version.TryParse(literal, out var version))
+            {
+                _literalVersion = version;
+            }
+        }
+
         public override bool Evaluate(MarkerEnvironment environment, string extra)
         {
-            var value = variable == "extra" ? extra : environment.Get(variable) ?? "";
-            return variableOnLeft
-                ? Compare(value, op, literal, IsVersionVariable(variable))
-                : Compare(literal, op, value, IsVersionVariable(variable));
+            var value = _variable == "extra" ? extra : environment.Get(_variable) ?? "";
+            if (_literalSpecifier is not null && Pep440Version.TryParse(value, out var candidate))
+            {
+                return _literalSpecifier.Matches(candidate, null);
+            }
+
+            if (_literalVersion is not null && VersionSpecifier.TryParse(_op + value, out var specifier))
+            {
+                return specifier.Matches(_literalVersion, null);
+            }
+
+            // Not both versions: packaging compares the strings.
+            return _variableOnLeft ? CompareStrings(value, _op, _literal) : CompareStrings(_literal, _op, value);
         }
     }
 

@@ -220,7 +220,7 @@ public sealed record PythonTarget(string Text, Pep440Version Python, string Plat
 
         if (parsed[0] != 3)
         {
-            error = $"Python {parts[0]} is not supported: a target names a CPython 3 version such as 3.12";
+            error = $"Python {Marker.Quote(parts[0])} is not supported: a target names a CPython 3 version; {AcceptedForms}";
             return false;
         }
 
