@@ -111,15 +111,26 @@ public abstract class ClosureIntegrationTests
         var projects = new[] { "pytest", "attrs", "more-itertools", "pluggy", "py", "setuptools", "six" };
         await using var servers = await StartAsync($"cooldown:\n{string.Concat(projects.Select(p => $"  {p}: 0d\n"))}");
         var proxy = servers.Proxy;
+        var body = new { reason = "vetted for the orders service", dependencies = true, env = "prod" };
 
-        var answer = await proxy.PostJsonAsync("api/v1/projects/pytest/releases/3.5.0/vet", new { reason = "vetted for the orders service", dependencies = true, env = "prod" });
+        // six 1.17.0 carries a size-changed signal (about four times 1.11.0, a stubbed wheel here), found when the call
+        // checks each release: it is named and nothing is decided, until a reviewer decided six on its own.
+        using var signalled = await proxy.SendAsync(HttpMethod.Post, "api/v1/projects/pytest/releases/3.5.0/vet", ApiTestKit.BootstrapToken, body);
+        var signalledBody = JsonNode.Parse(await signalled.Content.ReadAsStringAsync())!;
+        var decisionsWhileSignalled = await proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync());
+        await proxy.PostJsonAsync("api/v1/projects/six/approve", new { reason = "widely used" });
+        await proxy.PostJsonAsync("api/v1/projects/six/releases/1.17.0/vet", new { reason = "size grew from 1.11.0: read the diff" });
+        var answer = await proxy.PostJsonAsync("api/v1/projects/pytest/releases/3.5.0/vet", body);
         var vetRecords = await proxy.QueryAsync(db => db.AuditRecords.Where(r => r.Action == "release.vet").ToListAsync());
         var files = await CuratedIndex.Tests.Features.Releases.Tier3IntegrationTests.FilesAsync(proxy, "prod/simple/pytest/");
 
-        Assert.Equal(7, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "approve"));
-        Assert.Equal(7, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "vet"));
+        Assert.Equal(HttpStatusCode.Conflict, signalled.StatusCode);
+        Assert.Contains(signalledBody["blockers"]!.AsArray(), b => b.Text() == "six 1.17.0: signal: release signals: size-changed");
+        Assert.Equal(0, decisionsWhileSignalled);
+        Assert.Equal(6, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "approve"));
+        Assert.Equal(6, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "vet"));
         Assert.Equal(7, vetRecords.Count);
-        Assert.EndsWith("dependency of pytest 3.5.0, vetted by bootstrap-admin: vetted for the orders service", vetRecords.Single(r => r.Subject.Contains("six", StringComparison.Ordinal)).Reason, StringComparison.Ordinal);
+        Assert.EndsWith("dependency of pytest 3.5.0, vetted by bootstrap-admin: vetted for the orders service", vetRecords.Single(r => r.Subject == "release:pluggy==0.6.0").Reason, StringComparison.Ordinal);
         Assert.Equal(["pytest-3.5.0-py2.py3-none-any.whl"], files);
         Assert.All(answer["closure"]!["members"]!.AsArray(), m => Assert.Equal("visible", m!["status"].Text()));
     }
