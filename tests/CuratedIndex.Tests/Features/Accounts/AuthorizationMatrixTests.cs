@@ -150,6 +150,12 @@ public abstract class AuthorizationMatrixTests(AuthorizationMatrixFixture fixtur
         // An empty audits file in a dry run: 200 with no entries; a version this reader does not know: 400.
         ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import?dryRun=true", """{"format":"curated-index-audits","version":1,"organization":"matrix","exportedAt":"2026-12-01T00:00:00Z","vettings":[]}""", Roles.Admin, 200),
         ("POST", "/api/v1/vettings/import", "/api/v1/vettings/import", """{"format":"curated-index-audits","version":2}""", Roles.Admin, 400),
+        ("GET", "/api/v1/projects/{name}/closure", "/api/v1/projects/six/closure?env=ci", null, Roles.Viewer, 200),
+        ("GET", "/api/v1/projects/{name}/closure", "/api/v1/projects/six/closure", null, Roles.Viewer, 400),
+        ("POST", "/api/v1/projects/{name}/approve", "/api/v1/projects/six/approve", """{"reason":"matrix","dependencies":true,"env":"ci"}""", Roles.Reviewer, 200),
+        ("POST", "/api/v1/projects/{name}/approve", "/api/v1/projects/six/approve", """{"reason":"matrix","dependencies":true}""", Roles.Reviewer, 400),
+        // With its dependencies too, a release inside prod's cooldown is refused with 409 and nothing is decided.
+        ("POST", "/api/v1/projects/{name}/releases/{version}/vet", "/api/v1/projects/six/releases/1.17.0/vet", """{"reason":"matrix","dependencies":true,"env":"prod"}""", Roles.Reviewer, 409),
         ("GET", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", null, Roles.Viewer, 200),
         // Vetting the same entry again answers 200 (already vetted); an entry without a workflow is refused.
         ("POST", "/api/v1/projects/{name}/publishers", "/api/v1/projects/six/publishers", """{"publisher":"github:benjaminp/six/.github/workflows/release.yml","reason":"matrix"}""", Roles.Reviewer, 200),

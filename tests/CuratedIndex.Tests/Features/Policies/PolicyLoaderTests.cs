@@ -74,7 +74,7 @@ public sealed class PolicyLoaderTests
     [InlineData("environments:\n  prod: { tier: 3, cooldown: soon }\n", 2, "cooldown 'soon' is not a duration")]
     [InlineData("- just\n- a list\n", 1, "top level must be a mapping")]
     [InlineData("environments:\n  ci:\n    tier: 2\n    access: tokens\n", 4, "environment 'ci': access must be open or token, not 'tokens'")]
-    [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access, typosquat, criteria)")]
+    [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access, typosquat, criteria, targets)")]
     [InlineData("environments:\n  dev: { tier: 1 }\n  ci:\n    tier: 2\n    typosquat: deny\n", 5, "environment 'ci': typosquat must be warn or block, not 'deny'")]
     public void Parse_MalformedFile_NamesFileLineAndProblem(string yaml, long line, string problem)
     {
