@@ -115,6 +115,14 @@ public sealed class FakePyPI : IAsyncDisposable
         return file;
     }
 
+    /// <summary>Lists a file without PEP 658 metadata, as upstream does for files uploaded before it (a wheel's METADATA is then only inside the wheel).</summary>
+    public FakeFile AddFileWithoutMetadata(string project, string filename, byte[] content)
+    {
+        var file = new FakeFile(ProjectName.Normalize(project), filename, content, null, "2024-01-02T03:04:05.123456Z");
+        _projects.GetOrAdd(file.Project, _ => []).Add(file);
+        return file;
+    }
+
     /// <summary>Takes a file off its project page (the bytes stay downloadable, as on a CDN).</summary>
     public void RemoveFromPage(string filename)
     {

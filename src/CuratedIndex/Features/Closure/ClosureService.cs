@@ -38,6 +38,9 @@ public sealed class ClosureService(
     IOptions<ClosureOptions> options,
     TimeProvider clock)
 {
+    // Closures are a few KB each; past this many the memory copy starts again from the database.
+    private const int MaxMemoryEntries = 5_000;
+
     private readonly ConcurrentDictionary<string, DependencyClosure> _memory = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<ClosureComputation>>> _inFlight = new(StringComparer.Ordinal);
 
@@ -131,7 +134,7 @@ public sealed class ClosureService(
 
         if (await LoadAsync(key, cancellationToken) is { } stored && now - stored.ComputedAt < options.Value.MaxAge)
         {
-            _memory[key] = stored;
+            Remember(key, stored);
             return new ClosureComputation(stored, ClosureDecisionStatus.Decided, null);
         }
 
@@ -187,11 +190,21 @@ public sealed class ClosureService(
         var walk = await ClosureWalker.WalkAsync(project, root, extras, targets, new Sources(pages, metadata), clock.GetUtcNow().UtcDateTime, cancellationToken);
         if (!walk.Transient)
         {
-            _memory[key] = walk.Closure;
+            Remember(key, walk.Closure);
             await SaveAsync(key, project, version ?? "", walk.Closure, cancellationToken);
         }
 
         return new ClosureComputation(walk.Closure, ClosureDecisionStatus.Decided, null);
+    }
+
+    private void Remember(string key, DependencyClosure closure)
+    {
+        if (_memory.Count >= MaxMemoryEntries)
+        {
+            _memory.Clear();
+        }
+
+        _memory[key] = closure;
     }
 
     private sealed class Sources(ProjectPageCache pages, ReleaseMetadata metadata) : IClosureSources

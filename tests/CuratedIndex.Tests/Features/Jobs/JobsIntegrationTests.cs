@@ -533,7 +533,7 @@ public sealed class JobsIntegrationTestsOnSqlite : JobsIntegrationTests
         using var api = await proxy.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Equal(["AutoVetting", "PolicyVetting", "Scrub", "UpstreamNames", "UpstreamWatch"], document.QuerySelectorAll("tr[data-job]").Select(r => r.GetAttribute("data-job")!));
+        Assert.Equal(["AutoVetting", "Closures", "PolicyVetting", "Scrub", "UpstreamNames", "UpstreamWatch"], document.QuerySelectorAll("tr[data-job]").Select(r => r.GetAttribute("data-job")!));
         Assert.NotNull(document.QuerySelector("#scheduler-off"));
         Assert.Equal(HttpStatusCode.Conflict, posted.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, api.StatusCode);

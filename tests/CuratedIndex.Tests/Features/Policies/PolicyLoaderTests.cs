@@ -76,6 +76,11 @@ public sealed class PolicyLoaderTests
     [InlineData("environments:\n  ci:\n    tier: 2\n    access: tokens\n", 4, "environment 'ci': access must be open or token, not 'tokens'")]
     [InlineData("environments:\n  ci: { tier: 2, acess: token }\n", 2, "unknown option 'acess' (known: tier, cooldown, access, typosquat, criteria, targets)")]
     [InlineData("environments:\n  dev: { tier: 1 }\n  ci:\n    tier: 2\n    typosquat: deny\n", 5, "environment 'ci': typosquat must be warn or block, not 'deny'")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    targets: [\"3.12 manylinux_2_28_x86_64\", \"2.7 win32\"]\n", 4, "environment 'ci': target '2.7 win32':")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    targets: [\"3.12 solaris_sparc\"]\n", 4, "environment 'ci': target '3.12 solaris_sparc':")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    targets: [\"3.12 win_amd64\", \"3.12  win_amd64\"]\n", 4, "target '3.12 win_amd64' is listed twice")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    targets: []\n", 4, "targets must list at least one target")]
+    [InlineData("environments:\n  ci:\n    tier: 2\n    targets: 3.12 win_amd64\n", 4, "targets must be a list")]
     public void Parse_MalformedFile_NamesFileLineAndProblem(string yaml, long line, string problem)
     {
         var error = Assert.Throws<PolicyFileException>(() => PolicyLoader.Parse(("policies/broken.yaml", yaml)));
@@ -84,6 +89,15 @@ public sealed class PolicyLoaderTests
         Assert.Equal(line, error.Line);
         Assert.Contains(problem, error.Problem, StringComparison.Ordinal);
         Assert.StartsWith($"policies/broken.yaml:{line}: ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_Targets_AreReadNormalized_AndDefaultToCurrentCPythonOnLinux()
+    {
+        var policy = PolicyLoader.Parse(("environments.yaml", "environments:\n  ci: { tier: 2 }\n  prod: { tier: 3, targets: [\"3.11  manylinux_2_28_x86_64\", \"3.12.4 macosx_14_0_arm64\"] }\n"));
+
+        Assert.Equal(["3.11 manylinux_2_28_x86_64", "3.12.4 macosx_14_0_arm64"], policy.Environments["prod"].Targets);
+        Assert.Equal(["3.11 manylinux_2_28_x86_64", "3.12 manylinux_2_28_x86_64", "3.13 manylinux_2_28_x86_64", "3.14 manylinux_2_28_x86_64"], policy.Environments["ci"].Targets);
     }
 
     [Fact]
