@@ -102,9 +102,15 @@ internal static class CommandLine
         var server = new Option<string>("--server") { Description = $"The server's URL (default: ${ServerClient.UrlVariable})." };
         var token = new Option<string>("--token") { Description = $"An API token (default: ${ServerClient.TokenVariable}; prefer the variable: arguments show in process lists)." };
         var requirement = new Option<string[]>("--requirement", "-r") { Description = "A requirements file (pip-compile output, --hash lines) or a PEP 751 pylock.toml; repeatable.", Required = true, Arity = ArgumentArity.OneOrMore };
+        // vet has two modes, a lock file (-r) or one release with its dependencies (--with-deps): the check is in its action.
+        var vetFiles = new Option<string[]>("--requirement", "-r") { Description = "A requirements file (pip-compile output, --hash lines) or a PEP 751 pylock.toml; repeatable.", Arity = ArgumentArity.OneOrMore };
         var environment = new Option<string>("--env") { Description = "The environment, e.g. prod.", Required = true };
         var criteria = new Option<string>("--criteria") { Description = "safe-to-deploy (default) or safe-to-run." };
-        var reason = new Option<string>("--reason") { Description = "The reason recorded with each vetting (default: onboarded from FILE with curated-index vet)." };
+        var reason = new Option<string>("--reason") { Description = "The reason recorded with each decision (default: names the command, and the lock file for vet -r)." };
+        var withDeps = new Option<bool>("--with-deps") { Description = "Decide the release's whole dependency closure in the environment in one step, each member with its own audit record." };
+        var closureRoot = new Argument<string>("requirement") { Description = "name, name==VERSION or name[extra,...]==VERSION." };
+        var vetRoot = new Argument<string>("requirement") { Description = "With --with-deps: name, name==VERSION or name[extra,...]==VERSION.", Arity = ArgumentArity.ZeroOrOne };
+        var approveEnvironment = new Option<string>("--env") { Description = "With --with-deps: the environment whose Python versions and platforms give the dependencies, e.g. ci." };
         var breakGlass = new Option<string>("--break-glass") { Description = "An admin's reason to vet releases inside their cooldown." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be done; change nothing." };
         var since = new Option<string>("--since") { Description = "Only vettings made at or after this date (2026-11-01) or RFC 3339 date-time." };
@@ -113,26 +119,62 @@ internal static class CommandLine
 
         var check = new Command("check", "Would every requirement of a lock file install from an environment? Exit 0 yes, 1 no (one line per miss), 2 cannot tell.")
             { requirement, environment, server, token };
-        var vet = new Command("vet", "Onboard a service from its lock file: approve its projects and vet each pinned release with the lock file's hashes. Exit 1 if a line was refused.")
-            { requirement, environment, criteria, reason, breakGlass, dryRun, server, token };
+        var vet = new Command("vet", "Onboard a service from its lock file (-r): approve its projects and vet each pinned release with the lock file's hashes; or vet one release with its dependencies (--with-deps REQ). Exit 1 if a line was refused.")
+            { vetFiles, vetRoot, withDeps, environment, criteria, reason, breakGlass, dryRun, server, token };
+        var approve = new Command("approve", "Approve a project; with --with-deps, also every pending project of its dependency closure in --env. Exit 1 if a dependency must be decided on its own first.")
+            { closureRoot, withDeps, approveEnvironment, reason, dryRun, server, token };
         var export = new Command("export", "Write the server's vettings as an audits file to standard output.") { since, server, token };
         var import = new Command("import", "Vet the releases of an audits file on the server, pinned to the file's sha256s. Exit 1 if an entry was refused.")
             { importFile, criteria, projects, dryRun, server, token };
         root.Add(check);
         root.Add(vet);
+        root.Add(approve);
         root.Add(new Command("audits", "Vettings shared between organizations (docs/audits-format.md).") { export, import });
 
         check.SetAction((result, ct) => ClientAsync(result, server, token, client =>
             CheckCommand.RunAsync(client, result.GetValue(requirement)!, result.GetValue(environment)!, Console.Out, Console.Error, ct)));
-        vet.SetAction((result, ct) => ClientAsync(result, server, token, client =>
-            VetCommand.RunAsync(
+        vet.SetAction((result, ct) =>
+        {
+            var release = result.GetValue(vetRoot);
+            if ((MistypedOption(release) ?? VetCommand.ModeProblem(result.GetValue(vetFiles), result.GetValue(withDeps), release)) is { } usage)
+            {
+                return UsageAsync(usage);
+            }
+
+            return ClientAsync(result, server, token, client => result.GetValue(withDeps)
+                ? ApproveCommand.VetAsync(
+                    client,
+                    release!,
+                    new ClosureCommandOptions(result.GetValue(environment), result.GetValue(reason), result.GetValue(criteria), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                    Console.Out,
+                    Console.Error,
+                    ct)
+                : VetCommand.RunAsync(
+                    client,
+                    result.GetValue(vetFiles)!,
+                    new VetOptions(result.GetValue(environment)!, result.GetValue(criteria), result.GetValue(reason), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                    Console.Out,
+                    Console.Error,
+                    terminal: !Console.IsOutputRedirected,
+                    ct));
+        });
+        approve.SetAction((result, ct) =>
+        {
+            var release = result.GetValue(closureRoot)!;
+            if (MistypedOption(release) is { } usage)
+            {
+                return UsageAsync(usage);
+            }
+
+            return ClientAsync(result, server, token, client => ApproveCommand.ApproveAsync(
                 client,
-                result.GetValue(requirement)!,
-                new VetOptions(result.GetValue(environment)!, result.GetValue(criteria), result.GetValue(reason), result.GetValue(breakGlass), result.GetValue(dryRun)),
+                release,
+                result.GetValue(withDeps),
+                new ClosureCommandOptions(result.GetValue(approveEnvironment), result.GetValue(reason), DryRun: result.GetValue(dryRun)),
                 Console.Out,
                 Console.Error,
-                terminal: !Console.IsOutputRedirected,
-                ct)));
+                ct));
+        });
         export.SetAction((result, ct) => ClientAsync(result, server, token, async client =>
         {
             await using var stdout = Console.OpenStandardOutput();
@@ -140,6 +182,16 @@ internal static class CommandLine
         }));
         import.SetAction((result, ct) => ClientAsync(result, server, token, client =>
             AuditsCommands.ImportAsync(client, result.GetValue(importFile)!, result.GetValue(criteria), result.GetValue(projects), result.GetValue(dryRun), Console.Out, Console.Error, ct)));
+    }
+
+    // An option the verb does not know (`--dryrun`) lands in its requirement argument: say so, as for any unknown token.
+    private static string? MistypedOption(string? argument) =>
+        argument is not null && argument.StartsWith('-') ? $"unrecognized argument '{argument}' (see --help)" : null;
+
+    private static async Task<int> UsageAsync(string problem)
+    {
+        await Console.Error.WriteLineAsync($"error: {problem}");
+        return 2;
     }
 
     private static async Task<int> ClientAsync(ParseResult result, Option<string> server, Option<string> token, Func<ServerClient, Task<int>> run)

@@ -264,16 +264,9 @@ public sealed partial class Tier3InstallTests
     /// <summary>The fake upstream with Fixtures/dists and Fixtures/closure, and a proxy whose policy approves the closure with no cooldown.</summary>
     private static async Task<TestServers> StartAsync()
     {
-        var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
+        var upstream = (await FakePyPI.StartAsync()).WithFixtureDists().WithFixtureClosure();
         try
         {
-            foreach (var path in Directory.GetFiles(FakePyPI.FixturePath("closure")).Order(StringComparer.Ordinal))
-            {
-                var filename = Path.GetFileName(path);
-                Assert.True(DistributionFilename.TryParse(filename, null, out var parsed), filename);
-                upstream.AddFile(parsed.Project, filename, File.ReadAllBytes(path));
-            }
-
             // Reviewers may vet at once (prod's 7 days do not apply to these projects); every page request revalidates
             // upstream (page max age 0), so a change upstream shows on the next request.
             var projects = Closure.Select(r => r.Project).ToList();
@@ -340,7 +333,7 @@ public sealed partial class Tier3InstallTests
     }
 
     /// <summary>Every distribution in the venv but pip itself, as normalized <c>name==version</c>, from <c>pip list --format json</c>.</summary>
-    private static async Task<List<string>> InstalledAsync(EndToEndWorkspace workspace, string venv)
+    internal static async Task<List<string>> InstalledAsync(EndToEndWorkspace workspace, string venv)
     {
         var list = (await workspace.RunAsync(Path.Combine(workspace.PathOf(venv), "bin", "python"), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check")).EnsureSuccess();
         return JsonNode.Parse(list.StandardOutput)!.AsArray()

@@ -86,9 +86,14 @@ public sealed class FakePyPI : IAsyncDisposable
     public static string FixturePath(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     /// <summary>Adds every real wheel under Fixtures/dists.</summary>
-    public FakePyPI WithFixtureDists()
+    public FakePyPI WithFixtureDists() => WithFixtures("dists");
+
+    /// <summary>Adds every real wheel under Fixtures/closure: pytest 3.5.0's dependency closure and a few newer releases (MANIFEST.md).</summary>
+    public FakePyPI WithFixtureClosure() => WithFixtures("closure");
+
+    private FakePyPI WithFixtures(string folder)
     {
-        foreach (var path in Directory.GetFiles(FixturePath("dists")).Order(StringComparer.Ordinal).ToList())
+        foreach (var path in Directory.GetFiles(FixturePath(folder)).Order(StringComparer.Ordinal).ToList())
         {
             var filename = Path.GetFileName(path);
             if (!DistributionFilename.TryParse(filename, null, out var parsed))

@@ -40,7 +40,7 @@ public static class ClosureApi
             return Problem(RequestProblem(name, body.Env, body.Extras, body.Reason)!);
         }
 
-        return Answer(await decisions.ApproveAsync(request, cancellationToken));
+        return Answer(await decisions.ApproveAsync(request, cancellationToken), "approved");
     }
 
     /// <summary><c>POST projects/{name}/releases/{version}/vet</c> with <c>"dependencies": true</c>.</summary>
@@ -51,7 +51,7 @@ public static class ClosureApi
             return Problem(RequestProblem(name, env, extras, reason)!);
         }
 
-        return Answer(await decisions.VetAsync(request, cancellationToken));
+        return Answer(await decisions.VetAsync(request, cancellationToken), "vetted");
     }
 
     private static string? RequestProblem(string name, string? env, IReadOnlyList<string>? extras, string? reason) =>
@@ -74,10 +74,13 @@ public static class ClosureApi
                 MayBreakGlass: user.IsInRole(Roles.Admin),
                 BreakGlass: breakGlass);
 
-    private static IResult Answer(ClosureDecisionOutcome outcome)
+    // The contract's 200 body (as the plain approve answers): the root project and the verdict, then what was decided.
+    private static IResult Answer(ClosureDecisionOutcome outcome, string verdict)
     {
         var body = new
         {
+            project = outcome.View?.Closure.Project,
+            verdict = outcome.Status == ClosureDecisionStatus.Decided ? verdict : null,
             message = outcome.Message,
             decided = outcome.Decided.Select(d => new { project = d.Project, version = d.Version, action = d.Action, decisionId = d.DecisionId }),
             blockers = outcome.Blockers,

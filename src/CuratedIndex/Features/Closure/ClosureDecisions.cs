@@ -63,26 +63,41 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return refusal;
         }
 
-        if (Blocked(view!, view!.Blockers) is { } blocked)
+        if (Blocked(view!, []) is { } incomplete)
         {
-            return blocked;
+            return incomplete;
         }
 
+        // Every release is checked first (a dry run). The check also records a release's first sight and its anomaly
+        // signals, so the statuses are described again afterwards: a signal found now blocks this call, named with the
+        // rest, instead of surfacing only on the next attempt after the reviewer cleared what this one named.
         var criteria = request.Criteria ?? environment!.Criteria;
-        var toVet = ToDecide(view);
-        var notNow = new List<string>();
-        foreach (var member in toVet)
+        var notNow = new Dictionary<(string, string), string>();
+        foreach (var member in ToDecide(view!))
         {
-            var outcome = await vetting.VetAsync(VetRequestFor(view, member.Member, request, criteria, dryRun: true), cancellationToken);
+            var outcome = await vetting.VetAsync(VetRequestFor(view!, member.Member, request, criteria, dryRun: true), cancellationToken);
             if (outcome.Status != VetStatus.Vetted)
             {
-                notNow.Add($"{member.Member.Project} {member.Member.Version}: {outcome.Message}");
+                notNow[(member.Member.Project, member.Member.Version)] = $"{member.Member.Project} {member.Member.Version}: {outcome.Message}";
             }
         }
 
-        if (notNow.Count > 0)
+        (view, refusal) = await ViewAsync(request, cancellationToken);
+        if (refusal is not null)
         {
-            return new ClosureDecisionOutcome(ClosureDecisionStatus.Blocked, $"{notNow.Count} release(s) of {Root(view)}'s closure may not be vetted now; nothing was decided", view, [], notNow);
+            return refusal;
+        }
+
+        var toVet = ToDecide(view!);
+        var waiting = toVet.Select(m => notNow.GetValueOrDefault((m.Member.Project, m.Member.Version))).OfType<string>().ToList();
+        if (Blocked(view!, view!.Blockers) is { } blocked)
+        {
+            return blocked with { Blockers = [.. blocked.Blockers, .. waiting] };
+        }
+
+        if (waiting.Count > 0)
+        {
+            return new ClosureDecisionOutcome(ClosureDecisionStatus.Blocked, $"{waiting.Count} release(s) of {Root(view)}'s closure may not be vetted now; nothing was decided", view, [], waiting);
         }
 
         // The checks above observed each release upstream lists now: one seen here for the first time has just had its

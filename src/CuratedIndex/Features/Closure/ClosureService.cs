@@ -34,6 +34,7 @@ public sealed class ClosureService(
     ReleaseMetadata metadata,
     CurationStore curations,
     ClosureStatuses statuses,
+    CuratedIndex.Features.Releases.ReleaseObserver observer,
     IServiceScopeFactory scopes,
     IOptions<ClosureOptions> options,
     TimeProvider clock)
@@ -166,6 +167,9 @@ public sealed class ClosureService(
                 return new ClosureComputation(null, ClosureDecisionStatus.UpstreamFailed, $"upstream is unavailable ({lookup.Reason})");
         }
 
+        // Every page a closure reads is observed as a tier 3 page is: first sight and signals are recorded now, so the
+        // statuses show a release's signals before anyone decides it (a signal found later would be decided silently).
+        await observer.ObserveAsync(lookup.Value!.Page, lookup.Stamp, cancellationToken);
         var releases = ProjectReleases.Of(project, lookup.Value!.Page).Releases!;
         ReleaseCandidate? root;
         if (version is not null)
@@ -187,7 +191,7 @@ public sealed class ClosureService(
             }
         }
 
-        var walk = await ClosureWalker.WalkAsync(project, root, extras, targets, new Sources(pages, metadata), clock.GetUtcNow().UtcDateTime, cancellationToken);
+        var walk = await ClosureWalker.WalkAsync(project, root, extras, targets, new Sources(pages, metadata, observer), clock.GetUtcNow().UtcDateTime, cancellationToken);
         if (!walk.Transient)
         {
             Remember(key, walk.Closure);
@@ -207,11 +211,16 @@ public sealed class ClosureService(
         _memory[key] = closure;
     }
 
-    private sealed class Sources(ProjectPageCache pages, ReleaseMetadata metadata) : IClosureSources
+    private sealed class Sources(ProjectPageCache pages, ReleaseMetadata metadata, CuratedIndex.Features.Releases.ReleaseObserver observer) : IClosureSources
     {
         public async Task<ProjectReleases> ReleasesAsync(string project, CancellationToken cancellationToken)
         {
             var lookup = await pages.GetAsync(project, cancellationToken);
+            if (lookup.Status == LookupStatus.Found)
+            {
+                await observer.ObserveAsync(lookup.Value!.Page, lookup.Stamp, cancellationToken);
+            }
+
             return lookup.Status switch
             {
                 LookupStatus.Found => ProjectReleases.Of(project, lookup.Value!.Page),

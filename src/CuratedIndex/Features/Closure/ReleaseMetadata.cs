@@ -40,8 +40,10 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
     // Metadata rows are a few hundred bytes; past this many the memory copy starts again from the database.
     private const int MaxMemoryEntries = 100_000;
 
-    // An sdist's PKG-INFO is among its first members; a hostile archive is not walked to its end.
+    // An sdist's PKG-INFO is among its first members; a hostile archive is not walked to its end, nor decompressed
+    // past this many bytes on the way to it.
     private const int MaxSdistEntries = 2_000;
+    private const long MaxSdistBytes = 512L * 1024 * 1024;
 
     private readonly ConcurrentDictionary<string, FileDependencies> _memory = new(StringComparer.Ordinal);
 
@@ -184,7 +186,8 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         else if (filename.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || filename.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase))
         {
             await using var gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            await using var tar = new TarReader(gzip);
+            await using var counted = new Releases.CountingReadStream(gzip, StopPastLimit);
+            await using var tar = new TarReader(counted);
             for (var count = 0; count < MaxSdistEntries && await tar.GetNextEntryAsync(cancellationToken: cancellationToken) is { } entry; count++)
             {
                 if (IsTopLevelPkgInfo(entry.Name) && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && entry.DataStream is { } data)
@@ -208,6 +211,14 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         return read.Problem is null && !metadata!.RequiresDistIsStatic
             ? FileDependencies.Failed($"the sdist's PKG-INFO (Metadata-Version {metadata.MetadataVersion}) does not promise static Requires-Dist (PEP 643): its dependencies are known only after a build")
             : read;
+    }
+
+    private static void StopPastLimit(long decompressed)
+    {
+        if (decompressed > MaxSdistBytes)
+        {
+            throw new InvalidDataException($"over {MaxSdistBytes} bytes decompressed before PKG-INFO");
+        }
     }
 
     private static bool IsTopLevelPkgInfo(string path) =>

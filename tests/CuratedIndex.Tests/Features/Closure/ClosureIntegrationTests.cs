@@ -33,7 +33,7 @@ public abstract class ClosureIntegrationTests
     }
 
     [Fact]
-    public async Task Closure_OfPytest_ListsItsTree_WithoutTheWindowsOnlyDependency_AllPending()
+    public async Task Closure_OfPytest_ListsItsTree_WithoutTheWindowsOnlyDependency_PendingButSixsSignal()
     {
         await using var servers = await StartAsync();
 
@@ -41,8 +41,13 @@ public abstract class ClosureIntegrationTests
 
         Assert.True(closure["complete"]!.GetValue<bool>(), closure.ToJsonString());
         Assert.Equal(PytestClosure, Members(closure));
-        Assert.All(closure["members"]!.AsArray(), m => Assert.Equal("pending", m!["status"].Text()));
-        Assert.Equal(7, closure["remaining"]!.GetValue<int>());
+        // Reading six's page recorded its releases: 1.17.0 is four times the size of 1.11.0 (a stubbed wheel here).
+        var six = closure["members"]!.AsArray().Single(m => m!["project"].Text() == "six")!;
+        Assert.Equal(("signal", true), (six["status"].Text(), six["blocks"]!.GetValue<bool>()));
+        Assert.Contains("size-changed", six["reason"].Text(), StringComparison.Ordinal);
+        Assert.All(closure["members"]!.AsArray().Where(m => m!["project"].Text() != "six"), m => Assert.Equal("pending", m!["status"].Text()));
+        Assert.Equal(6, closure["remaining"]!.GetValue<int>());
+        Assert.Equal(["six 1.17.0: release signals: size-changed"], closure["blockers"]!.AsArray().Select(b => b.Text()));
         Assert.Equal(["3.11 manylinux_2_28_x86_64", "3.12 manylinux_2_28_x86_64", "3.13 manylinux_2_28_x86_64", "3.14 manylinux_2_28_x86_64"], closure["targets"]!.AsArray().Select(t => t.Text()));
         var pluggy = closure["members"]!.AsArray().Single(m => m!["project"].Text() == "pluggy")!;
         Assert.Equal("pytest", pluggy["requiredBy"]![0]!["project"].Text());
@@ -51,19 +56,23 @@ public abstract class ClosureIntegrationTests
     }
 
     [Fact]
-    public async Task ApproveWithDependencies_ApprovesEveryMember_EachWithItsOwnAuditRecord_AndTier2ServesThem()
+    public async Task ApproveWithDependencies_OnceTheSignalledMemberIsDecidedOnItsOwn_ApprovesTheRest_EachWithItsOwnAuditRecord()
     {
         await using var servers = await StartAsync();
         var proxy = servers.Proxy;
+        using var refused = await proxy.SendAsync(HttpMethod.Post, "api/v1/projects/pytest/approve", ApiTestKit.BootstrapToken, new { reason = "runner", dependencies = true, env = "ci", version = "3.5.0" });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        await proxy.PostJsonAsync("api/v1/projects/six/approve", new { reason = "the size change is the real wheel against a stub" });
 
         var answer = await proxy.PostJsonAsync("api/v1/projects/pytest/approve", new { reason = "the test runner of the orders service", dependencies = true, env = "ci", version = "3.5.0" });
         var records = await proxy.QueryAsync(db => db.AuditRecords.Where(r => r.Action == "project.approve").ToListAsync());
         var after = await proxy.GetJsonAsync("api/v1/projects/pytest/closure?env=ci&version=3.5.0");
         using var page = await proxy.Client.GetAsync("ci/simple/pluggy/");
 
-        Assert.Equal(7, answer["decided"]!.AsArray().Count);
+        Assert.Equal(6, answer["decided"]!.AsArray().Count);
         Assert.Equal(7, records.Count);
         Assert.Equal("the test runner of the orders service", records.Single(r => r.Subject == "project:pytest").Reason);
+        Assert.Equal("the size change is the real wheel against a stub", records.Single(r => r.Subject == "project:six").Reason);
         Assert.Equal("dependency of pytest 3.5.0, approved by bootstrap-admin: the test runner of the orders service", records.Single(r => r.Subject == "project:pluggy").Reason);
         Assert.All(after["members"]!.AsArray(), m => Assert.Equal("visible", m!["status"].Text()));
         Assert.Equal(0, after["remaining"]!.GetValue<int>());
@@ -114,15 +123,26 @@ public abstract class ClosureIntegrationTests
         // it); alone on the page it has no earlier release to compare with, so the whole tree can be vetted in one step.
         servers.Upstream.RemoveFromPage("six-1.11.0-py2.py3-none-any.whl");
         var proxy = servers.Proxy;
+        var body = new { reason = "vetted for the orders service", dependencies = true, env = "prod" };
 
-        var answer = await proxy.PostJsonAsync("api/v1/projects/pytest/releases/3.5.0/vet", new { reason = "vetted for the orders service", dependencies = true, env = "prod" });
+        // six 1.17.0 carries a size-changed signal (about four times 1.11.0, a stubbed wheel here), found when the call
+        // checks each release: it is named and nothing is decided, until a reviewer decided six on its own.
+        using var signalled = await proxy.SendAsync(HttpMethod.Post, "api/v1/projects/pytest/releases/3.5.0/vet", ApiTestKit.BootstrapToken, body);
+        var signalledBody = JsonNode.Parse(await signalled.Content.ReadAsStringAsync())!;
+        var decisionsWhileSignalled = await proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync());
+        await proxy.PostJsonAsync("api/v1/projects/six/approve", new { reason = "widely used" });
+        await proxy.PostJsonAsync("api/v1/projects/six/releases/1.17.0/vet", new { reason = "size grew from 1.11.0: read the diff" });
+        var answer = await proxy.PostJsonAsync("api/v1/projects/pytest/releases/3.5.0/vet", body);
         var vetRecords = await proxy.QueryAsync(db => db.AuditRecords.Where(r => r.Action == "release.vet").ToListAsync());
         var files = await CuratedIndex.Tests.Features.Releases.Tier3IntegrationTests.FilesAsync(proxy, "prod/simple/pytest/");
 
-        Assert.Equal(7, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "approve"));
-        Assert.Equal(7, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "vet"));
+        Assert.Equal(HttpStatusCode.Conflict, signalled.StatusCode);
+        Assert.Contains(signalledBody["blockers"]!.AsArray(), b => b.Text() == "six 1.17.0: signal: release signals: size-changed");
+        Assert.Equal(0, decisionsWhileSignalled);
+        Assert.Equal(6, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "approve"));
+        Assert.Equal(6, answer["decided"]!.AsArray().Count(d => d!["action"].Text() == "vet"));
         Assert.Equal(7, vetRecords.Count);
-        Assert.EndsWith("dependency of pytest 3.5.0, vetted by bootstrap-admin: vetted for the orders service", vetRecords.Single(r => r.Subject.Contains("six", StringComparison.Ordinal)).Reason, StringComparison.Ordinal);
+        Assert.EndsWith("dependency of pytest 3.5.0, vetted by bootstrap-admin: vetted for the orders service", vetRecords.Single(r => r.Subject == "release:pluggy==0.6.0").Reason, StringComparison.Ordinal);
         Assert.Equal(["pytest-3.5.0-py2.py3-none-any.whl"], files);
         Assert.All(answer["closure"]!["members"]!.AsArray(), m => Assert.Equal("visible", m!["status"].Text()));
     }

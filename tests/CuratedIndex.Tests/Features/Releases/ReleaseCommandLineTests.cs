@@ -19,11 +19,11 @@ public sealed class ReleaseCommandLineTests
     // approved by policy and never vetted: the transitive dependency a lock file pulls in that prod does not have.
     private const string Policy = "approve: [editables]\ncooldown:\n  six: 0d\n  zipp: 0d\n  jmespath: 0d\n";
 
-    private static string Executable() =>
+    internal static string Executable() =>
         Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
             new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
 
-    private static Task<ProcessResult> RunAsync(ProxyInstance proxy, string workingDirectory, string token, params string[] arguments) =>
+    internal static Task<ProcessResult> RunAsync(ProxyInstance proxy, string workingDirectory, string token, params string[] arguments) =>
         ExternalProcess.RunAsync(Executable(), arguments, workingDirectory, new Dictionary<string, string?>
         {
             ["CURATED_INDEX_URL"] = proxy.BaseUrl.ToString(),
@@ -32,7 +32,7 @@ public sealed class ReleaseCommandLineTests
             ["ASPNETCORE_ENVIRONMENT"] = null,
         }, TimeSpan.FromSeconds(120));
 
-    private static string[] Lines(ProcessResult result) => result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    internal static string[] Lines(ProcessResult result) => result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static async Task<List<string>> ProdFilesAsync(ProxyInstance proxy, string project)
     {

@@ -21,6 +21,20 @@ public static class VetCommand
     private const string Refused = "refused";
     private const string Waiting = "waiting for cooldown";
 
+    /// <summary>
+    /// Why the arguments name neither or both of vet's modes (a lock file with -r; one release with --with-deps), or null. Pure.
+    /// </summary>
+    public static string? ModeProblem(IReadOnlyList<string>? files, bool withDependencies, string? requirement) =>
+        (files is { Count: > 0 }, withDependencies, requirement is not null) switch
+        {
+            (true, true, _) => "give either -r FILE (vet a lock file's pins) or --with-deps REQUIREMENT (vet a release with its dependencies), not both",
+            (true, false, true) => $"unexpected argument '{requirement}' with -r FILE (to vet a release with its dependencies: vet --with-deps '{requirement}')",
+            (false, true, false) => "--with-deps needs a requirement: name, name==VERSION or name[extra,...]==VERSION",
+            (false, false, true) => $"to vet '{requirement}' with its dependencies add --with-deps; to vet a lock file give -r FILE",
+            (false, false, false) => "give -r FILE (vet a lock file's pins) or --with-deps REQUIREMENT (vet a release with its dependencies)",
+            _ => null,
+        };
+
     public static async Task<int> RunAsync(ServerClient client, IReadOnlyList<string> files, VetOptions options, TextWriter output, TextWriter error, bool terminal, CancellationToken cancellationToken)
     {
         if (options.Criteria is not null && !VettingCriteria.IsKnown(options.Criteria))
