@@ -12,8 +12,8 @@ namespace CuratedIndex.Tests.EndToEnd;
 /// <summary>
 /// "Approve with dependencies" in a real headless Chromium (<see cref="HeadlessBrowser"/>), with real pip on both sides:
 /// pip cannot install pytest 3.5.0 through `ci` (tier 2); a reviewer opens pytest's page, reads its closure (7 projects
-/// on Linux, from the wheels' real metadata) and approves it in one step; the same pip command then installs the whole
-/// tree. Screenshots are saved as in <see cref="ApprovalUiBrowserTests"/>.
+/// on Linux, from the wheels' real metadata; six approved already) and approves the other six in one step; the same pip
+/// command then installs the whole tree. Screenshots are saved as in <see cref="ApprovalUiBrowserTests"/>.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class ClosureUiBrowserTests(ITestOutputHelper output)
@@ -49,7 +49,9 @@ public sealed class ClosureUiBrowserTests(ITestOutputHelper output)
             upstream.AddFile(parsed.Project, filename, File.ReadAllBytes(path));
         }
 
-        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl);
+        // six is approved already: its 1.17.0 carries a size-changed signal (against the stubbed 1.11.0) that would
+        // otherwise have to be decided on its own first (ClosureUiTests covers that).
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, policyYaml: "approve: [six]\n");
         await proxy.Services.GetRequiredService<AccountService>().CreateUserAsync(Reviewer, ReviewerPassword, Roles.Reviewer, "test", CancellationToken.None);
         var index = new Uri(proxy.BaseUrl, "ci/simple/").ToString();
         var venv = workspace.PathOf("venv");
@@ -78,14 +80,14 @@ public sealed class ClosureUiBrowserTests(ITestOutputHelper output)
                 row.FindElement(By.CssSelector("a.project-link")).Click();
                 browser.WaitForPath("/ui/projects/pytest");
 
-                // The closure: seven projects on Linux, the root first, all pending in ci; the button says how many.
+                // The closure: seven projects on Linux, the root first, all but six pending in ci; the button says how many.
                 var members = browser.WaitFor("the closure table", d => d.FindElements(By.CssSelector("tr.closure-member")) is { Count: > 0 } found ? found : null);
                 Assert.Equal(
                     Installed.Select(r => r.Split("==")[0]),
                     members.Select(m => m.GetAttribute("data-project") ?? "").Order(StringComparer.Ordinal));
-                Assert.All(members, m => Assert.Equal("pending", m.GetAttribute("data-status")));
+                Assert.All(members, m => Assert.Equal(m.GetAttribute("data-project") == "six" ? "visible" : "pending", m.GetAttribute("data-status")));
                 var button = browser.Driver.FindElement(By.Id("closure-decide"));
-                Assert.Equal("Approve 7 project(s) with dependencies", button.Text.Trim());
+                Assert.Equal("Approve 6 project(s) with dependencies", button.Text.Trim());
                 ((IJavaScriptExecutor)browser.Driver).ExecuteScript("arguments[0].scrollIntoView(true);", browser.Driver.FindElement(By.Id("dependencies")));
                 Save(browser, screenshots, "project-pytest-dependencies.png");
 
@@ -93,7 +95,7 @@ public sealed class ClosureUiBrowserTests(ITestOutputHelper output)
                 button.Click();
                 var decided = browser.WaitFor("the decided members", d => d.FindElements(By.CssSelector("li.closure-decided-member")) is { Count: > 0 } found ? found : null);
                 Assert.Equal(
-                    Installed.Select(r => r.Split("==")[0]),
+                    Installed.Select(r => r.Split("==")[0]).Where(p => p != "six"),
                     decided.Select(d => d.GetAttribute("data-project") ?? "").Order(StringComparer.Ordinal));
                 Assert.All(browser.Driver.FindElements(By.CssSelector("tr.closure-member")), m => Assert.Equal("visible", m.GetAttribute("data-status")));
                 Save(browser, screenshots, "project-pytest-approved-with-dependencies.png");

@@ -100,15 +100,6 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return new ClosureDecisionOutcome(ClosureDecisionStatus.Blocked, $"{waiting.Count} release(s) of {Root(view)}'s closure may not be vetted now; nothing was decided", view, [], waiting);
         }
 
-        // The checks above observed each release upstream lists now: one seen here for the first time has just had its
-        // first sight and anomaly signals recorded. Statuses described before that knew none of them, so describe them
-        // again: a signal found just now blocks like any other instead of being vetted silently.
-        view = await RefreshedAsync(request, view);
-        if (Blocked(view, view.Blockers) is { } blockedNow)
-        {
-            return blockedNow;
-        }
-
         var decided = new List<DecidedMember>();
         var pending = PendingProjects(view);
         if (pending.Count > 0)

@@ -25,7 +25,7 @@ public abstract class ClosureUiTests
     protected abstract DatabaseProvider Provider { get; }
 
     /// <summary>The fake upstream with Fixtures/dists and Fixtures/closure, and a proxy in process with <paramref name="policy"/>.</summary>
-    private async Task<TestServers> StartAsync(string? policy = null)
+    private async Task<TestServers> StartAsync(string? policy = null, IDictionary<string, string>? settings = null)
     {
         var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
         try
@@ -37,7 +37,7 @@ public abstract class ClosureUiTests
                 upstream.AddFile(parsed.Project, filename, File.ReadAllBytes(path));
             }
 
-            var proxy = await ProxyInstance.StartInProcessAsync(upstream.BaseUrl, Provider, ApiTestKit.Settings(), policy);
+            var proxy = await ProxyInstance.StartInProcessAsync(upstream.BaseUrl, Provider, ApiTestKit.Settings(settings), policy);
             return new TestServers(upstream, proxy);
         }
         catch
@@ -81,10 +81,12 @@ public abstract class ClosureUiTests
         Assert.Equal("6", page.QuerySelector("#closure-remaining")!.TextContent);
         Assert.Equal("Approve 6 project(s) with dependencies", page.QuerySelector("#closure-decide")!.TextContent.Trim());
 
-        // Tier 3 asks for vetting: the approved six is not vetted there.
+        // Tier 3 asks for vetting: the approved six is not vetted there, and its release carries a size-changed signal
+        // (against the stubbed six 1.11.0), so it blocks; the other six releases are what the button vets.
         var (_, prod, _) = await session.GetAsync("ui/projects/pytest?env=prod");
-        Assert.Equal("not-vetted", Row(prod, "six")!.GetAttribute("data-status"));
-        Assert.StartsWith("Vet 7 release(s)", prod.QuerySelector("#closure-decide")!.TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Equal(("signal", "yes"), (Row(prod, "six")!.GetAttribute("data-status"), Row(prod, "six")!.GetAttribute("data-blocks")));
+        Assert.Equal("pending", Row(prod, "pluggy")!.GetAttribute("data-status"));
+        Assert.StartsWith("Vet 6 release(s)", prod.QuerySelector("#closure-decide")!.TextContent.Trim(), StringComparison.Ordinal);
 
         // Tier 1 reviews nothing: the page says so and shows the first reviewed environment.
         var (devResponse, dev, _) = await session.GetAsync("ui/projects/pytest?env=dev");
@@ -129,7 +131,7 @@ public abstract class ClosureUiTests
     [Fact]
     public async Task ApproveWithDependencies_ADeniedMember_BlocksIsRefusedWith409AndNamed_NothingDecided()
     {
-        await using var servers = await StartAsync("deny:\n  pluggy: maintainer account taken over\n");
+        await using var servers = await StartAsync("approve: [six]\ndeny:\n  pluggy: maintainer account taken over\n");
         using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
 
         var (_, page, _) = await session.GetAsync("ui/projects/pytest");
@@ -284,38 +286,65 @@ public abstract class ClosureUiTests
     }
 
     [Fact]
-    public async Task VetWithDependencies_ASignalFoundOnlyWhileChecking_IsNamedAndNothingIsVetted_UntilDecidedOnItsOwn()
+    public async Task VetWithDependencies_AMemberWithASignal_IsMarkedAndNamed_NothingIsVetted_UntilDecidedOnItsOwn()
     {
         var cooldowns = string.Concat(PytestClosure.Select(p => $"  {p}: 0d\n"));
         await using var servers = await StartAsync($"cooldown:\n{cooldowns}");
         using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
         const string Path = "ui/projects/pytest/releases/3.5.0?env=prod";
 
-        // Nothing of the closure was ever seen here, so the page knows no signal yet: six 1.17.0 is just pending.
+        // six 1.17.0 is several times the size of six 1.11.0 (a stubbed wheel here): a size-changed signal, seen as soon
+        // as the closure is computed.
         var (_, page, _) = await session.GetAsync(Path);
         using var refused = await session.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "read the tree"));
         var refusedPage = await UiSession.ParseAsync(await refused.Content.ReadAsStringAsync());
         var vettedAfterRefusal = await servers.Proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync());
         var approvedAfterRefusal = await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync());
 
-        // Checking the releases saw six 1.17.0 for the first time: several times the size of six 1.11.0, a signal. The
-        // reviewer reads it, approves six and vets six 1.17.0 on their own; then the closure goes through.
+        // The reviewer reads it, approves six and vets six 1.17.0 on their own; then the closure goes through.
         using var approveSix = await session.SubmitAsync("ui/projects/six", "#decision-form", ("Verdict", "approve"), ("Reason", "needed by pytest"));
         using var six = await session.SubmitAsync("ui/projects/six/releases/1.17.0", "#release-form", ("Action", "vet"), ("Criteria", "safe-to-deploy"), ("Reason", "the size change is the dropped Python 2 code"));
         using var vetted = await session.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "read the tree"));
         var vettedPage = await UiSession.ParseAsync(await vetted.Content.ReadAsStringAsync());
 
-        Assert.Equal("pending", Row(page, "six")!.GetAttribute("data-status"));
+        var sixRow = Row(page, "six")!;
+        Assert.Equal(("signal", "yes"), (sixRow.GetAttribute("data-status"), sixRow.GetAttribute("data-blocks")));
+        Assert.Contains("size-changed", sixRow.QuerySelector(".closure-reason")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("6 release(s)", page.QuerySelector("#closure-decide")!.TextContent.Trim()["Vet ".Length..][..12]);
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         var blocker = Assert.Single(refusedPage.QuerySelectorAll("#closure-refused li.closure-blocker")).TextContent;
         Assert.StartsWith("six 1.17.0: signal", blocker, StringComparison.Ordinal);
         Assert.Contains("size-changed", blocker, StringComparison.Ordinal);
-        Assert.Equal("signal", Row(refusedPage, "six")!.GetAttribute("data-status"));
         Assert.Equal((0, 0), (vettedAfterRefusal, approvedAfterRefusal));
         Assert.Equal(HttpStatusCode.Redirect, approveSix.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, six.StatusCode);
         Assert.Equal(HttpStatusCode.OK, vetted.StatusCode);
         Assert.Equal(PytestClosure.Where(p => p != "six"), vettedPage.QuerySelectorAll("li.closure-decided-member[data-action='vet']").Select(d => d.GetAttribute("data-project")!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task VetWithDependencies_AFileAddedUpstreamAfterTheClosureWasComputed_ItsSignalBlocks_NothingVetted()
+    {
+        var cooldowns = string.Concat(PytestClosure.Select(p => $"  {p}: 0d\n"));
+        await using var servers = await StartAsync($"cooldown:\n{cooldowns}", new Dictionary<string, string> { ["Upstream:PageMaxAge"] = "00:00:00" });
+        WithoutOlderSix(servers.Upstream);
+        using var session = await UiSession.SignedInAsync(servers.Proxy, "rita", Roles.Reviewer);
+        const string Path = "ui/projects/pytest/releases/3.5.0?env=prod";
+        var (_, page, _) = await session.GetAsync(Path); // computes and keeps the closure: nothing blocks
+
+        // A month after pluggy 0.6.0 was released, upstream lists one more file for it; the kept closure does not know.
+        servers.Upstream.AddFile("pluggy", "pluggy-0.6.0.tar.gz", Encoding.UTF8.GetBytes("an sdist added later"), uploadTime: "2024-02-02T00:00:00.000000Z");
+        using var refused = await session.SubmitAsync(Path, "#closure-form", ("DependenciesReason", "read the tree"));
+        var refusedPage = await UiSession.ParseAsync(await refused.Content.ReadAsStringAsync());
+
+        Assert.Equal("pending", Row(page, "pluggy")!.GetAttribute("data-status"));
+        Assert.Empty(page.QuerySelectorAll("tr.closure-member.blocks"));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var blocker = Assert.Single(refusedPage.QuerySelectorAll("#closure-refused li.closure-blocker")).TextContent;
+        Assert.StartsWith("pluggy 0.6.0: signal", blocker, StringComparison.Ordinal);
+        Assert.Contains("files-added-later", blocker, StringComparison.Ordinal);
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ReleaseDecisions.CountAsync()));
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
     }
 
     [Fact]
