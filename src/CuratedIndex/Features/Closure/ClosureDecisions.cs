@@ -20,6 +20,12 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
     /// <summary>Approves every pending project of the closure (the root included); refuses while a member blocks.</summary>
     public async Task<ClosureDecisionOutcome> ApproveAsync(ClosureDecisionRequest request, CancellationToken cancellationToken)
     {
+        // Tier 1 shows every project: its statuses would all read visible, and "nothing left to approve" would mislead.
+        if (curations.Current.Policy.Environments.TryGetValue(request.Environment, out var environment) && environment.Tier == Tier.Passthrough)
+        {
+            return Fail(ClosureDecisionStatus.Refused, $"environment '{request.Environment}' is tier 1 (passthrough) and shows every project; approve with dependencies for a tier 2 or 3 environment");
+        }
+
         var (view, refusal) = await ViewAsync(request, cancellationToken);
         if (refusal is not null)
         {

@@ -162,6 +162,27 @@ public abstract class ClosureIntegrationTests
         Assert.Contains(message, body["message"].Text(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"dev\"}", "is tier 1 (passthrough)")]
+    [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"r\",\"dependencies\":true}", "'env' is required")]
+    [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"\",\"dependencies\":true,\"env\":\"ci\"}", "a reason is required")]
+    [InlineData("api/v1/projects/pytest/deny", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"ci\"}", "applies to approve only")]
+    [InlineData("api/v1/projects/pytest/releases/3.5.0/vet", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"ci\"}", "needs a tier 3 environment")]
+    [InlineData("api/v1/projects/pytest/releases/3.5.0/vet", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"prod\",\"files\":[\"pytest-3.5.0-py2.py3-none-any.whl\"]}", "cannot be combined")]
+    public async Task BadWithDependenciesRequests_AreRefusedWithAPreciseMessage_AndDecideNothing(string path, string json, string message)
+    {
+        await using var servers = await StartAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiTestKit.BootstrapToken);
+        using var response = await servers.Proxy.Client.SendAsync(request);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, body["message"].Text(), StringComparison.Ordinal);
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
+    }
+
     private static List<string> Members(JsonNode closure) =>
         closure["members"]!.AsArray().Select(m => $"{m!["project"].Text()} {m["version"].Text()}").ToList();
 }
