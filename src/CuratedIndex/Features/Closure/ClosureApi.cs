@@ -82,7 +82,7 @@ public static class ClosureApi
             project = outcome.View?.Closure.Project,
             verdict = outcome.Status == ClosureDecisionStatus.Decided ? verdict : null,
             message = outcome.Message,
-            decided = outcome.Decided.Select(d => new { project = d.Project, version = d.Version, action = d.Action, decisionId = d.DecisionId }),
+            decided = outcome.Decided.Select(d => new { project = d.Project, version = d.Version, action = d.Action, decisionId = d.DecisionId, breakGlass = d.BreakGlass }),
             blockers = outcome.Blockers,
             closure = outcome.View is null ? null : Json(outcome.View),
         };

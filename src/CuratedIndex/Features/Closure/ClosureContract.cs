@@ -147,5 +147,8 @@ public sealed record ClosureDecisionOutcome(
     IReadOnlyList<DecidedMember> Decided,
     IReadOnlyList<string> Blockers);
 
-/// <summary>One decision written by "with dependencies": <paramref name="Action"/> is <c>approve</c> or <c>vet</c>.</summary>
-public sealed record DecidedMember(string Project, string Version, string Action, long DecisionId);
+/// <summary>
+/// One decision written by "with dependencies": <paramref name="Action"/> is <c>approve</c> or <c>vet</c>;
+/// <paramref name="BreakGlass"/> when an admin's break-glass let a vetting skip the cooldown.
+/// </summary>
+public sealed record DecidedMember(string Project, string Version, string Action, long DecisionId, bool BreakGlass = false);

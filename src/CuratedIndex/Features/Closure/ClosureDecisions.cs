@@ -1,7 +1,10 @@
+using CuratedIndex.Data;
+using CuratedIndex.Features.Audit;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.Review;
+using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Features.Closure;
 
@@ -12,7 +15,12 @@ namespace CuratedIndex.Features.Closure;
 /// decided until it was decided on its own. An incomplete closure (a conflict, unreadable metadata) decides nothing either:
 /// what pip would install is not known.
 /// </summary>
-public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue, ReleaseVetting vetting, CurationStore curations)
+/// <remarks>
+/// Everything one call decides is written in one transaction with its audit records, and only when no decision on a member
+/// was written since the statuses were described (on this node or another): a reviewer's denial made a moment ago is never
+/// overwritten by someone else's "with dependencies".
+/// </remarks>
+public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue, ReleaseVetting vetting, CurationStore curations, AuditLog audit)
 {
     public const string ApproveAction = "approve";
     public const string VetAction = "vet";
@@ -26,6 +34,7 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return Fail(ClosureDecisionStatus.Refused, $"environment '{request.Environment}' is tier 1 (passthrough) and shows every project; approve with dependencies for a tier 2 or 3 environment");
         }
 
+        var known = Known();
         var (view, refusal) = await ViewAsync(request, cancellationToken);
         if (refusal is not null)
         {
@@ -46,15 +55,31 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"nothing left to approve: every project of {Root(view)}'s closure is approved", view, [], []);
         }
 
-        var results = await queue.DecideEachAsync(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor, cancellationToken);
-        var decided = results.Select(r => new DecidedMember(r.Project, pending.First(m => m.Member.Project == r.Project).Member.Version, ApproveAction, r.DecisionId)).ToList();
+        var approvals = queue.Stage(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor);
+        var written = await audit.WriteAsync(async db =>
+        {
+            if (await DecidedSinceAsync(db, view, known, cancellationToken) is not null)
+            {
+                return ((IReadOnlyList<ProjectDecision>?)null, (IReadOnlyList<AuditEntry>)[]);
+            }
+
+            var (decisions, entries) = await approvals.AddAsync(db, cancellationToken);
+            return (decisions, entries);
+        }, cancellationToken);
+        if (written is null)
+        {
+            return await ChangedMeanwhileAsync(request, view);
+        }
+
+        await approvals.CommittedAsync(written);
+        var decided = written.Select(d => new DecidedMember(d.Project, pending.First(m => m.Member.Project == d.Project).Member.Version, ApproveAction, d.Id)).ToList();
         return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"approved {decided.Count} project(s) of {Root(view)}'s closure", await RefreshedAsync(request, view), decided, []);
     }
 
     /// <summary>
     /// Approves every pending project and vets every chosen release not vetted yet (pinning the files upstream lists now,
     /// subject to cooldown and signals as any vetting is); refuses while a member blocks or a release may not be vetted
-    /// now. Every release is checked before anything is written.
+    /// now. Every release is checked before anything is written, and everything is written in one transaction.
     /// </summary>
     public async Task<ClosureDecisionOutcome> VetAsync(ClosureDecisionRequest request, CancellationToken cancellationToken)
     {
@@ -63,6 +88,7 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return Fail(ClosureDecisionStatus.Refused, $"environment '{request.Environment}' is tier {(int)environment.Tier}; vetting with dependencies needs a tier 3 environment (use approve with dependencies)");
         }
 
+        var known = Known();
         var (view, refusal) = await ViewAsync(request, cancellationToken);
         if (refusal is not null)
         {
@@ -74,17 +100,22 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return incomplete;
         }
 
-        // Every release is checked first (a dry run). The check also records a release's first sight and its anomaly
-        // signals, so the statuses are described again afterwards: a signal found now blocks this call, named with the
-        // rest, instead of surfacing only on the next attempt after the reviewer cleared what this one named.
+        // Every release is checked first, and its decision prepared. The check also records a release's first sight and
+        // its anomaly signals, so the statuses are described again afterwards: a signal found now blocks this call, named
+        // with the rest, instead of surfacing only on the next attempt after the reviewer cleared what this one named.
         var criteria = request.Criteria ?? environment!.Criteria;
         var notNow = new Dictionary<(string, string), string>();
+        var prepared = new Dictionary<(string, string), ReleaseDecision>();
         foreach (var member in ToDecide(view!))
         {
-            var outcome = await vetting.VetAsync(VetRequestFor(view!, member.Member, request, criteria, dryRun: true), cancellationToken);
-            if (outcome.Status != VetStatus.Vetted)
+            var (outcome, decision) = await vetting.PrepareAsync(VetRequestFor(view!, member.Member, request, criteria), cancellationToken);
+            if (decision is null)
             {
                 notNow[(member.Member.Project, member.Member.Version)] = $"{member.Member.Project} {member.Member.Version}: {outcome.Message}";
+            }
+            else
+            {
+                prepared[(member.Member.Project, member.Member.Version)] = decision;
             }
         }
 
@@ -106,33 +137,62 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return new ClosureDecisionOutcome(ClosureDecisionStatus.Blocked, $"{waiting.Count} release(s) of {Root(view)}'s closure may not be vetted now; nothing was decided", view, [], waiting);
         }
 
-        var decided = new List<DecidedMember>();
+        if (toVet.Any(m => !prepared.ContainsKey((m.Member.Project, m.Member.Version))))
+        {
+            return await ChangedMeanwhileAsync(request, view);
+        }
+
+        var releases = toVet.Select(m => prepared[(m.Member.Project, m.Member.Version)]).ToList();
         var pending = PendingProjects(view);
-        if (pending.Count > 0)
+        var approvals = queue.Stage(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor);
+        var written = await audit.WriteAsync(async db =>
         {
-            var approved = await queue.DecideEachAsync(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor, cancellationToken);
-            decided.AddRange(approved.Select(r => new DecidedMember(r.Project, pending.First(m => m.Member.Project == r.Project).Member.Version, ApproveAction, r.DecisionId)));
+            if (await DecidedSinceAsync(db, view, known, cancellationToken) is not null)
+            {
+                return ((IReadOnlyList<ProjectDecision>?)null, (IReadOnlyList<AuditEntry>)[]);
+            }
+
+            var (decisions, entries) = pending.Count > 0 ? await approvals.AddAsync(db, cancellationToken) : ([], []);
+            return (decisions, [.. entries, .. releases.Select(r => ReleaseVetting.Stage(db, r))]);
+        }, cancellationToken);
+        if (written is null)
+        {
+            return await ChangedMeanwhileAsync(request, view);
         }
 
-        var failed = new List<string>();
-        foreach (var member in toVet)
+        await approvals.CommittedAsync(written);
+        foreach (var release in releases)
         {
-            var outcome = await vetting.VetAsync(VetRequestFor(view, member.Member, request, criteria, dryRun: false), cancellationToken);
-            if (outcome.Status == VetStatus.Vetted && outcome.Verdict is { } verdict)
-            {
-                decided.Add(new DecidedMember(member.Member.Project, member.Member.Version, VetAction, verdict.DecisionId));
-            }
-            else
-            {
-                // Checked a moment ago: only a change meanwhile (a decision on another node, upstream) gets here.
-                failed.Add($"{member.Member.Project} {member.Member.Version}: {outcome.Message}");
-            }
+            vetting.Committed(release);
         }
 
-        var refreshed = await RefreshedAsync(request, view);
-        return failed.Count == 0
-            ? new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"vetted {decided.Count(d => d.Action == VetAction)} release(s) of {Root(view)}'s closure", refreshed, decided, [])
-            : new ClosureDecisionOutcome(ClosureDecisionStatus.Blocked, $"{failed.Count} release(s) changed while they were vetted and were not vetted; the others were", refreshed, decided, failed);
+        await curations.RefreshAsync(CancellationToken.None);
+        var decided = written.Select(d => new DecidedMember(d.Project, pending.First(m => m.Member.Project == d.Project).Member.Version, ApproveAction, d.Id))
+            .Concat(releases.Select(r => new DecidedMember(r.Project, r.Version, VetAction, r.Id, r.BreakGlass)))
+            .ToList();
+        return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"vetted {releases.Count} release(s) of {Root(view)}'s closure", await RefreshedAsync(request, view), decided, []);
+    }
+
+    // The newest decisions this node knew of when the statuses were described.
+    private (long Projects, long Releases) Known() => (curations.Current.Reviews.LastDecisionId, curations.Current.Vettings.LastDecisionId);
+
+    // Inside the write transaction: a decision on a member's project or release written since the statuses were described.
+    private static async Task<string?> DecidedSinceAsync(CuratedIndexDbContext db, ClosureView view, (long Projects, long Releases) known, CancellationToken cancellationToken)
+    {
+        var projects = view.Members.Select(m => m.Member.Project).Distinct(StringComparer.Ordinal).ToList();
+        return await db.ProjectDecisions.Where(d => d.Id > known.Projects && projects.Contains(d.Project)).Select(d => d.Project).FirstOrDefaultAsync(cancellationToken)
+            ?? await db.ReleaseDecisions.Where(d => d.Id > known.Releases && projects.Contains(d.Project)).Select(d => d.Project).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task<ClosureDecisionOutcome> ChangedMeanwhileAsync(ClosureDecisionRequest request, ClosureView view)
+    {
+        await curations.RefreshAsync(CancellationToken.None);
+        return new ClosureDecisionOutcome(
+            ClosureDecisionStatus.Blocked,
+            $"a member of {Root(view)}'s closure was decided (or its releases changed) while this was being decided; nothing was decided: look at the statuses again",
+            await RefreshedAsync(request, view),
+            [],
+            ["decided meanwhile: look again"]);
     }
 
     private async Task<(ClosureView? View, ClosureDecisionOutcome? Refusal)> ViewAsync(ClosureDecisionRequest request, CancellationToken cancellationToken)
@@ -168,10 +228,10 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             named);
     }
 
-    // What this action decides: pending members, and the root unless it blocks (the reviewer names it: a deferral, a
-    // reviewer's denial, a finding or a signal on it is what they are deciding).
+    // What this action decides: pending members (not vetted ones, in tier 3). A flagged member, the root included, blocks
+    // instead: it is decided on its own first.
     private static List<MemberView> ToDecide(ClosureView view) =>
-        view.Members.Where(m => m.Status is MemberStatus.Pending or MemberStatus.NotVetted || (IsRoot(view, m.Member) && !m.Blocks && m.Status != MemberStatus.Visible)).ToList();
+        view.Members.Where(m => m.Status is MemberStatus.Pending or MemberStatus.NotVetted).ToList();
 
     // One approval per project: a project needed at two versions (two targets) is approved once.
     private List<MemberView> PendingProjects(ClosureView view) =>
@@ -188,8 +248,8 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             ? request.Reason
             : $"dependency of {Root(view)}, {verb} by {request.Actor}: {request.Reason}";
 
-    private static VetRequest VetRequestFor(ClosureView view, ClosureMember member, ClosureDecisionRequest request, string criteria, bool dryRun) =>
-        new(member.Project, member.Version, criteria, ReasonFor(view, member, request, "vetted"), request.Actor, VettingHow.Reviewer, MayBreakGlass: request.MayBreakGlass, BreakGlass: request.BreakGlass, DryRun: dryRun);
+    private static VetRequest VetRequestFor(ClosureView view, ClosureMember member, ClosureDecisionRequest request, string criteria) =>
+        new(member.Project, member.Version, criteria, ReasonFor(view, member, request, "vetted"), request.Actor, VettingHow.Reviewer, MayBreakGlass: request.MayBreakGlass, BreakGlass: request.BreakGlass);
 
     private async Task<ClosureView> RefreshedAsync(ClosureDecisionRequest request, ClosureView before) =>
         (await closures.ViewAsync(request.Project, request.Version, request.Extras, request.Environment, CancellationToken.None)).View ?? before;

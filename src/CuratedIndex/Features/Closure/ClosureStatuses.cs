@@ -58,7 +58,6 @@ public sealed class ClosureStatuses(CurationStore curations, IServiceScopeFactor
 
     private static MemberView DescribeMember(DependencyClosure closure, ClosureMember member, EnvironmentPolicy environment, Curation curation, MemberFacts facts)
     {
-        var isRoot = member.Depth == 0 && member.Project == closure.Project;
         var subject = new DecisionSubject(member.Project, environment.Tier == Tier.Vetted ? member.Version : null);
         var decision = curation.Decide(environment, subject, UpstreamFacts.None);
         var review = curation.Reviews.For(member.Project);
@@ -79,10 +78,8 @@ public sealed class ClosureStatuses(CurationStore curations, IServiceScopeFactor
             _ => (MemberStatus.Hidden, decision.Reason),
         };
 
-        // The root is what the reviewer is deciding, by name: only what no reviewer decision can change blocks it.
-        var blocks = isRoot
-            ? status is MemberStatus.Internal or MemberStatus.Hidden || (status == MemberStatus.Denied && curation.Policy.Denied.ContainsKey(member.Project))
-            : status is not (MemberStatus.Visible or MemberStatus.Pending or MemberStatus.NotVetted);
+        // The root too: a finding, a signal or another reviewer's deferral on it is decided on its own, never in passing.
+        var blocks = status is not (MemberStatus.Visible or MemberStatus.Pending or MemberStatus.NotVetted);
         return new MemberView(member, status, reason, Evidence(member, facts, finding), blocks);
     }
 

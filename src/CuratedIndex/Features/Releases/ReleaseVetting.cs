@@ -65,20 +65,44 @@ public sealed class ReleaseVetting(
 {
     public async Task<VetOutcome> VetAsync(VetRequest request, CancellationToken cancellationToken)
     {
+        var (outcome, decision) = await PrepareAsync(request, cancellationToken);
+        if (decision is null)
+        {
+            return outcome;
+        }
+
+        var automatic = request.How is VettingHow.Policy or VettingHow.Auto;
+        if (!await WriteAsync(decision, cancellationToken, automatic ? curations.Current.Vettings.LastDecisionId : null))
+        {
+            return new VetOutcome(VetStatus.NotNow, $"{request.Project} {decision.Version} was decided on another node meanwhile");
+        }
+
+        Committed(decision);
+        var verdict = curations.Current.Vettings.For(request.Project, decision.Version);
+        return new VetOutcome(VetStatus.Vetted, $"{request.Project} {decision.Version} {verdict?.Describe() ?? "vetted"}", verdict);
+    }
+
+    /// <summary>
+    /// Every check of <see cref="VetAsync"/> and the decision it would write, without writing it: the outcome says why
+    /// not (the decision is null then), or, for a dry run, what would be vetted. For callers that write several decisions
+    /// in one transaction (vet with dependencies) with <see cref="Stage"/> and then <see cref="Committed"/>.
+    /// </summary>
+    public async Task<(VetOutcome Outcome, ReleaseDecision? Decision)> PrepareAsync(VetRequest request, CancellationToken cancellationToken)
+    {
         if (ReleaseVettings.NormalizeVersion(request.Version) is not { } version)
         {
-            return new VetOutcome(VetStatus.Refused, $"'{request.Version}' is not a PEP 440 version");
+            return (new VetOutcome(VetStatus.Refused, $"'{request.Version}' is not a PEP 440 version"), null);
         }
 
         if (!VettingCriteria.IsKnown(request.Criteria))
         {
-            return new VetOutcome(VetStatus.Refused, $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}");
+            return (new VetOutcome(VetStatus.Refused, $"criteria must be {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}"), null);
         }
 
         var (files, problem, status) = await CurrentFilesAsync(request.Project, version, cancellationToken);
         if (problem is not null)
         {
-            return new VetOutcome(status, problem);
+            return (new VetOutcome(status, problem), null);
         }
 
         // Recorded under upstream's spelling of the version, the one its first sight and signals are recorded under.
@@ -86,7 +110,7 @@ public sealed class ReleaseVetting(
         var (chosen, refused) = Select(files, request);
         if (chosen is null)
         {
-            return new VetOutcome(VetStatus.Refused, refused!);
+            return (new VetOutcome(VetStatus.Refused, refused!), null);
         }
 
         var seen = await SeenAsync(request.Project, version, cancellationToken);
@@ -100,12 +124,12 @@ public sealed class ReleaseVetting(
                 var hint = waiting.BreakGlassMayOverride && request.How == VettingHow.Reviewer
                     ? request.MayBreakGlass ? "; to vet it now, break glass with a reason" : "; an admin may break glass with a reason"
                     : "";
-                return new VetOutcome(VetStatus.NotNow, waiting.Reason + hint);
+                return (new VetOutcome(VetStatus.NotNow, waiting.Reason + hint), null);
             }
 
             if (!request.MayBreakGlass)
             {
-                return new VetOutcome(VetStatus.NotNow, waiting.Reason + "; only an admin may break glass");
+                return (new VetOutcome(VetStatus.NotNow, waiting.Reason + "; only an admin may break glass"), null);
             }
 
             breakGlass = true;
@@ -113,13 +137,13 @@ public sealed class ReleaseVetting(
 
         if (request.DryRun)
         {
-            return new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} would be vetted {request.Criteria} with {string.Join(", ", chosen.Select(f => f.Filename))}");
+            return (new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} would be vetted {request.Criteria} with {string.Join(", ", chosen.Select(f => f.Filename))}"), null);
         }
 
         if (request.How is VettingHow.Policy or VettingHow.Auto && curations.Current.Vettings.For(request.Project, version) is { } decided)
         {
             // Decided while this pass ran (a reviewer's rejection must not be overwritten by policy).
-            return new VetOutcome(VetStatus.NotNow, $"{request.Project} {version} was {decided.Describe()} meanwhile");
+            return (new VetOutcome(VetStatus.NotNow, $"{request.Project} {version} was {decided.Describe()} meanwhile"), null);
         }
 
         var decision = new ReleaseDecision
@@ -143,15 +167,25 @@ public sealed class ReleaseVetting(
                 MetadataSha256 = f.CoreMetadata?.GetValueOrDefault("sha256")?.ToLowerInvariant(),
             }).ToList(),
         };
-        if (!await WriteAsync(decision, cancellationToken, automatic ? curations.Current.Vettings.LastDecisionId : null))
-        {
-            return new VetOutcome(VetStatus.NotNow, $"{request.Project} {version} was decided on another node meanwhile");
-        }
+        return (new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} would be vetted {request.Criteria}"), decision);
+    }
 
+    /// <summary>Adds <paramref name="decision"/> to a caller's audit transaction and returns its audit entry.</summary>
+    public static AuditEntry Stage(CuratedIndexDbContext db, ReleaseDecision decision)
+    {
+        db.ReleaseDecisions.Add(decision);
+        return new AuditEntry(decision.Actor, ReleaseAudit.ActionOf(decision), ReleaseAudit.Subject(decision.Project, decision.Version), ReleaseAudit.ReasonOf(decision))
+        {
+            Recorded = record => (decision.AuditRecordId, decision.AuditHash) = (record.Id, record.Hash),
+        };
+    }
+
+    /// <summary>After a vetting is committed (the caller refreshes the curation): logged, and its pinned bytes kept.</summary>
+    public void Committed(ReleaseDecision decision)
+    {
+        ReleasesLog.Decided(logger, decision.Actor, decision.Verdict, decision.Project, decision.Version, decision.How, decision.Reason);
         // Pinned bytes are kept whatever upstream does later: store them now, as durable work.
-        work.Enqueue<PinnedFilesWork, PinnedFilesArgs>(new PinnedFilesArgs(request.Project, version));
-        var verdict = curations.Current.Vettings.For(request.Project, version);
-        return new VetOutcome(VetStatus.Vetted, $"{request.Project} {version} {verdict?.Describe() ?? "vetted"}", verdict);
+        work.Enqueue<PinnedFilesWork, PinnedFilesArgs>(new PinnedFilesArgs(decision.Project, decision.Version));
     }
 
     /// <summary>Rejects a release for tier 3 (a reviewer's decision: no cooldown applies).</summary>
@@ -173,6 +207,7 @@ public sealed class ReleaseVetting(
             DecidedAt = clock.GetUtcNow().UtcDateTime,
         };
         await WriteAsync(decision, cancellationToken);
+        ReleasesLog.Decided(logger, decision.Actor, decision.Verdict, decision.Project, decision.Version, decision.How, decision.Reason);
         return new VetOutcome(VetStatus.Vetted, $"{project} {normalized} rejected", curations.Current.Vettings.For(project, normalized));
     }
 
@@ -221,12 +256,7 @@ public sealed class ReleaseVetting(
                 return (false, (IReadOnlyList<AuditEntry>)[]);
             }
 
-            db.ReleaseDecisions.Add(decision);
-            var entry = new AuditEntry(decision.Actor, ReleaseAudit.ActionOf(decision), ReleaseAudit.Subject(decision.Project, decision.Version), ReleaseAudit.ReasonOf(decision))
-            {
-                Recorded = record => (decision.AuditRecordId, decision.AuditHash) = (record.Id, record.Hash),
-            };
-            return (true, (IReadOnlyList<AuditEntry>)[entry]);
+            return (true, (IReadOnlyList<AuditEntry>)[Stage(db, decision)]);
         }, cancellationToken);
         if (!written)
         {
@@ -234,7 +264,6 @@ public sealed class ReleaseVetting(
             return false;
         }
 
-        ReleasesLog.Decided(logger, decision.Actor, decision.Verdict, decision.Project, decision.Version, decision.How, decision.Reason);
         // Committed: take effect now, even if the caller has gone.
         await curations.RefreshAsync(CancellationToken.None);
         return true;

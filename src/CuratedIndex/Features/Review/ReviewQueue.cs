@@ -112,68 +112,105 @@ public sealed class ReviewQueue(
     /// </summary>
     public async Task<IReadOnlyList<DecisionResult>> DecideEachAsync(IReadOnlyList<(string Project, string Reason)> decided, Verdict verdict, string actor, CancellationToken cancellationToken)
     {
-        var projects = decided.Select(d => d.Project).Distinct(StringComparer.Ordinal).ToList();
-        var reasons = decided.GroupBy(d => d.Project, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reason, StringComparer.Ordinal);
+        var staged = Stage(decided, verdict, actor);
+        var results = await audit.WriteAsync(db => staged.AddAsync(db, cancellationToken), cancellationToken);
+        await staged.CommittedAsync(results);
+        return results.Select(d => new DecisionResult(d.Project, verdict, d.Id)).ToList();
+    }
+
+    /// <summary>
+    /// Decisions to write inside a caller's audit transaction (vet with dependencies writes approvals and vettings
+    /// together): <see cref="StagedDecisions.AddAsync"/> in the transaction, <see cref="StagedDecisions.CommittedAsync"/> after it.
+    /// </summary>
+    public StagedDecisions Stage(IReadOnlyList<(string Project, string Reason)> decided, Verdict verdict, string actor)
+    {
         if (verdict == Verdict.Pending)
         {
             throw new ArgumentException("a decision is approve, deny or defer", nameof(verdict));
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var verdictText = VerdictText.Of(verdict);
         // Screened against the names in force before this decision: approving a lookalike makes it an organization name.
         var before = curation.Current;
-        var findings = projects.Distinct(StringComparer.Ordinal)
+        var findings = decided.Select(d => d.Project).Distinct(StringComparer.Ordinal)
             .Select(p => (Project: p, Finding: before.Typosquat(p)))
             .Where(f => f.Finding is not null)
             .ToDictionary(f => f.Project, f => f.Finding!, StringComparer.Ordinal);
-        var results = await audit.WriteAsync(async db =>
+        return new StagedDecisions(this, decided, verdict, actor, clock.GetUtcNow().UtcDateTime, findings);
+    }
+
+    private async Task AfterCommitAsync(IReadOnlyList<ProjectDecision> written, string actor, Dictionary<string, TyposquatSignal> findings)
+    {
+        foreach (var decision in written)
         {
-            var decisions = new List<ProjectDecision>();
-            var requests = await db.ReviewRequests.Where(r => projects.Contains(r.Project)).ToDictionaryAsync(r => r.Project, StringComparer.Ordinal, cancellationToken);
-            foreach (var project in projects.Distinct(StringComparer.Ordinal))
-            {
-                var decision = new ProjectDecision { Project = project, Verdict = verdictText, Reason = reasons[project], Actor = actor, DecidedAt = now };
-                db.ProjectDecisions.Add(decision);
-                decisions.Add(decision);
-                if (!requests.TryGetValue(project, out var request))
-                {
-                    // Deciding before anyone asked (pre-approval) still gives the project a place in the queue's history.
-                    request = new ReviewRequest { Project = project, Status = verdictText, FirstRequestedAt = now, LastRequestedAt = now };
-                    db.ReviewRequests.Add(request);
-                }
-
-                request.Status = verdictText;
-                request.DecidedAt = now;
-                if (findings.TryGetValue(project, out var finding) && finding.Score > request.RiskScore)
-                {
-                    request.RiskScore = finding.Score;
-                }
-            }
-
-            var action = AuditAction.For(verdict) ?? AuditAction.ProjectDefer;
-            // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
-            var entries = decisions.Select(d => new AuditEntry(actor, action, $"project:{d.Project}", d.Reason)
-            {
-                Recorded = record => (d.AuditRecordId, d.AuditHash) = (record.Id, record.Hash),
-            }).ToList();
-            return ((IReadOnlyList<ProjectDecision>)decisions, (IReadOnlyList<AuditEntry>)entries);
-        }, cancellationToken);
-
-        foreach (var decision in results)
-        {
-            ReviewLog.Decided(logger, actor, verdictText, decision.Project, decision.Reason);
+            ReviewLog.Decided(logger, actor, decision.Verdict, decision.Project, decision.Reason);
         }
 
-        // The decisions are committed: what follows must happen even if the caller has gone (a cancelled refresh
-        // would leave this node on the old decisions until the next refresh tick). Refresh first, so the decision
-        // takes effect before the bookkeeping; recording a finding never fails a decision.
         await curation.RefreshAsync(CancellationToken.None);
         foreach (var (project, finding) in findings)
         {
             await typosquats.TryRecordAsync(project, finding, CancellationToken.None);
         }
+    }
 
-        return results.Select(d => new DecisionResult(d.Project, verdict, d.Id)).ToList();
+    /// <summary>Project decisions staged for one transaction, with what follows their commit.</summary>
+    public sealed class StagedDecisions
+    {
+        private readonly ReviewQueue _queue;
+        private readonly List<string> _projects;
+        private readonly Dictionary<string, string> _reasons;
+        private readonly Verdict _verdict;
+        private readonly string _actor;
+        private readonly DateTime _now;
+        private readonly Dictionary<string, TyposquatSignal> _findings;
+
+        internal StagedDecisions(ReviewQueue queue, IReadOnlyList<(string Project, string Reason)> decided, Verdict verdict, string actor, DateTime now, Dictionary<string, TyposquatSignal> findings)
+        {
+            _queue = queue;
+            _projects = decided.Select(d => d.Project).Distinct(StringComparer.Ordinal).ToList();
+            _reasons = decided.GroupBy(d => d.Project, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reason, StringComparer.Ordinal);
+            (_verdict, _actor, _now, _findings) = (verdict, actor, now, findings);
+        }
+
+        /// <summary>Adds one decision per project (and its review request's new status) to <paramref name="db"/>, with their audit entries.</summary>
+        public async Task<(IReadOnlyList<ProjectDecision> Result, IReadOnlyList<AuditEntry> Entries)> AddAsync(CuratedIndexDbContext db, CancellationToken cancellationToken)
+        {
+            var verdictText = VerdictText.Of(_verdict);
+            var decisions = new List<ProjectDecision>();
+            var requests = await db.ReviewRequests.Where(r => _projects.Contains(r.Project)).ToDictionaryAsync(r => r.Project, StringComparer.Ordinal, cancellationToken);
+            foreach (var project in _projects)
+            {
+                var decision = new ProjectDecision { Project = project, Verdict = verdictText, Reason = _reasons[project], Actor = _actor, DecidedAt = _now };
+                db.ProjectDecisions.Add(decision);
+                decisions.Add(decision);
+                if (!requests.TryGetValue(project, out var request))
+                {
+                    // Deciding before anyone asked (pre-approval) still gives the project a place in the queue's history.
+                    request = new ReviewRequest { Project = project, Status = verdictText, FirstRequestedAt = _now, LastRequestedAt = _now };
+                    db.ReviewRequests.Add(request);
+                }
+
+                request.Status = verdictText;
+                request.DecidedAt = _now;
+                if (_findings.TryGetValue(project, out var finding) && finding.Score > request.RiskScore)
+                {
+                    request.RiskScore = finding.Score;
+                }
+            }
+
+            var action = AuditAction.For(_verdict) ?? AuditAction.ProjectDefer;
+            // Each decision carries its record's id and hash: the loader refuses a decision without them (CurationStore).
+            var entries = decisions.Select(d => new AuditEntry(_actor, action, $"project:{d.Project}", d.Reason)
+            {
+                Recorded = record => (d.AuditRecordId, d.AuditHash) = (record.Id, record.Hash),
+            }).ToList();
+            return (decisions, entries);
+        }
+
+        /// <summary>
+        /// The decisions are committed: what follows must happen even if the caller has gone (a cancelled refresh would leave
+        /// this node on the old decisions until the next refresh tick). Refresh first, so the decision takes effect before the
+        /// bookkeeping; recording a finding never fails a decision.
+        /// </summary>
+        public Task CommittedAsync(IReadOnlyList<ProjectDecision> written) => _queue.AfterCommitAsync(written, _actor, _findings);
     }
 }

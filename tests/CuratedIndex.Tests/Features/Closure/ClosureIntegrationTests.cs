@@ -19,9 +19,9 @@ public abstract class ClosureIntegrationTests
 
     protected abstract DatabaseProvider Provider { get; }
 
-    private async Task<TestServers> StartAsync(string? policy = null)
+    private async Task<TestServers> StartAsync(string? policy = null, IDictionary<string, string>? settings = null)
     {
-        var servers = await TestServers.StartAsync(Provider, policy, inProcess: true);
+        var servers = await TestServers.StartAsync(Provider, policy, settings, inProcess: true);
         foreach (var path in Directory.GetFiles(FakePyPI.FixturePath("closure")).Order(StringComparer.Ordinal))
         {
             var filename = Path.GetFileName(path);
@@ -77,6 +77,44 @@ public abstract class ClosureIntegrationTests
         Assert.All(after["members"]!.AsArray(), m => Assert.Equal("visible", m!["status"].Text()));
         Assert.Equal(0, after["remaining"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task ADenialWrittenSinceTheStatusesWereRead_OnAnotherNode_IsNeverOverwritten_NothingIsApproved()
+    {
+        // This node refreshes decisions only when it writes one: the denial below is one it has not seen.
+        await using var servers = await StartAsync("approve: [six]\n", new Dictionary<string, string> { ["Review:RefreshInterval"] = "01:00:00" });
+        var proxy = servers.Proxy;
+        await proxy.QueryAsync(async db =>
+        {
+            db.ProjectDecisions.Add(new ProjectDecision { Project = "pluggy", Verdict = "denied", Reason = "another node's reviewer", Actor = "bob", DecidedAt = DateTime.UtcNow });
+            return await db.SaveChangesAsync();
+        });
+
+        using var response = await proxy.SendAsync(HttpMethod.Post, "api/v1/projects/pytest/approve", ApiTestKit.BootstrapToken, new { reason = "runner", dependencies = true, env = "ci", version = "3.5.0" });
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("was decided", body["message"].Text(), StringComparison.Ordinal);
+        Assert.Equal(["pluggy"], await proxy.QueryAsync(db => db.ProjectDecisions.Select(d => d.Project).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task ATyposquatRoot_IsNotDecidedInPassing_TheClosureAndTheRefusalNameIt()
+    {
+        await using var servers = await StartAsync();
+        var lookalike = WheelBuilder.Build("reqeusts", "2.18.4", "six");
+        servers.Upstream.AddFile(lookalike.Project, lookalike.Filename, lookalike.Content);
+
+        var closure = await servers.Proxy.GetJsonAsync("api/v1/projects/reqeusts/closure?env=ci");
+        using var response = await servers.Proxy.SendAsync(HttpMethod.Post, "api/v1/projects/reqeusts/approve", ApiTestKit.BootstrapToken, new { reason = "asked for by a developer", dependencies = true, env = "ci" });
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        var root = closure["members"]![0]!;
+        Assert.Equal(("reqeusts", "typosquat", true), (root["project"].Text(), root["status"].Text(), root["blocks"]!.GetValue<bool>()));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains(body["blockers"]!.AsArray(), b => b.Text().StartsWith("reqeusts 2.18.4: typosquat: ", StringComparison.Ordinal) && b.Text().Contains("requests", StringComparison.Ordinal));
+        Assert.Equal(0, await servers.Proxy.QueryAsync(db => db.ProjectDecisions.CountAsync()));
     }
 
     [Fact]
