@@ -81,13 +81,11 @@ public sealed record ClosureSection(
     public bool Vets => Environment?.Tier == Tier.Vetted;
 
     /// <summary>
-    /// How many projects (tier 2) or releases (tier 3) the form decides: what <see cref="ClosureDecisions"/> decides, the
-    /// members pending or not vetted, and the root unless it blocks or is visible already.
+    /// How many projects (tier 2) or releases (tier 3) the form decides, as <see cref="ClosureDecisions"/> does: the
+    /// members pending or not vetted (<see cref="ClosureView.Remaining"/>), a project once.
     /// </summary>
     public int WillDecide => View is null ? 0
-        : View.Members
-            .Where(m => m.Status is MemberStatus.Pending or MemberStatus.NotVetted
-                || (m.Member.Depth == 0 && m.Member.Project == View.Closure.Project && !m.Blocks && m.Status != MemberStatus.Visible))
+        : View.Remaining
             .Select(m => Vets ? $"{m.Member.Project} {m.Member.Version}" : m.Member.Project)
             .Distinct(StringComparer.Ordinal)
             .Count();
