@@ -141,17 +141,9 @@ public sealed class ClosureService(
 
         // One computation per closure at a time on this node; the others wait for it (cancelling one waiter cancels no other).
         var lazy = _inFlight.GetOrAdd(key, _ => new Lazy<Task<ClosureComputation>>(() => ComputeAsync(key, project, version, extras, targets)));
-        try
-        {
-            return await lazy.Value.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            if (lazy.Value.IsCompleted)
-            {
-                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<ClosureComputation>>>(key, lazy));
-            }
-        }
+        // Removed when the computation ends, whoever is still waiting: a finished result is never handed to a later caller.
+        _ = lazy.Value.ContinueWith(_ => _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<ClosureComputation>>>(key, lazy)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return await lazy.Value.WaitAsync(cancellationToken);
     }
 
     private async Task<ClosureComputation> ComputeAsync(string key, string project, string? version, IReadOnlyList<string> extras, IReadOnlyList<string> targetTexts)
@@ -191,7 +183,7 @@ public sealed class ClosureService(
             }
         }
 
-        var walk = await ClosureWalker.WalkAsync(project, root, extras, targets, new Sources(pages, metadata, observer), clock.GetUtcNow().UtcDateTime, cancellationToken);
+        var walk = await ClosureWalker.WalkAsync(project, root, extras, targets, new Sources(pages, metadata, observer), clock.GetUtcNow().UtcDateTime, cancellationToken, version is null ? releases : null);
         if (!walk.Transient)
         {
             Remember(key, walk.Closure);

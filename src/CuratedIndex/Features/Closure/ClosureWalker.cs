@@ -47,6 +47,11 @@ public static class ClosureWalker
     /// <summary>The outcome of a walk: the closure, and whether a problem was transient (upstream failing: not worth caching).</summary>
     public sealed record WalkResult(DependencyClosure Closure, bool Transient);
 
+    /// <param name="root">The root release; the closure's version.</param>
+    /// <param name="rootReleases">
+    /// When no version was asked for: the root's releases, from which each target takes the newest it can install (pip on
+    /// Python 3.11 installs an older release than on 3.13 when the newest needs 3.12); null to walk <paramref name="root"/> everywhere.
+    /// </param>
     public static async Task<WalkResult> WalkAsync(
         string project,
         ReleaseCandidate root,
@@ -54,14 +59,16 @@ public static class ClosureWalker
         IReadOnlyList<PythonTarget> targets,
         IClosureSources sources,
         DateTime now,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyList<ReleaseCandidate>? rootReleases = null)
     {
         var members = new Dictionary<(string Project, string Version), MemberBuilder>();
         var problems = new Dictionary<(ClosureProblemKind, string, string), List<string>>();
         var transient = false;
         foreach (var target in targets)
         {
-            var walk = new TargetWalk(project, root, extras, target, sources);
+            var targetRoot = rootReleases is null ? root : Choose(rootReleases, [], target) ?? root;
+            var walk = new TargetWalk(project, targetRoot, extras, target, sources);
             await walk.RunAsync(cancellationToken);
             transient |= walk.Transient;
             foreach (var (name, chosen) in walk.Chosen)
@@ -185,6 +192,9 @@ public static class ClosureWalker
     private sealed class TargetWalk(string rootProject, ReleaseCandidate root, IReadOnlyList<string> rootExtras, PythonTarget target, IClosureSources sources)
     {
         private readonly Dictionary<string, ProjectReleases> _releases = new(StringComparer.Ordinal);
+
+        // Releases whose metadata's Requires-Python excludes this target (the index did not say so): never chosen here.
+        private readonly HashSet<(string Project, string Version)> _excluded = [];
         private Dictionary<string, List<Constraint>> _constraints = new(StringComparer.Ordinal);
 
         public Dictionary<string, Chosen> Chosen { get; private set; } = new(StringComparer.Ordinal);
@@ -245,8 +255,24 @@ public static class ClosureWalker
                     continue;
                 }
 
-                var file = InstallableFile(release, target, yankedAllowed: true)!;
+                // The file pip would take: a yanked one only where nothing else fits (a release pinned by ==, PEP 592).
+                var file = InstallableFile(release, target) ?? InstallableFile(release, target, yankedAllowed: true)!;
                 var dependencies = await sources.DependenciesAsync(project, release, file, cancellationToken);
+                if (dependencies.Problem is null && !target.AdmitsPython(dependencies.RequiresPython))
+                {
+                    // The index did not say, the metadata does: pip rejects this release here and takes an older one.
+                    if (project == rootProject)
+                    {
+                        Problems.Add(new ClosureProblem(ClosureProblemKind.NoRelease, project, $"{project} {release.Version} requires Python {dependencies.RequiresPython} (its metadata), which this target is not"));
+                        continue;
+                    }
+
+                    _excluded.Add((project, release.Version));
+                    walked.Remove(project);
+                    queue.Enqueue(project);
+                    continue;
+                }
+
                 Chosen[project] = new Chosen(release, depth[project], dependencies.Source);
                 if (dependencies.Problem is not null)
                 {
@@ -299,6 +325,13 @@ public static class ClosureWalker
                     }
                 }
             }
+
+            // A dependency that requires the root (a cycle) with a specifier the root's release does not satisfy.
+            var onRoot = _constraints.GetValueOrDefault(rootProject) ?? [];
+            if (onRoot.Where(c => !c.Requirement.Specifier.Contains(root.Parsed, includePrereleases: true)).ToList() is { Count: > 0 } excluding)
+            {
+                Problems.Add(new ClosureProblem(ClosureProblemKind.Conflict, rootProject, $"{rootProject} {root.Version} is required in a cycle with versions it does not have: {string.Join("; ", excluding.Select(c => $"{c.From.Project} {c.From.Version} requires {c.Requirement.Text}"))}"));
+            }
         }
 
         // The root release was chosen by the caller; on a target that cannot install it, it is reported and walked no further.
@@ -331,13 +364,14 @@ public static class ClosureWalker
             var constraints = (_constraints.GetValueOrDefault(project) ?? [])
                 .Concat((previous.GetValueOrDefault(project) ?? []).Where(p => !(_constraints.GetValueOrDefault(project) ?? []).Any(c => c.From == p.From)))
                 .ToList();
-            var chosen = Choose(releases.Releases, constraints.Select(c => c.Requirement.Specifier).ToList(), target);
+            var candidates = _excluded.Count == 0 ? releases.Releases : releases.Releases.Where(r => !_excluded.Contains((project, r.Version))).ToList();
+            var chosen = Choose(candidates, constraints.Select(c => c.Requirement.Specifier).ToList(), target);
             if (chosen is not null)
             {
                 return chosen;
             }
 
-            Problems.Add(Unsatisfiable(project, releases.Releases, constraints));
+            Problems.Add(Unsatisfiable(project, candidates, constraints));
             return null;
         }
 

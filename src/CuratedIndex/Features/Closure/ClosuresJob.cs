@@ -11,12 +11,16 @@ namespace CuratedIndex.Features.Closure;
 /// <summary>
 /// Computes the closure of each pending review request's newest release for every tier 2 or 3 environment it was asked
 /// from, most requested first (at most <c>Closure:MaxPerRun</c>), so the queue can say how many more projects each one
-/// needs without waiting for upstream. A closure younger than <c>Closure:MaxAge</c> is reused, so a run is cheap.
+/// needs without waiting for upstream. A closure younger than <c>Closure:MaxAge</c> is reused, so a run is cheap. Stored
+/// closures not computed again for 7 days are deleted.
 /// </summary>
-public sealed class ClosuresJob(ClosureService closures, CurationStore curations, IServiceScopeFactory scopes, IOptions<ClosureOptions> options) : IScheduledJob
+public sealed class ClosuresJob(ClosureService closures, CurationStore curations, IServiceScopeFactory scopes, IOptions<ClosureOptions> options, TimeProvider clock) : IScheduledJob
 {
     public const string Key = "Closures";
     public const string DefaultSchedule = "*/30 * * * *";
+
+    /// <summary>Stored closures not computed again for this long are deleted (any extras, versions and targets asked once).</summary>
+    public static readonly TimeSpan KeepFor = TimeSpan.FromDays(7);
 
     public async Task RunAsync(JobRunContext context, CancellationToken cancellationToken)
     {
@@ -48,6 +52,14 @@ public sealed class ClosuresJob(ClosureService closures, CurationStore curations
                 .SelectMany(p => environments.Where(e => e.ReviewRequestId == p.Id).Select(e => (p.Project, e.Environment)))
                 .Where(w => policy.Environments.TryGetValue(w.Environment, out var environment) && environment.Tier != Tier.Passthrough)
                 .ToList();
+        }
+
+        // Closures nobody asked for again are dropped: every extras combination a viewer asks for is a row.
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var before = clock.GetUtcNow().UtcDateTime - (KeepFor > options.Value.MaxAge ? KeepFor : options.Value.MaxAge);
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            await db.Closures.Where(c => c.ComputedAt < before).ExecuteDeleteAsync(cancellationToken);
         }
 
         int computed = 0, failed = 0;

@@ -18,6 +18,9 @@ namespace CuratedIndex.Features.Closure;
 /// </summary>
 public sealed record FileDependencies(string? Source, IReadOnlyList<string> RequiresDist, string? RequiresPython, string? Problem, bool Transient = false)
 {
+    /// <summary>The project and version the bytes were read for (their metadata named them); null for results not kept.</summary>
+    public (string Project, string Version)? ReadFor { get; init; }
+
     public static FileDependencies Failed(string problem, bool transient = false) => new(null, [], null, problem, transient);
 }
 
@@ -57,7 +60,7 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
 
         if (_memory.TryGetValue(sha256, out var known))
         {
-            return known;
+            return ForRelease(known, project, version);
         }
 
         await using (var scope = scopes.CreateAsyncScope())
@@ -65,7 +68,7 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
             var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
             if (await db.CoreMetadata.AsNoTracking().FirstOrDefaultAsync(m => m.Sha256 == sha256, cancellationToken) is { } stored)
             {
-                return Remember(sha256, FromRow(stored));
+                return ForRelease(Remember(sha256, FromRow(stored)), project, version);
             }
         }
 
@@ -76,7 +79,7 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         }
 
         await SaveAsync(project, version, file.Filename, sha256, read, cancellationToken);
-        return Remember(sha256, read);
+        return Remember(sha256, read with { ReadFor = (project, version) });
     }
 
     /// <summary>Only for the benchmark and tests: forget the memory copy, so the next read comes from the database.</summary>
@@ -221,8 +224,12 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         }
     }
 
-    private static bool IsTopLevelPkgInfo(string path) =>
-        path.EndsWith("/PKG-INFO", StringComparison.Ordinal) && path.Count(c => c == '/') == 1;
+    // "pkg-1.0/PKG-INFO", also written "./pkg-1.0/PKG-INFO" by some tar tools.
+    private static bool IsTopLevelPkgInfo(string path)
+    {
+        var relative = path.StartsWith("./", StringComparison.Ordinal) ? path[2..] : path;
+        return relative.EndsWith("/PKG-INFO", StringComparison.Ordinal) && relative.Count(c => c == '/') == 1;
+    }
 
     private static FileDependencies Parse(byte[] bytes, string source, string project, string version) => Parse(bytes, source, project, version, out _);
 
@@ -282,9 +289,17 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
     }
 
     private static FileDependencies FromRow(StoredCoreMetadata row) =>
-        row.Problem is { } problem
+        (row.Problem is { } problem
             ? FileDependencies.Failed(problem)
-            : new FileDependencies(row.Source, (row.RequiresDist ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries), row.RequiresPython, null);
+            : new FileDependencies(row.Source, (row.RequiresDist ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries), row.RequiresPython, null))
+        with { ReadFor = (row.Project, row.Version) };
+
+    // Fail closed: the same bytes listed under another project or release (not on PyPI, where digests are unique, but
+    // possible on other upstreams) are not this release's metadata.
+    private static FileDependencies ForRelease(FileDependencies read, string project, string version) =>
+        read.ReadFor is not { } readFor || (readFor.Project == project && Releases.ReleaseVettings.ReleaseKey(readFor.Version) == Releases.ReleaseVettings.ReleaseKey(version))
+            ? read
+            : FileDependencies.Failed($"these bytes were read as {readFor.Project} {readFor.Version}; they are not taken as {project} {version}");
 
     private async Task SaveAsync(string project, string version, string filename, string sha256, FileDependencies read, CancellationToken cancellationToken)
     {

@@ -102,7 +102,9 @@ public static class ReviewApi
 
     private static async Task<IResult> DecideOneAsync(string name, Verdict verdict, DecisionBody? body, ClaimsPrincipal user, ReviewQueue queue, CancellationToken cancellationToken)
     {
-        var dependenciesProblem = body is { Dependencies: true } ? "\"dependencies\" applies to approve only: deny and defer decide one project" : null;
+        var dependenciesProblem = body is { Dependencies: true } ? "\"dependencies\" applies to approve only: deny and defer decide one project"
+            : body is not null && (body.Env is not null || body.Version is not null || body.Extras is not null) ? "\"env\", \"version\" and \"extras\" apply only with \"dependencies\": true (a project decision holds for every version)"
+            : null;
         if ((ProjectProblem(name) ?? dependenciesProblem ?? ReasonProblem(body?.Reason)) is { } problem)
         {
             return Problem(problem);

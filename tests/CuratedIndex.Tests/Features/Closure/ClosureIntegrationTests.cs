@@ -204,6 +204,7 @@ public abstract class ClosureIntegrationTests
     [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"dev\"}", "is tier 1 (passthrough)")]
     [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"r\",\"dependencies\":true}", "'env' is required")]
     [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"\",\"dependencies\":true,\"env\":\"ci\"}", "a reason is required")]
+    [InlineData("api/v1/projects/pytest/approve", "{\"reason\":\"r\",\"env\":\"ci\"}", "apply only with")]
     [InlineData("api/v1/projects/pytest/deny", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"ci\"}", "applies to approve only")]
     [InlineData("api/v1/projects/pytest/releases/3.5.0/vet", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"ci\"}", "needs a tier 3 environment")]
     [InlineData("api/v1/projects/pytest/releases/3.5.0/vet", "{\"reason\":\"r\",\"dependencies\":true,\"env\":\"prod\",\"files\":[\"pytest-3.5.0-py2.py3-none-any.whl\"]}", "cannot be combined")]

@@ -104,6 +104,53 @@ public sealed class ClosureWalkerTests
     }
 
     [Fact]
+    public async Task WithoutAVersion_EachTargetTakesTheNewestRootItCanInstall()
+    {
+        var index = new Index()
+            .Release("app", "1.0", requiresPython: ">=3.9", requires: "old-helper")
+            .Release("app", "2.0", requiresPython: ">=3.12", requires: "new-helper")
+            .Release("old-helper", "1.0")
+            .Release("new-helper", "1.0");
+
+        var closure = await index.WalkNewestAsync("app", Linux311, Windows312);
+
+        Assert.Equal("2.0", closure.Version);
+        Assert.True(closure.IsComplete, string.Join("; ", closure.Problems.Select(p => p.Message)));
+        Assert.Equal(["3.11 manylinux_2_28_x86_64"], closure.Members.Single(m => m.Project == "app" && m.Version == "1.0").Targets);
+        Assert.Equal(["3.12 win_amd64"], closure.Members.Single(m => m.Project == "app" && m.Version == "2.0").Targets);
+        Assert.Equal(["3.11 manylinux_2_28_x86_64"], closure.Members.Single(m => m.Project == "old-helper").Targets);
+    }
+
+    [Fact]
+    public async Task RequiresPythonFoundOnlyInTheMetadata_RulesTheReleaseOut_AsPipDoes()
+    {
+        var index = new Index()
+            .Release("app", "1.0", "lib")
+            .Release("lib", "1.0")
+            .Release("lib", "2.0", "needs-new-python");
+        index.MetadataRequiresPython("lib-2.0-py3-none-any.whl", ">=3.12");
+
+        var closure = await index.WalkAsync("app", "1.0", Linux311);
+
+        Assert.True(closure.IsComplete, string.Join("; ", closure.Problems.Select(p => p.Message)));
+        Assert.Equal(["app 1.0", "lib 1.0"], Names(closure));
+    }
+
+    [Fact]
+    public async Task ACycleThatExcludesTheRootsRelease_IsAConflict()
+    {
+        var index = new Index()
+            .Release("app", "2.0", "plugin")
+            .Release("plugin", "1.0", "app<2");
+
+        var closure = await index.WalkAsync("app", "2.0", Linux311);
+
+        var conflict = Assert.Single(closure.Problems);
+        Assert.Equal((ClosureProblemKind.Conflict, "app"), (conflict.Kind, conflict.Project));
+        Assert.Contains("plugin 1.0 requires app<2", conflict.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Choose_SkipsYankedAndPreReleases_UnlessPinnedOrNamed()
     {
         var index = new Index()
@@ -173,6 +220,10 @@ public sealed class ClosureWalkerTests
     {
         private readonly Dictionary<string, List<ReleaseCandidate>> _releases = new(StringComparer.Ordinal);
         private readonly Dictionary<string, IReadOnlyList<string>> _requires = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _metadataPython = new(StringComparer.Ordinal);
+
+        /// <summary>The wheel's metadata says Requires-Python; the index's listing does not.</summary>
+        public void MetadataRequiresPython(string filename, string specifier) => _metadataPython[filename] = specifier;
 
         public Index Release(string project, string version, params string[] requires) => Release(project, version, null, false, null, requires);
 
@@ -206,6 +257,14 @@ public sealed class ClosureWalkerTests
 
         public List<ReleaseCandidate> Releases(string project) => _releases[project];
 
+        public async Task<DependencyClosure> WalkNewestAsync(string project, params PythonTarget[] targets)
+        {
+            var releases = _releases[project];
+            var root = targets.Select(t => ClosureWalker.Choose(releases, [], t)).OfType<ReleaseCandidate>().MaxBy(r => r.Parsed)!;
+            var walk = await ClosureWalker.WalkAsync(project, root, [], targets, this, DateTime.UnixEpoch, CancellationToken.None, releases);
+            return walk.Closure;
+        }
+
         public async Task<DependencyClosure> WalkAsync(string project, string version, params PythonTarget[] targets) =>
             await WalkAsync(project, version, [], targets);
 
@@ -220,7 +279,7 @@ public sealed class ClosureWalkerTests
             Task.FromResult(_releases.TryGetValue(project, out var releases) ? new ProjectReleases(releases) : new ProjectReleases(null, ClosureProblemKind.NotFound, $"upstream has no project '{project}'"));
 
         public Task<FileDependencies> DependenciesAsync(string project, ReleaseCandidate release, DistributionFile file, CancellationToken cancellationToken) =>
-            Task.FromResult(new FileDependencies(MetadataSources.Wheel, _requires[file.Filename], file.RequiresPython, null));
+            Task.FromResult(new FileDependencies(MetadataSources.Wheel, _requires[file.Filename], _metadataPython.GetValueOrDefault(file.Filename) ?? file.RequiresPython, null));
 
         private void Add(string project, string version, DistributionFile file)
         {
