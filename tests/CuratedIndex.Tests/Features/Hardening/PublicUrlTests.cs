@@ -81,6 +81,8 @@ public sealed class PublicUrlTests
     [InlineData("Server:PublicUrl", "https://user:secret@pypi.example.org/", "Server:PublicUrl")]
     [InlineData("Cache:MemoryLimit", "lots", "Cache:MemoryLimit")]
     [InlineData("Cache:MemoryLimit", "512KB", "Cache:MemoryLimit")]
+    [InlineData("Closure:MaxPerRun", "0", "MaxPerRun")]
+    [InlineData("Closure:MaxAge", "-01:00:00", "MaxAge")]
     public async Task BadSetting_StopsStartupNamingTheKey(string key, string value, string named)
     {
         await using var upstream = await FakePyPI.StartAsync();
