@@ -55,23 +55,12 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"nothing left to approve: every project of {Root(view)}'s closure is approved", view, [], []);
         }
 
-        var approvals = queue.Stage(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor);
-        var written = await audit.WriteAsync(async db =>
-        {
-            if (await DecidedSinceAsync(db, view, known, cancellationToken) is not null)
-            {
-                return ((IReadOnlyList<ProjectDecision>?)null, (IReadOnlyList<AuditEntry>)[]);
-            }
-
-            var (decisions, entries) = await approvals.AddAsync(db, cancellationToken);
-            return (decisions, entries);
-        }, cancellationToken);
+        var written = await WriteAsync(request, view, known, pending, [], cancellationToken);
         if (written is null)
         {
             return await ChangedMeanwhileAsync(request, view);
         }
 
-        await approvals.CommittedAsync(written);
         var decided = written.Select(d => new DecidedMember(d.Project, pending.First(m => m.Member.Project == d.Project).Member.Version, ApproveAction, d.Id)).ToList();
         return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"approved {decided.Count} project(s) of {Root(view)}'s closure", await RefreshedAsync(request, view), decided, []);
     }
@@ -144,6 +133,29 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
 
         var releases = toVet.Select(m => prepared[(m.Member.Project, m.Member.Version)]).ToList();
         var pending = PendingProjects(view);
+        var written = await WriteAsync(request, view, known, pending, releases, cancellationToken);
+        if (written is null)
+        {
+            return await ChangedMeanwhileAsync(request, view);
+        }
+
+        var decided = written.Select(d => new DecidedMember(d.Project, pending.First(m => m.Member.Project == d.Project).Member.Version, ApproveAction, d.Id))
+            .Concat(releases.Select(r => new DecidedMember(r.Project, r.Version, VetAction, r.Id, r.BreakGlass)))
+            .ToList();
+        return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"vetted {releases.Count} release(s) of {Root(view)}'s closure", await RefreshedAsync(request, view), decided, []);
+    }
+
+    // Approvals of the pending projects and the prepared vettings, with their audit records, in one transaction; null
+    // (nothing written) when a member was decided since the statuses were described. After the commit, every node's
+    // bookkeeping: logs, pinned bytes kept, the curation refreshed.
+    private async Task<IReadOnlyList<ProjectDecision>?> WriteAsync(
+        ClosureDecisionRequest request,
+        ClosureView view,
+        (long Projects, long Releases) known,
+        List<MemberView> pending,
+        List<ReleaseDecision> releases,
+        CancellationToken cancellationToken)
+    {
         var approvals = queue.Stage(pending.Select(m => (m.Member.Project, ReasonFor(view, m.Member, request, "approved"))).ToList(), Verdict.Approved, request.Actor);
         var written = await audit.WriteAsync(async db =>
         {
@@ -157,7 +169,7 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
         }, cancellationToken);
         if (written is null)
         {
-            return await ChangedMeanwhileAsync(request, view);
+            return null;
         }
 
         await approvals.CommittedAsync(written);
@@ -166,11 +178,7 @@ public sealed class ClosureDecisions(ClosureService closures, ReviewQueue queue,
             vetting.Committed(release);
         }
 
-        await curations.RefreshAsync(CancellationToken.None);
-        var decided = written.Select(d => new DecidedMember(d.Project, pending.First(m => m.Member.Project == d.Project).Member.Version, ApproveAction, d.Id))
-            .Concat(releases.Select(r => new DecidedMember(r.Project, r.Version, VetAction, r.Id, r.BreakGlass)))
-            .ToList();
-        return new ClosureDecisionOutcome(ClosureDecisionStatus.Decided, $"vetted {releases.Count} release(s) of {Root(view)}'s closure", await RefreshedAsync(request, view), decided, []);
+        return written;
     }
 
     // The newest decisions this node knew of when the statuses were described.

@@ -389,6 +389,6 @@ public static class ClosureWalker
         private static bool SameRequirements(Dictionary<string, List<Constraint>> a, Dictionary<string, List<Constraint>> b) =>
             a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var other) && other.Count == p.Value.Count && p.Value.All(c => other.Any(o => o.From == c.From)));
 
-        private static string Printable(string text) => new(text.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        private static string Printable(string text) => Review.ReviewApi.Printable(text);
     }
 }

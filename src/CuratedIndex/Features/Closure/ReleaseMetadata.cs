@@ -38,7 +38,7 @@ public static class MetadataSources
 /// from the index's. Results are kept by the file's sha256 in memory and in <c>core_metadata</c>: the same bytes always
 /// declare the same dependencies.
 /// </summary>
-public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore store, IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IServiceScopeFactory scopes, TimeProvider clock)
 {
     // Metadata rows are a few hundred bytes; past this many the memory copy starts again from the database.
     private const int MaxMemoryEntries = 100_000;
@@ -124,20 +124,10 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
     // Fetches (verified against the index's sha256) when not stored yet, then reads the stored bytes.
     private async Task<FileDependencies> WithStoredAsync(ArtifactRequest request, Func<Stream, Task<FileDependencies>> read, CancellationToken cancellationToken)
     {
-        var stored = await store.OpenAsync(request.StoreKey, cancellationToken);
+        var (stored, problem) = await fetcher.OpenStoredAsync(request, cancellationToken);
         if (stored is null)
         {
-            var outcome = await fetcher.FetchAsync(request, null, cancellationToken);
-            if (outcome.Status == FetchStatus.Failed)
-            {
-                return FileDependencies.Failed($"'{request.Filename}' could not be fetched: {outcome.Reason}", transient: true);
-            }
-
-            stored = await store.OpenAsync(request.StoreKey, cancellationToken);
-            if (stored is null)
-            {
-                return FileDependencies.Failed($"'{request.Filename}' is not in the artifact store after its download", transient: true);
-            }
+            return FileDependencies.Failed($"'{request.Filename}' could not be fetched: {problem}", transient: true);
         }
 
         await using (stored)
@@ -249,28 +239,15 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         return new FileDependencies(source, metadata.RequiresDist, metadata.RequiresPython, null);
     }
 
-    private static async Task<byte[]> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > CoreMetadata.MaxBytes)
-            {
-                throw new InvalidDataException($"core metadata is over {CoreMetadata.MaxBytes} bytes");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
+    private static async Task<byte[]> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken) =>
+        (await CopyBoundedAsync(stream, CoreMetadata.MaxBytes, "core metadata", cancellationToken)).ToArray();
 
     // For stores whose streams cannot seek (none today but the contract allows it): wheels up to 512 MiB.
-    private static async Task<Stream> CopyBoundedAsync(Stream stream, CancellationToken cancellationToken)
+    private static Task<MemoryStream> CopyBoundedAsync(Stream stream, CancellationToken cancellationToken) =>
+        CopyBoundedAsync(stream, 512L * 1024 * 1024, "the archive", cancellationToken);
+
+    private static async Task<MemoryStream> CopyBoundedAsync(Stream stream, long limit, string what, CancellationToken cancellationToken)
     {
-        const long limit = 512L * 1024 * 1024;
         var copy = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -278,7 +255,7 @@ public sealed class ReleaseMetadata(ArtifactFetcher fetcher, IArtifactStore stor
         {
             if (copy.Length + read > limit)
             {
-                throw new InvalidDataException($"the archive is over {limit} bytes");
+                throw new InvalidDataException($"{what} is over {limit} bytes");
             }
 
             copy.Write(chunk, 0, read);

@@ -95,6 +95,27 @@ public sealed class ArtifactFetcher(
     /// Fetches <paramref name="request"/>, joining the download in progress if there is one. When <paramref name="client"/>
     /// is given the file streams to it as it arrives; otherwise the caller serves the stored file afterwards.
     /// </summary>
+    /// <summary>
+    /// The stored, verified bytes of <paramref name="request"/>, downloaded (and verified) first when not stored yet; or,
+    /// with no stream, why they cannot be had. For readers of archives (release diffs, dependency metadata).
+    /// </summary>
+    public async Task<(StoredObject? Stored, string? Problem)> OpenStoredAsync(ArtifactRequest request, CancellationToken cancellationToken)
+    {
+        if (await store.OpenAsync(request.StoreKey, cancellationToken) is { } stored)
+        {
+            return (stored, null);
+        }
+
+        var outcome = await FetchAsync(request, null, cancellationToken);
+        if (outcome.Status == FetchStatus.Failed)
+        {
+            return (null, outcome.Reason);
+        }
+
+        stored = await store.OpenAsync(request.StoreKey, cancellationToken);
+        return stored is null ? (null, "not in the artifact store after its download") : (stored, null);
+    }
+
     public async Task<FetchOutcome> FetchAsync(ArtifactRequest request, HttpContext? client, CancellationToken cancellationToken)
     {
         if (hostGuard.Refusal(request.Source) is { } refused)

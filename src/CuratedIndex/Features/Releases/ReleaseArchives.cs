@@ -57,23 +57,12 @@ public sealed class ReleaseArchives(ProjectPageCache pages, ArtifactFetcher fetc
                 continue;
             }
 
-            var key = ArtifactRequest.ForPinned(project, new PinnedFile(filename, sha256, size ?? 0)).StoreKey;
-            var stored = await store.OpenAsync(key, cancellationToken);
-            if (stored is null && listedFile is not null)
-            {
-                var outcome = await fetcher.FetchAsync(ArtifactRequest.ForFile(project, listedFile), null, cancellationToken);
-                if (outcome.Status == FetchStatus.Failed)
-                {
-                    refusals.Add($"{filename}: {outcome.Reason}");
-                    continue;
-                }
-
-                stored = await store.OpenAsync(key, cancellationToken);
-            }
-
+            var (stored, problem) = listedFile is null
+                ? (await store.OpenAsync(ArtifactRequest.ForPinned(project, new PinnedFile(filename, sha256, size ?? 0)).StoreKey, cancellationToken), "not in the artifact store, and upstream does not offer these bytes")
+                : await fetcher.OpenStoredAsync(ArtifactRequest.ForFile(project, listedFile), cancellationToken);
             if (stored is null)
             {
-                refusals.Add($"{filename}: not in the artifact store, and upstream does not offer these bytes");
+                refusals.Add($"{filename}: {problem}");
                 continue;
             }
 
