@@ -118,7 +118,7 @@ public abstract class ProxyIntegrationTests
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.True(body.Length > 256 * 1024, $"the page is only {body.Length} bytes");
         Assert.Equal(body.Length, get.Content.Headers.ContentLength);
-        Assert.Equal(SimplePageRenderer.ETagOf(body), get.Headers.ETag!.Tag);
+        Assert.Equal(RenderedPage.ETagOf(body), get.Headers.ETag!.Tag);
         var text = Encoding.UTF8.GetString(body);
         Assert.Equal(2000, text.Split("<a href=\"/dev/files/bigproject/bigproject-1.").Length - 1);
         Assert.Contains($"#sha256={1999:x64}\"", text, StringComparison.Ordinal);
@@ -234,8 +234,8 @@ public abstract class ProxyIntegrationTests
         Assert.Contains("compromised maintainer account", json["project-status"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
-        Assert.DoesNotContain("/dev/simple/six/", root, StringComparison.Ordinal);
-        Assert.Contains("/dev/simple/jmespath/", root, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"six/\"", root, StringComparison.Ordinal);
+        Assert.Contains("href=\"jmespath/\"", root, StringComparison.Ordinal);
         Assert.Equal(0, upstream.HitsOn("/simple/six/"));
     }
 
@@ -252,8 +252,8 @@ public abstract class ProxyIntegrationTests
         Assert.Single(approved["files"]!.AsArray());
         Assert.Empty(unapproved["files"]!.AsArray());
         Assert.Equal("quarantined", unapproved["project-status"]!["status"]!.GetValue<string>());
-        Assert.Contains("/ci/simple/six/", root, StringComparison.Ordinal);
-        Assert.DoesNotContain("/ci/simple/jmespath/", root, StringComparison.Ordinal);
+        Assert.Contains("href=\"six/\"", root, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"jmespath/\"", root, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -268,7 +268,7 @@ public abstract class ProxyIntegrationTests
 
         Assert.Equal("text/html; charset=utf-8", html.Content.Headers.ContentType!.ToString());
         Assert.Equal(upstream.Projects.Count, projects.Count);
-        Assert.Contains("<a href=\"/dev/simple/typing-extensions/\">", await html.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("<a href=\"typing-extensions/\">", await html.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("1000", json.Headers.GetValues("X-PyPI-Last-Serial").Single());
     }
 

@@ -109,7 +109,7 @@ public static class JsonApiEndpoints
 
         var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), stamp, request.Curation, () =>
             Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial, described) is { } body
-                ? new RenderedPage(body, SimplePageRenderer.ETagOf(body), serial)
+                ? new RenderedPage(body, serial)
                 : null);
         return page is null ? NotFound() : PlainResults.IndexDocument(page, "application/json", CacheControl, negotiated: false);
     }

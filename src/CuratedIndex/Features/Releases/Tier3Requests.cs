@@ -19,7 +19,7 @@ public sealed class Tier3Requests(ReleaseObserver observer, PinMismatchAlerts pi
             await pins.CheckAsync(request.Curation.Vettings, request.Project, page.Files, context.RequestAborted);
         }
 
-        if (NewestRelease(page) is { } newest && request.Curation.Vettings.For(request.Project, newest) is null)
+        if (project.NewestRelease is { } newest && request.Curation.Vettings.For(request.Project, newest) is null)
         {
             await demand.RecordAsync(request.Project, newest, request.Environment.Name, request.Caller, context.Connection.RemoteIpAddress, context.RequestAborted);
         }

@@ -11,7 +11,14 @@ using Microsoft.Extensions.Options;
 namespace CuratedIndex.Features.SimpleIndex;
 
 /// <summary>A parsed upstream project page, with its files by filename.</summary>
-public sealed record CachedProject(ProjectPage Page, FrozenDictionary<string, DistributionFile> FilesByName);
+public sealed record CachedProject(ProjectPage Page, FrozenDictionary<string, DistributionFile> FilesByName)
+{
+    /// <summary>
+    /// The newest final release upstream lists files for (normalized), or null: worked out once per cached page, since
+    /// every tier 3 page request asks (<see cref="Releases.Tier3Requests"/>) and a page may list thousands of files.
+    /// </summary>
+    public string? NewestRelease { get; } = Releases.Tier3Requests.NewestRelease(Page);
+}
 
 /// <summary>
 /// Upstream project pages (<c>/simple/{project}/</c>), read as PEP 691 JSON when offered, else PEP 503 HTML. Every

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using CuratedIndex.Data;
@@ -8,17 +9,33 @@ using CuratedIndex.Features.Upstream;
 using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
-/// <summary>A rendered root list on disk, ready to send.</summary>
-public sealed record RenderedRoot(string Path, string ETag, long? LastSerial);
+/// <summary>A rendered root list on disk, ready to send: the file and its gzip twin, each with its own validator.</summary>
+public sealed record RenderedRoot(string Path, string ETag, string GzipPath, string GzipETag, long? LastSerial)
+{
+    /// <summary>Opens the file to send (<see cref="GzipPath"/> when <paramref name="gzip"/>); null when a newer rendering replaced it meanwhile.</summary>
+    public SafeFileHandle? TryOpen(bool gzip)
+    {
+        try
+        {
+            return File.OpenHandle(gzip ? GzipPath : Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+}
 
 /// <summary>
 /// The root project list (<c>/{env}/simple/</c>). A real upstream lists about 886,000 names, so nothing here
 /// holds the list in memory: the upstream document is downloaded to a file (validated by a streaming read
 /// before it replaces the previous one), and each environment's filtered rendering is streamed into a
-/// file and sent from there.
+/// file, compressed once into a gzip twin, and sent from there. Project links are relative (<c>name/</c>, as PEP 503
+/// allows): a quarter of the bytes of absolute paths on a list of short names.
 /// </summary>
 public sealed class RootIndexService(
     UpstreamPageClient upstream,
@@ -42,7 +59,7 @@ public sealed class RootIndexService(
     /// <summary><c>Cache:Path</c> (relative to the content root), created if missing: the working files of the root list and of the jobs that read it.</summary>
     internal string CacheDirectory => cacheOptions.Value.DirectoryUnder(hostEnvironment.ContentRootPath);
 
-    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, Curation curation, SimpleFormat format, CancellationToken cancellationToken)
     {
         var (root, failure) = await GetUpstreamRootAsync(cancellationToken);
         if (root is null)
@@ -52,7 +69,7 @@ public sealed class RootIndexService(
 
         var key = (environment.Name, format);
         RenderedRoot? Current() =>
-            _rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path) ? hit.Root : null;
+            _rendered.TryGetValue(key, out var hit) && hit.Stamp == root.Stamp && ReferenceEquals(hit.Curation, curation) && File.Exists(hit.Root.Path) && File.Exists(hit.Root.GzipPath) ? hit.Root : null;
 
         if (Current() is { } current)
         {
@@ -68,10 +85,12 @@ public sealed class RootIndexService(
                 return (rendered, null);
             }
 
-            var fresh = await RenderAsync(root, environment, curation, format, urls, cancellationToken);
+            var fresh = await RenderAsync(root, environment, curation, format, cancellationToken);
             if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != fresh.Path)
             {
+                // Requests sending the previous files keep their open handles.
                 File.Delete(previous.Root.Path);
+                File.Delete(previous.Root.GzipPath);
             }
 
             _rendered[key] = (root.Stamp, curation, fresh);
@@ -130,38 +149,59 @@ public sealed class RootIndexService(
         public ValueTask DisposeAsync() => input.DisposeAsync();
     }
 
-    private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, ProxyUrls urls, CancellationToken cancellationToken)
+    private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, CancellationToken cancellationToken)
     {
         var extension = format == SimpleFormat.Json ? "json" : "html";
         var final = Path.Combine(CacheDirectory, $"root-{environment.Name}-{extension}-{root.Stamp}-{Guid.NewGuid():N}.{extension}");
+        var finalGzip = final + ".gz";
         var temporary = final + ".partial";
+        var temporaryGzip = finalGzip + ".partial";
         try
         {
             await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
                 var visible = VisibleEntries(root, environment, curation, cancellationToken);
+                // Relative to /{env}/simple/, where the list is served (a request without the slash is redirected there).
+                static string ProjectHref(string name) => Protocol.ProjectName.Normalize(name) + "/";
                 if (format == SimpleFormat.Json)
                 {
-                    await SimpleJsonWriter.WriteIndexAsync(output, visible, root.LastSerial, name => urls.Project(environment.Name, Protocol.ProjectName.Normalize(name)), cancellationToken);
+                    await SimpleJsonWriter.WriteIndexAsync(output, visible, root.LastSerial, ProjectHref, cancellationToken);
                 }
                 else
                 {
-                    await SimpleHtmlWriter.WriteIndexAsync(output, visible, root.LastSerial, name => urls.Project(environment.Name, Protocol.ProjectName.Normalize(name)), cancellationToken);
+                    await SimpleHtmlWriter.WriteIndexAsync(output, visible, root.LastSerial, ProjectHref, cancellationToken);
                 }
             }
 
-            string etag;
-            await using (var written = File.OpenRead(temporary))
+            // One read of what was written: its digest (the ETag) and its gzip twin, made here once, never per request.
+            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using (var written = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            await using (var gzipFile = new FileStream(temporaryGzip, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var gzip = new GZipStream(gzipFile, CompressionLevel.Optimal))
             {
-                etag = $"\"{Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken))[..32]}\"";
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await written.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    digest.AppendData(buffer, 0, read);
+                    await gzip.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
             }
 
+            var etag = $"\"{Convert.ToHexStringLower(digest.GetHashAndReset())[..32]}\"";
+            File.Move(temporaryGzip, finalGzip);
             File.Move(temporary, final);
-            return new RenderedRoot(final, etag, root.LastSerial);
+            return new RenderedRoot(final, etag, finalGzip, RenderedPage.GzipETagOf(etag), root.LastSerial);
+        }
+        catch
+        {
+            File.Delete(finalGzip);
+            throw;
         }
         finally
         {
             File.Delete(temporary);
+            File.Delete(temporaryGzip);
         }
     }
 

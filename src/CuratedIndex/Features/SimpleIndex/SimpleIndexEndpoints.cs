@@ -7,7 +7,7 @@ using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
 using CuratedIndex.Protocol.SimpleApi;
-using Microsoft.Net.Http.Headers;
+using Microsoft.Win32.SafeHandles;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
@@ -42,7 +42,7 @@ public static class SimpleIndexEndpoints
         app.MapMethods("/{env}/simple/{project}", GetAndHead, ProjectAsync);
     }
 
-    private static async Task<IResult> RootAsync(string env, HttpContext context, IndexRequests requests, RootIndexService roots, ProxyUrls urls)
+    private static async Task<IResult> RootAsync(string env, HttpContext context, IndexRequests requests, RootIndexService roots)
     {
         var (request, refusal) = await requests.OpenRootAsync(context, env);
         if (request is null)
@@ -56,14 +56,36 @@ public static class SimpleIndexEndpoints
         }
 
         var format = SimpleMediaTypes.Negotiate(context.Request.Headers.Accept.ToString());
-        var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, urls, context.RequestAborted);
-        if (root is null)
+        var gzip = AcceptEncoding.AcceptsGzip(context.Request.Headers.AcceptEncoding);
+        // A newer rendering (a decision, a refreshed upstream list) may replace the files between lookup and open: look again.
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            return PlainResults.BadGateway(failure ?? "the project list is unavailable");
+            var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, context.RequestAborted);
+            if (root is null)
+            {
+                return PlainResults.BadGateway(failure ?? "the project list is unavailable");
+            }
+
+            if (root.TryOpen(gzip) is { } file)
+            {
+                return new RootListResult(root, file, gzip, SimpleMediaTypes.ContentType(format));
+            }
         }
 
-        PlainResults.AddIndexHeaders(context.Response, PageCacheControl, root.LastSerial, negotiated: true);
-        return Results.File(root.Path, SimpleMediaTypes.ContentType(format), entityTag: EntityTagHeaderValue.Parse(root.ETag));
+        return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, "the project list is being rendered again; retry");
+    }
+
+    // Sends the open file and closes it, whatever happens to the request.
+    private sealed record RootListResult(RenderedRoot Root, SafeFileHandle File, bool Gzip, string ContentType) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            using (File)
+            {
+                await PlainResults.WriteIndexFileAsync(httpContext, File, Gzip ? Root.GzipETag : Root.ETag, Gzip,
+                    new PlainResults.IndexDocumentHeaders(ContentType, PageCacheControl, Root.LastSerial, Negotiated: true));
+            }
+        }
     }
 
     private static async Task<IResult> ProjectAsync(

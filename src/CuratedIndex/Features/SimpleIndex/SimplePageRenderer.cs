@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Protocol;
@@ -7,9 +6,6 @@ using CuratedIndex.Protocol;
 using CuratedIndex.Protocol.SimpleApi;
 
 namespace CuratedIndex.Features.SimpleIndex;
-
-/// <summary>A page ready to send: the bytes, their validator and the serial to report.</summary>
-public sealed record RenderedPage(byte[] Body, string ETag, long? LastSerial);
 
 /// <summary>
 /// Turns an upstream page into what one environment may see: every file passes the decision function,
@@ -24,9 +20,13 @@ public sealed class SimplePageRenderer(RenderCache cache)
             new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html"),
             stamp,
             curation,
-            () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name))!;
+            () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name, compress: true))!;
 
-    /// <summary>The page a client gets for a project it may not see: no files, status quarantined, the reason.</summary>
+    /// <summary>
+    /// The page a client gets for a project it may not see: no files, status quarantined, the reason. Rendered per request
+    /// (the reason names the review request), so it has no gzip copy: compressing on the request path is what the cached
+    /// copies avoid, and a page this small gains nothing from it.
+    /// </summary>
     public static RenderedPage RenderBlocked(string project, Decision decision, SimpleFormat format, ProxyUrls urls, string environment)
     {
         var page = new ProjectPage
@@ -35,7 +35,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
             ApiVersion = "1.4",
             Status = new ProjectStatus(ProjectStatus.Quarantined, decision.Reason),
         };
-        return Write(page, format, urls, environment);
+        return Write(page, format, urls, environment, compress: false);
     }
 
     /// <summary>Applies the decision function to every file and rebuilds <c>versions</c> to match (PROTOCOL.md M1).</summary>
@@ -159,7 +159,7 @@ public sealed class SimplePageRenderer(RenderCache cache)
     private static string Canonical(string version) =>
         Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : version;
 
-    private static RenderedPage Write(ProjectPage page, SimpleFormat format, ProxyUrls urls, string environment)
+    private static RenderedPage Write(ProjectPage page, SimpleFormat format, ProxyUrls urls, string environment, bool compress)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         Func<DistributionFile, string> fileUrl = file => urls.File(environment, page.Name, file.Filename);
@@ -176,9 +176,6 @@ public sealed class SimplePageRenderer(RenderCache cache)
             SimpleHtmlWriter.WriteProject(buffer, page, fileUrl, provenanceUrl);
         }
 
-        var body = buffer.WrittenSpan.ToArray();
-        return new RenderedPage(body, ETagOf(body), page.LastSerial);
+        return new RenderedPage(buffer.WrittenSpan.ToArray(), page.LastSerial, compress);
     }
-
-    public static string ETagOf(ReadOnlySpan<byte> body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
 }
