@@ -5,7 +5,9 @@
 #
 # Each scenario alternates nginx and the proxy for BENCH_ROUNDS rounds of BENCH_DURATION seconds
 # (defaults 2 and 5) and keeps each side's best round, so that load from other processes on the
-# machine hurts both sides alike instead of whichever happened to run at the time.
+# machine hurts both sides alike instead of whichever happened to run at the time. Before its rounds, each
+# scenario runs wrk unmeasured for BENCH_WARMUP seconds (default 1) against each side, so that the proxy's
+# code for that path is jitted (tiered compilation) before it is measured.
 # BENCH_KEEP=1 keeps the temp dir (mirror, logs, raw wrk output).
 #
 # The gzip scenarios send Accept-Encoding: gzip to both sides (nginx answers from the mirror's pre-compressed .gz
@@ -18,6 +20,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 DURATION="${BENCH_DURATION:-5}"
 ROUNDS="${BENCH_ROUNDS:-2}"
+WARMUP="${BENCH_WARMUP:-1}"
 
 DATA="$(dirname "$REPO")/shared/data"
 [[ -f "$DATA/pypi-project-names.txt.gz" ]] || DATA=/work/shared/data
@@ -240,6 +243,11 @@ best() { awk 'NF && (!seen || $1 + 0 > max) { seen = 1; max = $1 + 0; line = $0 
 scenario() { # name connections nginx-path proxy-path [wrk args, the same for both sides]
   local round n="" p="" name="$1" conns="$2" nginx_path="$3" proxy_path="$4"
   shift 4
+  if ((WARMUP > 0)); then
+    log "$name warm-up: ${WARMUP}s unmeasured per side"
+    wrk -t2 -c"$conns" -d"${WARMUP}s" "$@" "$NGINX$nginx_path" >/dev/null
+    wrk -t2 -c"$conns" -d"${WARMUP}s" "$@" "$PROXY$proxy_path" >/dev/null
+  fi
   for ((round = 1; round <= ROUNDS; round++)); do
     log "$name round $round/$ROUNDS: nginx $nginx_path, proxy $proxy_path (-c$conns${*:+ $*}, ${DURATION}s each)"
     n+="$(run_wrk "$NGINX$nginx_path" "$conns" "$NGINX_PID" "$@")"$'\n'
@@ -263,7 +271,7 @@ kill -0 "$PROXY_PID" || { echo "bench: the proxy died" >&2; exit 1; }
 
 # 8. Report.
 echo
-echo "CuratedIndex vs nginx: wrk -t2, best of $ROUNDS alternating ${DURATION}s rounds per side, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "CuratedIndex vs nginx: wrk -t2, best of $ROUNDS alternating ${DURATION}s rounds per side after ${WARMUP}s of warm-up, $(nproc) cores, $(date -u +'%Y-%m-%d %H:%M UTC')"
 echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 # results.tsv: name conns, then nginx's and the proxy's best "req/s p50 p99 MB/s cpu_us".
