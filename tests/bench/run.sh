@@ -180,6 +180,9 @@ for pair in /simple/small/=/dev/simple/small/ /simple/bigproject/=/dev/simple/bi
     || { echo "bench: nginx does not answer ${pair%%=*} with Content-Encoding: gzip (gzip_static, .gz twin?)" >&2; exit 1; }
   if [[ "$(encoding_of "$PROXY${pair#*=}")" != gzip ]]; then
     WARNINGS+="WARNING: the proxy answers ${pair#*=} to Accept-Encoding: gzip uncompressed (no Content-Encoding: gzip)"$'\n'
+  elif ! cmp -s <(curl -fsS -H 'Accept:' -H 'Accept-Encoding: gzip' "$PROXY${pair#*=}" | gunzip) \
+    <(curl -fsS -H 'Accept:' "$PROXY${pair#*=}"); then
+    WARNINGS+="WARNING: the proxy's gzip answer for ${pair#*=} does not decompress to its uncompressed answer"$'\n'
   fi
 done
 [[ -z "$WARNINGS" ]] || printf '%s' "$WARNINGS" >&2
