@@ -51,6 +51,10 @@ public static class CuratedIndexHost
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddServerOptions();
+        if (builder.Configuration.GetValue(ServerOptions.Section + ":" + nameof(ServerOptions.DirectSend), true))
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(DirectSend.Install));
+        }
 
         var app = builder.Build();
 

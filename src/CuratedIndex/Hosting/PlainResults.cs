@@ -36,6 +36,12 @@ public static class PlainResults
         if (StartIndexDocument(context, headers, gzip ? page.GzipETag! : page.ETag, body.Length, gzip))
         {
             await context.Response.StartAsync(context.RequestAborted);
+            if (body.Length >= DirectSend.MinimumBodyLength && DirectSend.For(context) is { } direct)
+            {
+                await direct.SendAsync(context, body);
+                return;
+            }
+
             WriteInSegments(context.Response.BodyWriter, body);
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
         }
@@ -51,6 +57,12 @@ public static class PlainResults
         if (StartIndexDocument(context, headers, etag, length, gzip))
         {
             await context.Response.StartAsync(context.RequestAborted);
+            if (length >= DirectSend.MinimumBodyLength && DirectSend.For(context) is { } direct)
+            {
+                await direct.SendFileAsync(context, file, 0, length);
+                return;
+            }
+
             await WriteFileAsync(context.Response.BodyWriter, file, 0, length, context.RequestAborted);
         }
     }

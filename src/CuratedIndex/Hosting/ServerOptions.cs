@@ -24,6 +24,13 @@ public sealed class ServerOptions : IValidatableObject
 
     public const string DefaultOrganization = "curated-index";
 
+    /// <summary>
+    /// Large bodies (pages, the root list, stored files) go from memory or the file straight to the socket (sendfile for
+    /// files) instead of through Kestrel's output pipe (<see cref="Hosting.DirectSend"/>). On by default; false turns it off.
+    /// Read once at start-up.
+    /// </summary>
+    public bool DirectSend { get; set; } = true;
+
     /// <summary>IP addresses of reverse proxies, e.g. <c>10.0.0.5</c> or <c>::1</c>.</summary>
     public List<string> KnownProxies { get; set; } = [];
 

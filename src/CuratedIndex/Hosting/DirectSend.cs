@@ -1,0 +1,344 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Win32.SafeHandles;
+
+namespace CuratedIndex.Hosting;
+
+/// <summary>
+/// Sends large response bodies from where they are kept straight to the socket: a file (the root list, a stored
+/// artifact) with sendfile(2), zero-copy as nginx sends it, and a rendered page's bytes with one send(2).
+/// <para>
+/// Kestrel has no sendfile: every body byte is copied into its output pipe, and from there into the kernel. Profiles of
+/// the 3,000-release page showed those two copies at 45% of the proxy's CPU. This connection layer (installed on plain
+/// HTTP endpoints, <c>Server:DirectSend</c>) takes the place of the socket transport's sender: it sends what Kestrel
+/// writes, in order, and between two of Kestrel's flushes the body an endpoint hands it. Kestrel still frames the
+/// response and checks its Content-Length: after the body is sent, Kestrel is told of its bytes, which it writes into
+/// scratch memory that is never read.
+/// </para>
+/// </summary>
+public static class DirectSend
+{
+    /// <summary>Bodies smaller than this are written through Kestrel as usual: for them, the copy costs less than the hand-over.</summary>
+    public const int MinimumBodyLength = 16 * 1024;
+
+    /// <summary>
+    /// Installs the layer on an endpoint: connections on the socket transport on Linux get it (it reopens files through
+    /// /proc); others (named pipes, tests' TestServer) do not.
+    /// </summary>
+    public static void Install(ListenOptions listen) => listen.Use(next => async connection =>
+    {
+        if (!OperatingSystem.IsLinux() || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            await next(connection);
+            return;
+        }
+
+        var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
+        using var direct = new DirectSendConnection(connection.Transport, socket, pool, connection.Abort);
+        connection.Transport = direct;
+        connection.Features.Set(direct);
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            // Kestrel is done with the connection: what it wrote is sent before the socket transport closes it.
+            await direct.FinishAsync();
+        }
+    });
+
+    /// <summary>
+    /// The layer of this request's connection, or null when a body cannot be handed to it: no layer (another transport,
+    /// <c>Server:DirectSend=false</c>), TLS above it (it would see ciphertext), or HTTP/2 and later (frames, not a byte stream).
+    /// </summary>
+    public static DirectSendConnection? For(HttpContext context) =>
+        context.Features.Get<DirectSendConnection>() is { } direct
+        && context.Features.Get<ITlsHandshakeFeature>() is null
+        && (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            ? direct
+            : null;
+}
+
+/// <summary>
+/// One connection's output. Kestrel's bytes are buffered until Kestrel flushes, then sent on the flushing thread (no hop to
+/// a sender thread); a handed-over body is sent by the request's own thread between two flushes.
+/// </summary>
+public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
+{
+    // Kestrel writes a handed-over body's length here; nobody reads it. Shared by every connection: its contents never matter.
+    private static readonly byte[] Scratch = new byte[1 << 20];
+
+    // One send(2) or sendfile(2) per chunk, each with its own deadline (Kestrel's minimum response data rate).
+    private const int ChunkSize = 1 << 20;
+
+    private readonly IDuplexPipe _transport;
+    private readonly Socket _socket;
+    private readonly Action _abort;
+    private readonly Pipe _buffer;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private long _counting;
+    private volatile bool _failed;
+
+    public DirectSendConnection(IDuplexPipe transport, Socket socket, System.Buffers.MemoryPool<byte>? pool, Action abort)
+    {
+        _transport = transport;
+        _socket = socket;
+        _abort = abort;
+        // Kestrel's bytes wait here until its next flush sends them; the flush itself is the backpressure.
+        _buffer = new Pipe(new PipeOptions(pool, pauseWriterThreshold: 0, minimumSegmentSize: 4096, useSynchronizationContext: false));
+    }
+
+    PipeReader IDuplexPipe.Input => _transport.Input;
+
+    PipeWriter IDuplexPipe.Output => this;
+
+    /// <summary>
+    /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> as the response's
+    /// next body bytes, with sendfile(2). The response must have started with a Content-Length (HTTP/1.x framing).
+    /// Returns when the bytes are sent; the caller keeps the file open until then.
+    /// </summary>
+    public Task SendFileAsync(HttpContext context, SafeFileHandle file, long offset, long count) =>
+        HandOverAsync(context, count, async deadline =>
+        {
+            // SendPacketsElement takes a FileStream opened for asynchronous use. Opening the caller's file again through
+            // /proc gives one of our own (closed here, the caller's stays open), even when the file was unlinked meanwhile.
+            await using var stream = new FileStream($"/proc/self/fd/{file.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+            using var sender = new FileChunkSender();
+            for (long done = 0; done < count;)
+            {
+                var chunk = (int)Math.Min(ChunkSize, count - done);
+                using (deadline(chunk))
+                {
+                    await sender.SendAsync(_socket, stream, offset + done, chunk);
+                }
+
+                done += chunk;
+            }
+        });
+
+    /// <summary>Sends <paramref name="bytes"/> as the response's next body bytes, with one send(2) per megabyte.</summary>
+    public Task SendAsync(HttpContext context, ReadOnlyMemory<byte> bytes) =>
+        HandOverAsync(context, bytes.Length, async deadline =>
+        {
+            for (var done = 0; done < bytes.Length;)
+            {
+                var chunk = Math.Min(ChunkSize, bytes.Length - done);
+                using (deadline(chunk))
+                {
+                    await SendAllAsync(bytes.Slice(done, chunk));
+                }
+
+                done += chunk;
+            }
+        });
+
+    private async Task HandOverAsync(HttpContext context, long count, Func<Func<int, IDisposable>, Task> send)
+    {
+        var writer = context.Response.BodyWriter;
+        // The status line and headers go out first: the flush sends them (see FlushAsync).
+        var flushed = await writer.FlushAsync(context.RequestAborted);
+        if (flushed.IsCompleted || _failed)
+        {
+            throw new IOException("the connection closed before the body was sent");
+        }
+
+        var rate = context.Features.Get<IHttpMinResponseDataRateFeature>()?.MinDataRate;
+        await _sending.WaitAsync(context.RequestAborted);
+        try
+        {
+            await send(chunk => Deadline(chunk, rate));
+        }
+        catch
+        {
+            // Part of the body may be out: the only honest end is to close the connection.
+            _failed = true;
+            _abort();
+            throw;
+        }
+        finally
+        {
+            _sending.Release();
+        }
+
+        // Kestrel frames the response and checks its Content-Length: it is told of the body's bytes, which land in scratch.
+        _counting = count;
+        for (var left = count; left > 0;)
+        {
+            var memory = writer.GetMemory((int)Math.Min(left, Scratch.Length));
+            var bytes = (int)Math.Min(left, memory.Length);
+            writer.Advance(bytes);
+            left -= bytes;
+        }
+    }
+
+    // A chunk that takes longer than Kestrel would allow its bytes (its minimum response data rate: 240 bytes/s after a
+    // 5 s grace by default) ends the connection, as a stalled flush would.
+    private IDisposable Deadline(int chunk, MinDataRate? rate)
+    {
+        if (rate is null)
+        {
+            return NoDeadline.Instance;
+        }
+
+        var timer = new CancellationTokenSource(rate.GracePeriod + TimeSpan.FromSeconds(chunk / rate.BytesPerSecond));
+        timer.Token.Register(_abort);
+        return timer;
+    }
+
+    /// <summary>Sends what Kestrel left unflushed and closes the socket transport's output (the connection is over).</summary>
+    public async Task FinishAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            if (!_failed)
+            {
+                await FlushAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        await _buffer.Reader.CompleteAsync();
+        await _buffer.Writer.CompleteAsync();
+        await _transport.Output.CompleteAsync(failure);
+    }
+
+    public override void Advance(int bytes)
+    {
+        if (_counting > 0)
+        {
+            _counting -= bytes;
+            if (_counting < 0)
+            {
+                // More bytes than the body has would be bytes of the stream taken for the body's: never send a wrong stream.
+                _failed = true;
+                _abort();
+                throw new InvalidOperationException("more bytes were written than the handed-over body has");
+            }
+
+            return;
+        }
+
+        _buffer.Writer.Advance(bytes);
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) =>
+        _counting > 0 ? Scratch.AsMemory(0, (int)Math.Min(Scratch.Length, _counting)) : _buffer.Writer.GetMemory(sizeHint);
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    /// <summary>Sends everything written since the last flush; completed (as a pipe whose reader is gone) once the connection failed.</summary>
+    public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_failed)
+        {
+            return new FlushResult(isCanceled: false, isCompleted: true);
+        }
+
+        await _sending.WaitAsync(cancellationToken);
+        try
+        {
+            await _buffer.Writer.FlushAsync(cancellationToken);
+            if (_buffer.Reader.TryRead(out var read))
+            {
+                foreach (var segment in read.Buffer)
+                {
+                    await SendAllAsync(segment);
+                }
+
+                _buffer.Reader.AdvanceTo(read.Buffer.End);
+            }
+
+            return new FlushResult(isCanceled: false, isCompleted: false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            _failed = true;
+            _abort();
+            return new FlushResult(isCanceled: false, isCompleted: true);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    // Nothing is pending between flushes: a flush is a send in progress, which ends when the connection is aborted.
+    public override void CancelPendingFlush()
+    {
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (exception is not null)
+        {
+            _failed = true;
+        }
+    }
+
+    public override bool CanGetUnflushedBytes => true;
+
+    public override long UnflushedBytes => _buffer.Writer.UnflushedBytes;
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var count = await _socket.SendAsync(bytes, SocketFlags.None);
+            bytes = bytes[count..];
+        }
+    }
+
+    /// <summary>
+    /// sendfile(2) through the socket's own asynchronous machinery: on Linux, .NET sends a file element of
+    /// <see cref="Socket.SendPacketsAsync"/> with sendfile and waits for the socket to drain without blocking a thread.
+    /// </summary>
+    private sealed class FileChunkSender : SocketAsyncEventArgs
+    {
+        private TaskCompletionSource? _done;
+
+        public Task SendAsync(Socket socket, FileStream file, long offset, int count)
+        {
+            var done = _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            SendPacketsElements = [new SendPacketsElement(file, offset, count, endOfPacket: false)];
+            if (!socket.SendPacketsAsync(this))
+            {
+                OnCompleted(this);
+            }
+
+            return done.Task;
+        }
+
+        protected override void OnCompleted(SocketAsyncEventArgs e)
+        {
+            if (SocketError == SocketError.Success)
+            {
+                _done!.TrySetResult();
+            }
+            else
+            {
+                _done!.TrySetException(new SocketException((int)SocketError));
+            }
+        }
+    }
+
+    public void Dispose() => _sending.Dispose();
+
+    private sealed class NoDeadline : IDisposable
+    {
+        public static readonly NoDeadline Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}
