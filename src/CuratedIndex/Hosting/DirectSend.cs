@@ -103,19 +103,28 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     /// next body bytes, with sendfile(2). The response must have started with a Content-Length (HTTP/1.x framing).
     /// Returns when the bytes are sent; the caller keeps the file open until then.
     /// </summary>
-    public Task SendFileAsync(HttpContext context, SafeFileHandle file, long offset, long count) =>
+    public async Task SendFileAsync(HttpContext context, SafeFileHandle file, long offset, long count)
+    {
+        // SendPacketsElement takes a FileStream opened for asynchronous use. Opening the caller's file again through
+        // /proc gives one of our own (closed here, the caller's stays open), even when the file was unlinked meanwhile.
+        await using var stream = new FileStream($"/proc/self/fd/{file.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+        await SendFileAsync(context, stream, offset, count);
+    }
+
+    /// <summary>
+    /// As <see cref="SendFileAsync(HttpContext, SafeFileHandle, long, long)"/>, from a stream opened for asynchronous use
+    /// (a <see cref="MemoryFile"/>); sendfile reads it by offset, so concurrent sends may share it.
+    /// </summary>
+    public Task SendFileAsync(HttpContext context, FileStream file, long offset, long count) =>
         HandOverAsync(context, count, async deadline =>
         {
-            // SendPacketsElement takes a FileStream opened for asynchronous use. Opening the caller's file again through
-            // /proc gives one of our own (closed here, the caller's stays open), even when the file was unlinked meanwhile.
-            await using var stream = new FileStream($"/proc/self/fd/{file.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
             using var sender = new FileChunkSender();
             for (long done = 0; done < count;)
             {
                 var chunk = (int)Math.Min(ChunkSize, count - done);
                 using (deadline(chunk))
                 {
-                    await sender.SendAsync(_socket, stream, offset + done, chunk);
+                    await sender.SendAsync(_socket, file, offset + done, chunk);
                 }
 
                 done += chunk;

@@ -33,16 +33,26 @@ public static class PlainResults
         var gzip = page.Gzip is not null && AcceptEncoding.AcceptsGzip(context.Request.Headers.AcceptEncoding);
         var body = gzip ? page.Gzip! : page.Body;
         var headers = new IndexDocumentHeaders(contentType, cacheControl, page.LastSerial, negotiated);
-        if (StartIndexDocument(context, headers, gzip ? page.GzipETag! : page.ETag, body.Length, gzip))
+        if (!StartIndexDocument(context, headers, gzip ? page.GzipETag! : page.ETag, body.Length, gzip))
         {
-            await context.Response.StartAsync(context.RequestAborted);
-            if (body.Length >= DirectSend.MinimumBodyLength && DirectSend.For(context) is { } direct)
-            {
-                await direct.SendAsync(context, body);
-                return;
-            }
+            return;
+        }
 
-            WriteInSegments(context.Response.BodyWriter, body);
+        await context.Response.StartAsync(context.RequestAborted);
+        var direct = body.Length >= DirectSend.MinimumBodyLength ? DirectSend.For(context) : null;
+        if (body.File is { } file)
+        {
+            await (direct is not null
+                ? direct.SendFileAsync(context, file, 0, body.Length)
+                : WriteFileAsync(context.Response.BodyWriter, file.SafeFileHandle, 0, body.Length, context.RequestAborted));
+        }
+        else if (direct is not null)
+        {
+            await direct.SendAsync(context, body.Bytes!);
+        }
+        else
+        {
+            WriteInSegments(context.Response.BodyWriter, body.Bytes!);
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
         }
     }

@@ -26,7 +26,10 @@ public sealed class RenderCache(CacheMemory memory)
 
     private static long SizeOf(RenderKey key, RenderedPage? page) =>
         CacheSizes.Of(key.Kind) + CacheSizes.Of(key.Environment) + CacheSizes.Of(key.Document) + CacheSizes.Of(key.Variant)
-        + (page is null ? 0 : 64 + CacheSizes.Of(page.Body) + CacheSizes.Of(page.ETag) + (page.Gzip is { } gzip ? CacheSizes.Of(gzip) + CacheSizes.Of(page.GzipETag) : 0));
+        + (page is null ? 0 : 64 + SizeOf(page.Body) + CacheSizes.Of(page.ETag) + (page.Gzip is { } gzip ? SizeOf(gzip) + CacheSizes.Of(page.GzipETag) : 0));
+
+    // In managed memory or in a memory file: memory either way.
+    private static long SizeOf(DocumentBytes bytes) => 64 + bytes.Length;
 
     private sealed record Entry(long Stamp, Curation Curation, RenderedPage? Page);
 }

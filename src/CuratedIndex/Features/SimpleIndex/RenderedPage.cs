@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using CuratedIndex.Hosting;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
@@ -15,23 +16,24 @@ public sealed class RenderedPage
     /// <param name="compress">False for a document rendered per request, which is then only sent as it is.</param>
     public RenderedPage(byte[] body, long? lastSerial, bool compress = true)
     {
-        Body = body;
+        Body = DocumentBytes.Of(body);
         ETag = ETagOf(body);
         LastSerial = lastSerial;
         if (compress)
         {
-            Gzip = Compress(body);
+            Gzip = DocumentBytes.Of(Compress(body));
             GzipETag = GzipETagOf(ETag);
         }
     }
 
-    public byte[] Body { get; }
+    /// <summary>The identity representation.</summary>
+    public DocumentBytes Body { get; }
 
     /// <summary>The identity representation's strong validator: a digest of <see cref="Body"/>.</summary>
     public string ETag { get; }
 
     /// <summary>The gzip representation (RFC 1952), or null when the document is only sent as it is.</summary>
-    public byte[]? Gzip { get; }
+    public DocumentBytes? Gzip { get; }
 
     /// <summary>The gzip representation's own validator (RFC 9110 8.8.3: each representation has its own), or null.</summary>
     public string? GzipETag { get; }
@@ -58,4 +60,33 @@ public sealed class RenderedPage
 
         return output.ToArray();
     }
+}
+
+/// <summary>
+/// One representation's bytes, kept where sending them costs least: small ones in managed memory, large ones in an
+/// anonymous memory file (<see cref="MemoryFile"/>) that sendfile(2) hands to the socket without a copy
+/// (<see cref="DirectSend"/>), and that keeps large documents off the managed heap.
+/// </summary>
+public sealed class DocumentBytes
+{
+    /// <summary>Documents from this size on are kept in a memory file (where available).</summary>
+    public const int FileThreshold = 64 * 1024;
+
+    private DocumentBytes(byte[]? bytes, FileStream? file, long length)
+    {
+        Bytes = bytes;
+        File = file;
+        Length = length;
+    }
+
+    public long Length { get; }
+
+    /// <summary>The bytes, when kept in managed memory.</summary>
+    public byte[]? Bytes { get; }
+
+    /// <summary>The memory file holding the bytes, when kept in one; shared by concurrent sends, which read it by offset.</summary>
+    public FileStream? File { get; }
+
+    public static DocumentBytes Of(byte[] bytes) =>
+        bytes.Length >= FileThreshold && MemoryFile.TryCreate(bytes) is { } file ? new DocumentBytes(null, file, bytes.Length) : new DocumentBytes(bytes, null, bytes.Length);
 }
