@@ -1,5 +1,8 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -32,8 +35,9 @@ public static class DirectSend
     /// </summary>
     public static void Install(ListenOptions listen) => listen.Use(next => async connection =>
     {
-        if (!OperatingSystem.IsLinux() || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        if (!Available || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket || await StartsWithTlsAsync(connection.Transport.Input))
         {
+            // TLS sits above this layer when Kestrel terminates it: ciphertext gains nothing here, so it is left alone.
             await next(connection);
             return;
         }
@@ -53,14 +57,39 @@ public static class DirectSend
         }
     });
 
+    /// <summary>Bodies handed to the socket, by where they came from (<c>file</c>, <c>memory</c>): how the tests and operators see the layer at work.</summary>
+    public static readonly Meter Meter = new("CuratedIndex.Serving");
+
+    internal static readonly Counter<long> BodiesSent = Meter.CreateCounter<long>("curated_index.direct_send.bodies", description: "Response bodies sent straight to the socket");
+
+    // Linux, with /proc mounted: files are reopened through /proc/self/fd for sendfile.
+    private static readonly bool Available = OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fd");
+
+    // A TLS connection opens with a handshake record (content type 22); plain HTTP with a method's letter. Kestrel's own
+    // timeouts start only once this layer hands the connection on, so a client that sends nothing is not waited for long:
+    // its connection goes on unwrapped, and Kestrel's request-headers timeout deals with it.
+    private static async Task<bool> StartsWithTlsAsync(PipeReader input)
+    {
+        using var timer = new Timer(static state => ((PipeReader)state!).CancelPendingRead(), input, TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
+        var read = await input.ReadAsync();
+        var first = read.Buffer.IsEmpty ? (byte)0 : read.Buffer.FirstSpan[0];
+        input.AdvanceTo(read.Buffer.Start); // nothing consumed: Kestrel (or the TLS layer) reads the same bytes
+        return read.IsCanceled || first == 0x16;
+    }
+
     /// <summary>
     /// The layer of this request's connection, or null when a body cannot be handed to it: no layer (another transport,
     /// <c>Server:DirectSend=false</c>), TLS above it (it would see ciphertext), or HTTP/2 and later (frames, not a byte stream).
     /// </summary>
+    /// <remarks>
+    /// The response body must be Kestrel's own: a middleware that wraps it (compression, body logging, output caching) would
+    /// receive the body's length as bytes. Kestrel's request serves every feature itself, so a replaced body feature shows.
+    /// </remarks>
     public static DirectSendConnection? For(HttpContext context) =>
         context.Features.Get<DirectSendConnection>() is { } direct
         && context.Features.Get<ITlsHandshakeFeature>() is null
         && (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        && ReferenceEquals(context.Features.Get<IHttpResponseBodyFeature>(), context.Features.Get<IHttpRequestFeature>())
             ? direct
             : null;
 }
@@ -84,8 +113,10 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     private readonly SemaphoreSlim _sending = new(1, 1);
     private long _counting;
     private volatile bool _failed;
+    private int _flushCanceled;
+    private readonly List<ArraySegment<byte>> _gather = [];
 
-    public DirectSendConnection(IDuplexPipe transport, Socket socket, System.Buffers.MemoryPool<byte>? pool, Action abort)
+    public DirectSendConnection(IDuplexPipe transport, Socket socket, MemoryPool<byte>? pool, Action abort)
     {
         _transport = transport;
         _socket = socket;
@@ -105,10 +136,33 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     /// </summary>
     public async Task SendFileAsync(HttpContext context, SafeFileHandle file, long offset, long count)
     {
-        // SendPacketsElement takes a FileStream opened for asynchronous use. Opening the caller's file again through
-        // /proc gives one of our own (closed here, the caller's stays open), even when the file was unlinked meanwhile.
-        await using var stream = new FileStream($"/proc/self/fd/{file.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
-        await SendFileAsync(context, stream, offset, count);
+        FileStream stream;
+        var added = false;
+        try
+        {
+            // SendPacketsElement takes a FileStream opened for asynchronous use. Opening the caller's file again through
+            // /proc gives one of our own (closed here, the caller's stays open), even when the file was unlinked meanwhile.
+            file.DangerousAddRef(ref added);
+            stream = new FileStream($"/proc/self/fd/{file.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // /proc refused (a restricted sandbox, no descriptors left): the same bytes through Kestrel's pipe.
+            await PlainResults.WriteFileAsync(context.Response.BodyWriter, file, offset, count, context.RequestAborted);
+            return;
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+
+        await using (stream)
+        {
+            await SendFileAsync(context, stream, offset, count);
+        }
     }
 
     /// <summary>
@@ -116,7 +170,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     /// (a <see cref="MemoryFile"/>); sendfile reads it by offset, so concurrent sends may share it.
     /// </summary>
     public Task SendFileAsync(HttpContext context, FileStream file, long offset, long count) =>
-        HandOverAsync(context, count, async deadline =>
+        HandOverAsync(context, count, "file", async deadline =>
         {
             using var sender = new FileChunkSender();
             for (long done = 0; done < count;)
@@ -133,7 +187,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
 
     /// <summary>Sends <paramref name="bytes"/> as the response's next body bytes, with one send(2) per megabyte.</summary>
     public Task SendAsync(HttpContext context, ReadOnlyMemory<byte> bytes) =>
-        HandOverAsync(context, bytes.Length, async deadline =>
+        HandOverAsync(context, bytes.Length, "memory", async deadline =>
         {
             for (var done = 0; done < bytes.Length;)
             {
@@ -147,33 +201,34 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
             }
         });
 
-    private async Task HandOverAsync(HttpContext context, long count, Func<Func<int, IDisposable>, Task> send)
+    private async Task HandOverAsync(HttpContext context, long count, string source, Func<Func<int, IDisposable>, Task> send)
     {
         var writer = context.Response.BodyWriter;
         // The status line and headers go out first: the flush sends them (see FlushAsync).
         var flushed = await writer.FlushAsync(context.RequestAborted);
         if (flushed.IsCompleted || _failed)
         {
-            throw new IOException("the connection closed before the body was sent");
+            throw Aborted(context, null);
         }
 
         var rate = context.Features.Get<IHttpMinResponseDataRateFeature>()?.MinDataRate;
         await _sending.WaitAsync(context.RequestAborted);
         try
         {
-            await send(chunk => Deadline(chunk, rate));
+            await send(chunk => new ChunkDeadline(context, chunk, rate));
         }
-        catch
+        catch (Exception e)
         {
             // Part of the body may be out: the only honest end is to close the connection.
             _failed = true;
-            _abort();
-            throw;
+            throw Aborted(context, e);
         }
         finally
         {
             _sending.Release();
         }
+
+        DirectSend.BodiesSent.Add(1, new KeyValuePair<string, object?>("source", source));
 
         // Kestrel frames the response and checks its Content-Length: it is told of the body's bytes, which land in scratch.
         _counting = count;
@@ -186,18 +241,47 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         }
     }
 
-    // A chunk that takes longer than Kestrel would allow its bytes (its minimum response data rate: 240 bytes/s after a
-    // 5 s grace by default) ends the connection, as a stalled flush would.
-    private IDisposable Deadline(int chunk, MinDataRate? rate)
+    // A client that hangs up mid-body is not an application error: Kestrel's own abort, then the exception Kestrel treats
+    // as an aborted request (an OperationCanceledException), so it logs no error.
+    private static ConnectionAbortedException Aborted(HttpContext context, Exception? cause)
     {
-        if (rate is null)
+        context.Abort();
+        return new ConnectionAbortedException("the connection closed before the body was sent", cause ?? new IOException("the connection closed"));
+    }
+
+    /// <summary>
+    /// A chunk that takes longer than Kestrel would allow its bytes (its minimum response data rate: 240 bytes/s after a 5 s
+    /// grace by default) ends the connection, as a stalled flush would. A chunk done in time is never cut.
+    /// </summary>
+    private sealed class ChunkDeadline : IDisposable
+    {
+        private readonly CancellationTokenSource? _timer;
+        private readonly CancellationTokenRegistration _registration;
+        private volatile bool _done;
+
+        public ChunkDeadline(HttpContext context, int chunk, MinDataRate? rate)
         {
-            return NoDeadline.Instance;
+            if (rate is null)
+            {
+                return;
+            }
+
+            _timer = new CancellationTokenSource(rate.GracePeriod + TimeSpan.FromSeconds(chunk / rate.BytesPerSecond));
+            _registration = _timer.Token.Register(() =>
+            {
+                if (!_done)
+                {
+                    context.Abort();
+                }
+            });
         }
 
-        var timer = new CancellationTokenSource(rate.GracePeriod + TimeSpan.FromSeconds(chunk / rate.BytesPerSecond));
-        timer.Token.Register(_abort);
-        return timer;
+        public void Dispose()
+        {
+            _done = true;
+            _registration.Dispose();
+            _timer?.Dispose();
+        }
     }
 
     /// <summary>Sends what Kestrel left unflushed and closes the socket transport's output (the connection is over).</summary>
@@ -259,15 +343,11 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
             await _buffer.Writer.FlushAsync(cancellationToken);
             if (_buffer.Reader.TryRead(out var read))
             {
-                foreach (var segment in read.Buffer)
-                {
-                    await SendAllAsync(segment);
-                }
-
+                await SendAllAsync(read.Buffer);
                 _buffer.Reader.AdvanceTo(read.Buffer.End);
             }
 
-            return new FlushResult(isCanceled: false, isCompleted: false);
+            return new FlushResult(isCanceled: Interlocked.Exchange(ref _flushCanceled, 0) == 1, isCompleted: false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
@@ -281,16 +361,16 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         }
     }
 
-    // Nothing is pending between flushes: a flush is a send in progress, which ends when the connection is aborted.
-    public override void CancelPendingFlush()
-    {
-    }
+    // A flush here is a send in progress, which cannot be called back; the flush it concerns reports itself canceled.
+    public override void CancelPendingFlush() => Interlocked.Exchange(ref _flushCanceled, 1);
 
     public override void Complete(Exception? exception = null)
     {
         if (exception is not null)
         {
+            // Kestrel gave up on the connection: it ends now (a reset), not after what is buffered.
             _failed = true;
+            _abort();
         }
     }
 
@@ -304,6 +384,43 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         {
             var count = await _socket.SendAsync(bytes, SocketFlags.None);
             bytes = bytes[count..];
+        }
+    }
+
+    // Several segments go out in one gathered sendmsg(2), as the socket transport's own sender does.
+    private async ValueTask SendAllAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await SendAllAsync(buffer.First);
+            return;
+        }
+
+        _gather.Clear();
+        foreach (var segment in buffer)
+        {
+            if (!MemoryMarshal.TryGetArray(segment, out var array))
+            {
+                _gather.Clear();
+                foreach (var piece in buffer)
+                {
+                    await SendAllAsync(piece);
+                }
+
+                return;
+            }
+
+            _gather.Add(array);
+        }
+
+        var sent = await _socket.SendAsync(_gather, SocketFlags.None);
+        _gather.Clear();
+        if (sent < buffer.Length)
+        {
+            foreach (var piece in buffer.Slice(sent))
+            {
+                await SendAllAsync(piece);
+            }
         }
     }
 
@@ -342,12 +459,4 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
 
     public void Dispose() => _sending.Dispose();
 
-    private sealed class NoDeadline : IDisposable
-    {
-        public static readonly NoDeadline Instance = new();
-
-        public void Dispose()
-        {
-        }
-    }
 }

@@ -23,7 +23,7 @@ public sealed record RenderedRoot(string Path, string ETag, string GzipPath, str
         {
             return File.OpenHandle(gzip ? GzipPath : Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
@@ -39,6 +39,7 @@ public sealed record RenderedRoot(string Path, string ETag, string GzipPath, str
 /// </summary>
 public sealed class RootIndexService(
     UpstreamPageClient upstream,
+    CurationStore curations,
     IServiceScopeFactory scopes,
     IOptions<UpstreamOptions> upstreamOptions,
     IOptions<CacheOptions> cacheOptions,
@@ -59,8 +60,13 @@ public sealed class RootIndexService(
     /// <summary><c>Cache:Path</c> (relative to the content root), created if missing: the working files of the root list and of the jobs that read it.</summary>
     internal string CacheDirectory => cacheOptions.Value.DirectoryUnder(hostEnvironment.ContentRootPath);
 
-    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, Curation curation, SimpleFormat format, CancellationToken cancellationToken)
+    /// <summary>
+    /// The environment's list in <paramref name="format"/>, rendered with the newest curation: a request that opened with an
+    /// older one must not render the list again over a newer rendering (and delete its files) while the newer one serves.
+    /// </summary>
+    public async Task<(RenderedRoot? Root, string? Failure)> GetAsync(EnvironmentPolicy environment, SimpleFormat format, CancellationToken cancellationToken)
     {
+        var curation = curations.Current;
         var (root, failure) = await GetUpstreamRootAsync(cancellationToken);
         if (root is null)
         {
@@ -85,6 +91,7 @@ public sealed class RootIndexService(
                 return (rendered, null);
             }
 
+            DeleteEarlierRenderings();
             var fresh = await RenderAsync(root, environment, curation, format, cancellationToken);
             if (_rendered.TryGetValue(key, out var previous) && previous.Root.Path != fresh.Path)
             {
@@ -147,6 +154,35 @@ public sealed class RootIndexService(
         }
 
         public ValueTask DisposeAsync() => input.DisposeAsync();
+    }
+
+    private readonly DateTime _created = DateTime.UtcNow;
+    private int _earlierRenderingsDeleted;
+
+    // Renderings are named per process run (a Guid each); those of earlier runs are never served again. Deleted once, before
+    // this process's first rendering, and only those written before this service was created: another process sharing Cache:Path keeps
+    // its own (were one deleted anyway, it would render the list again).
+    private void DeleteEarlierRenderings()
+    {
+        if (Interlocked.Exchange(ref _earlierRenderingsDeleted, 1) == 1 || !Directory.Exists(CacheDirectory))
+        {
+            return;
+        }
+
+        foreach (var file in new DirectoryInfo(CacheDirectory).EnumerateFiles("root-*"))
+        {
+            if (file.LastWriteTimeUtc < _created)
+            {
+                try
+                {
+                    file.Delete();
+                }
+                catch (IOException)
+                {
+                    // In use or gone: the next start tries again.
+                }
+            }
+        }
     }
 
     private async Task<RenderedRoot> RenderAsync(UpstreamRoot root, EnvironmentPolicy environment, Curation curation, SimpleFormat format, CancellationToken cancellationToken)

@@ -60,7 +60,7 @@ public static class SimpleIndexEndpoints
         // A newer rendering (a decision, a refreshed upstream list) may replace the files between lookup and open: look again.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var (root, failure) = await roots.GetAsync(request.Environment, request.Curation, format, context.RequestAborted);
+            var (root, failure) = await roots.GetAsync(request.Environment, format, context.RequestAborted);
             if (root is null)
             {
                 return PlainResults.BadGateway(failure ?? "the project list is unavailable");
