@@ -12,9 +12,10 @@ namespace CuratedIndex.Features.Files;
 /// </summary>
 internal sealed class StoredFileResult(StoredObject stored, SafeFileHandle file, ArtifactRequest request, string entityTag) : IResult
 {
-    // Larger than Kestrel's 4 KB pool blocks, so the pipe rents one array per segment: one file read and one socket send
-    // per segment instead of one per 4 KB block.
-    internal const int SegmentSize = 128 * 1024;
+    // Larger than Kestrel's 4 KB pool blocks, so the pipe rents one array per segment: one file read, one socket send and
+    // one writer/sender hand-over per segment. With wrk -c4 on a 20 MB file (2 cores, busy machine) 256 KB cost about
+    // 7-8 ms CPU per request against 8-11 ms for 128 KB and 10-12.5 ms for the FileStream path; 512 KB was no better.
+    internal const int SegmentSize = 256 * 1024;
 
     /// <summary>A GET or HEAD with no Range, If-Range or other precondition: the whole file, 200, whatever its validators.</summary>
     public static bool IsPlain(HttpRequest request) =>
