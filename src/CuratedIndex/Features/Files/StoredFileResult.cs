@@ -56,8 +56,9 @@ internal sealed class StoredFileResult(StoredObject stored, SafeFileHandle file,
             long offset = 0;
             while (offset < length)
             {
-                var size = (int)Math.Min(SegmentSize, length - offset);
-                var segment = writer.GetMemory(size)[..size];
+                var wanted = (int)Math.Min(SegmentSize, length - offset);
+                var memory = writer.GetMemory(wanted);
+                var segment = memory[..Math.Min(wanted, memory.Length)];
                 // Synchronous on purpose: an "asynchronous" file read on Linux is this same read on a thread-pool thread,
                 // and from the page cache it takes microseconds.
                 var read = RandomAccess.Read(file, segment.Span, offset);
