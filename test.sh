@@ -35,6 +35,7 @@ command -v pdm >/dev/null || missing+=(python3-pdm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)               # the browser test drives these two paths
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 [ -d /usr/lib/python3/dist-packages/flit_core ] || missing+=(flit)  # flit_core builds the attested sdists of ProvenanceInstallTests
+[ -x /usr/sbin/nginx ] || missing+=(nginx)              # NginxAccelRedirectTests runs the README's nginx server block
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace CuratedIndex.Storage;
 
 /// <summary>Artifacts as files under one root. Writes go to a temporary file in the same directory and are renamed on commit.</summary>
@@ -8,15 +10,29 @@ public sealed class FileSystemArtifactStore(string root) : IArtifactStore
     public Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
+        SafeFileHandle file;
         try
         {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var info = new FileInfo(path);
-            return Task.FromResult<StoredObject?>(new StoredObject(stream, stream.Length, info.LastWriteTimeUtc));
+            // Not "asynchronous": on Linux that only moves each read to a thread-pool thread. Unbuffered: readers either
+            // read the handle at an offset into their own buffers or ask the stream for large blocks.
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return Task.FromResult<StoredObject?>(null);
+        }
+
+        try
+        {
+            var length = RandomAccess.GetLength(file);
+            var lastModified = File.GetLastWriteTimeUtc(file);
+            var stream = new FileStream(file, FileAccess.Read, bufferSize: 0);
+            return Task.FromResult<StoredObject?>(new StoredObject(stream, length, new DateTimeOffset(lastModified, TimeSpan.Zero)) { LocalFile = file });
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
         }
     }
 

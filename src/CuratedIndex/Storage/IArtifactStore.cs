@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace CuratedIndex.Storage;
 
 /// <summary>
@@ -23,6 +25,13 @@ public interface IArtifactStore
 /// <summary>An open artifact: a seekable content stream plus what HTTP validators need.</summary>
 public sealed record StoredObject(Stream Content, long Length, DateTimeOffset LastModified) : IAsyncDisposable
 {
+    /// <summary>
+    /// The open local file behind <see cref="Content"/>, when the store keeps artifacts as files: readers may read it at an
+    /// offset (<see cref="RandomAccess"/>) instead of through the stream. Null for stores without local files (S3).
+    /// Owned by <see cref="Content"/>: disposed with it.
+    /// </summary>
+    public SafeFileHandle? LocalFile { get; init; }
+
     public ValueTask DisposeAsync() => Content.DisposeAsync();
 }
 

@@ -47,6 +47,8 @@ public sealed class ExternalProcess : IAsyncDisposable
 
     public string CommandLine { get; }
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts <paramref name="fileName"/>; variables mapped to null are removed from the child's environment.</summary>
     public static ExternalProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
     {

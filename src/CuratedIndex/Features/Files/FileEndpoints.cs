@@ -8,6 +8,7 @@ using CuratedIndex.Hosting;
 using CuratedIndex.Protocol;
 using CuratedIndex.Protocol.SimpleApi;
 using CuratedIndex.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CuratedIndex.Features.Files;
@@ -46,7 +47,8 @@ public static class FileEndpoints
         IArtifactStore store,
         TyposquatScreening typosquats,
         PinMismatchAlerts pins,
-        ReleaseDemand demand)
+        ReleaseDemand demand,
+        IOptions<StorageOptions> storage)
     {
         if (!DistributionFilename.IsSafe(filename))
         {
@@ -87,7 +89,7 @@ public static class FileEndpoints
             }
 
             var fromPin = ArtifactRequest.ForPinned(index.Project, pinned);
-            return await ServeStoredAsync(store, fromPin, context.Response)
+            return await ServeStoredAsync(store, fromPin, context, storage.Value)
                 ?? PlainResults.BadGateway($"'{distribution}' is vetted, but upstream does not offer it now and it is not in the artifact store");
         }
 
@@ -135,7 +137,7 @@ public static class FileEndpoints
             return PlainResults.NotFound();
         }
 
-        if (await ServeStoredAsync(store, request, context.Response) is { } stored)
+        if (await ServeStoredAsync(store, request, context, storage.Value) is { } stored)
         {
             return stored;
         }
@@ -155,11 +157,15 @@ public static class FileEndpoints
                 return PlainResults.BadGateway(outcome.Reason ?? "download failed");
         }
 
-        return await ServeStoredAsync(store, request, context.Response) ?? PlainResults.BadGateway("the verified file is not in the store");
+        return await ServeStoredAsync(store, request, context, storage.Value) ?? PlainResults.BadGateway("the verified file is not in the store");
     }
 
-    /// <summary>A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored.</summary>
-    private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpResponse response)
+    /// <summary>
+    /// A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored (or no longer
+    /// the size the index gives: then it is fetched again). With <c>Storage:FileSystem:AccelRedirectPrefix</c> nginx sends
+    /// the bytes; preconditions (304/412) are still answered here, as nginx would test them against its own validators.
+    /// </summary>
+    private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpContext context, StorageOptions options)
     {
         if (request.ExpectedSha256 is null)
         {
@@ -172,13 +178,34 @@ public static class FileEndpoints
             return null;
         }
 
-        response.Headers.CacheControl = ArtifactFetcher.ImmutableCacheControl;
-        response.Headers.AccessControlAllowOrigin = "*";
+        if (request.ExpectedSize is > 0 and var expectedSize && stored.Length != expectedSize)
+        {
+            // Changed since it was verified (truncated, say): never sent under the digest's ETag. Fetched again, it is
+            // verified again and replaces the damaged copy; the scrub job finds the damage where the index gives no size.
+            FilesLog.StoredSizeMismatch(context.RequestServices.GetRequiredService<ILogger<ArtifactFetcher>>(), request.StoreKey, stored.Length, expectedSize);
+            await stored.DisposeAsync();
+            return null;
+        }
+
+        var entityTag = $"\"{request.ExpectedSha256}\"";
+        context.Response.Headers.CacheControl = ArtifactFetcher.ImmutableCacheControl;
+        context.Response.Headers.AccessControlAllowOrigin = "*";
+        if (options.FileSystem.AccelRedirectPrefix is { Length: > 0 } prefix && !StoredFileResult.IsConditional(context.Request))
+        {
+            await stored.DisposeAsync();
+            return new AccelRedirectResult(AccelRedirectResult.Location(prefix, request.StoreKey), request.ContentType, entityTag, stored.LastModified);
+        }
+
+        if (stored.LocalFile is { } file && StoredFileResult.IsPlain(context.Request))
+        {
+            return new StoredFileResult(stored, file, request, entityTag);
+        }
+
         return Results.File(
             stored.Content,
             request.ContentType,
             lastModified: stored.LastModified,
-            entityTag: new EntityTagHeaderValue($"\"{request.ExpectedSha256}\""),
+            entityTag: new EntityTagHeaderValue(entityTag),
             enableRangeProcessing: true);
     }
 }

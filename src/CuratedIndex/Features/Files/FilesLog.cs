@@ -7,4 +7,10 @@ internal static partial class FilesLog
 
     [LoggerMessage(2001, LogLevel.Error, "Download of {Filename} failed; nothing stored: {Reason}")]
     public static partial void DownloadFailed(ILogger logger, string filename, string reason);
+
+    [LoggerMessage(2002, LogLevel.Error, "Stored artifact {StoreKey} ended at byte {Offset} of {Length} while it was sent (changed under the server); the response was aborted")]
+    public static partial void StoredFileShrank(ILogger logger, string storeKey, long offset, long length);
+
+    [LoggerMessage(2003, LogLevel.Error, "Stored artifact {StoreKey} is {Length} bytes, the index says {ExpectedSize}; not served, fetched again")]
+    public static partial void StoredSizeMismatch(ILogger logger, string storeKey, long length, long expectedSize);
 }

@@ -144,6 +144,12 @@ public static class ProvenanceEndpoints
             httpContext.Response.ContentType = ProvenanceMediaType;
             httpContext.Response.Headers.CacheControl = ProvenanceCacheControl;
             httpContext.Response.Headers.Remove("Set-Cookie");
+            // X-Accel-* are instructions to an nginx in front (serve this internal file, change the rate): only CuratedIndex gives them.
+            foreach (var name in httpContext.Response.Headers.Keys.Where(n => n.StartsWith("X-Accel-", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                httpContext.Response.Headers.Remove(name);
+            }
+
             return copy;
         }
     }
