@@ -51,6 +51,7 @@ public static class CuratedIndexHost
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddServerOptions();
+        builder.Services.AddSingleton<DirectSendMetrics>();
         if (builder.Configuration.GetValue(ServerOptions.Section + ":" + nameof(ServerOptions.DirectSend), true))
         {
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(DirectSend.Install));

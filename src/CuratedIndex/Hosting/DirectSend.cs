@@ -33,7 +33,13 @@ public static class DirectSend
     /// Installs the layer on an endpoint: connections on the socket transport on Linux get it (it reopens files through
     /// /proc); others (named pipes, tests' TestServer) do not.
     /// </summary>
-    public static void Install(ListenOptions listen) => listen.Use(next => async connection =>
+    public static void Install(ListenOptions listen)
+    {
+        var metrics = listen.ApplicationServices.GetRequiredService<DirectSendMetrics>();
+        listen.Use(next => connection => RunAsync(connection, next, metrics));
+    }
+
+    private static async Task RunAsync(ConnectionContext connection, ConnectionDelegate next, DirectSendMetrics metrics)
     {
         if (!Available || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket || await StartsWithTlsAsync(connection.Transport.Input))
         {
@@ -43,7 +49,7 @@ public static class DirectSend
         }
 
         var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
-        using var direct = new DirectSendConnection(connection.Transport, socket, pool, connection.Abort);
+        using var direct = new DirectSendConnection(connection.Transport, socket, pool, connection.Abort, metrics);
         connection.Transport = direct;
         connection.Features.Set(direct);
         try
@@ -55,12 +61,7 @@ public static class DirectSend
             // Kestrel is done with the connection: what it wrote is sent before the socket transport closes it.
             await direct.FinishAsync();
         }
-    });
-
-    /// <summary>Bodies handed to the socket, by where they came from (<c>file</c>, <c>memory</c>): how the tests and operators see the layer at work.</summary>
-    public static readonly Meter Meter = new("CuratedIndex.Serving");
-
-    internal static readonly Counter<long> BodiesSent = Meter.CreateCounter<long>("curated_index.direct_send.bodies", description: "Response bodies sent straight to the socket");
+    }
 
     // Linux, with /proc mounted: files are reopened through /proc/self/fd for sendfile.
     private static readonly bool Available = OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fd");
@@ -95,6 +96,23 @@ public static class DirectSend
 }
 
 /// <summary>
+/// Meter <c>CuratedIndex.Serving</c>: <c>curated_index.direct_send.bodies</c>, response bodies handed to the socket, by where
+/// they came from (<c>source</c>: <c>file</c> for files and memory files, sent with sendfile; <c>memory</c>).
+/// </summary>
+public sealed class DirectSendMetrics
+{
+    public const string MeterName = "CuratedIndex.Serving";
+
+    public DirectSendMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        BodiesSent = meter.CreateCounter<long>("curated_index.direct_send.bodies", description: "Response bodies sent straight to the socket");
+    }
+
+    public Counter<long> BodiesSent { get; }
+}
+
+/// <summary>
 /// One connection's output. Kestrel's bytes are buffered until Kestrel flushes, then sent on the flushing thread (no hop to
 /// a sender thread); a handed-over body is sent by the request's own thread between two flushes.
 /// </summary>
@@ -116,8 +134,11 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     private int _flushCanceled;
     private readonly List<ArraySegment<byte>> _gather = [];
 
-    public DirectSendConnection(IDuplexPipe transport, Socket socket, MemoryPool<byte>? pool, Action abort)
+    private readonly DirectSendMetrics _metrics;
+
+    public DirectSendConnection(IDuplexPipe transport, Socket socket, MemoryPool<byte>? pool, Action abort, DirectSendMetrics metrics)
     {
+        _metrics = metrics;
         _transport = transport;
         _socket = socket;
         _abort = abort;
@@ -221,6 +242,13 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         {
             // Part of the body may be out: the only honest end is to close the connection.
             _failed = true;
+            if (e is FileShrankException)
+            {
+                // Not the client's doing: the caller reports it.
+                context.Abort();
+                throw;
+            }
+
             throw Aborted(context, e);
         }
         finally
@@ -228,7 +256,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
             _sending.Release();
         }
 
-        DirectSend.BodiesSent.Add(1, new KeyValuePair<string, object?>("source", source));
+        _metrics.BodiesSent.Add(1, new KeyValuePair<string, object?>("source", source));
 
         // Kestrel frames the response and checks its Content-Length: it is told of the body's bytes, which land in scratch.
         _counting = count;
@@ -431,10 +459,12 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     private sealed class FileChunkSender : SocketAsyncEventArgs
     {
         private TaskCompletionSource? _done;
+        private int _count;
 
         public Task SendAsync(Socket socket, FileStream file, long offset, int count)
         {
             var done = _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _count = count;
             SendPacketsElements = [new SendPacketsElement(file, offset, count, endOfPacket: false)];
             if (!socket.SendPacketsAsync(this))
             {
@@ -446,9 +476,14 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
 
         protected override void OnCompleted(SocketAsyncEventArgs e)
         {
-            if (SocketError == SocketError.Success)
+            if (SocketError == SocketError.Success && BytesTransferred == _count)
             {
                 _done!.TrySetResult();
+            }
+            else if (SocketError == SocketError.Success)
+            {
+                // sendfile stops at the end of the file: one truncated under us sends fewer bytes than announced.
+                _done!.TrySetException(new FileShrankException(_count - BytesTransferred));
             }
             else
             {

@@ -30,9 +30,17 @@ public static class MemoryFile
         }
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        RandomAccess.Write(handle, bytes, 0);
-        // Opened again through /proc: a descriptor of our own, read-only and flagged for asynchronous use.
-        return new FileStream($"/proc/self/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous);
+        try
+        {
+            RandomAccess.Write(handle, bytes, 0);
+            // Opened again through /proc: a descriptor of our own, read-only and flagged for asynchronous use.
+            return new FileStream($"/proc/self/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // /proc refused, no memory or no descriptors left: the caller keeps the bytes in managed memory.
+            return null;
+        }
     }
 
     private static class NativeMethods

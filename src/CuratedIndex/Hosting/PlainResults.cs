@@ -82,8 +82,8 @@ public static class PlainResults
     /// reading them straight into the response pipe's memory: no intermediate buffer, no 4 KB blocks. Kestrel has no
     /// sendfile; this is one copy (page cache to pipe) where a stream copy makes three. The reads are synchronous: on
     /// Linux an "asynchronous" file read is a synchronous one on another thread, and a read from the page cache takes
-    /// microseconds. A file that ends early throws, so the connection is aborted instead of a short body being sent
-    /// under a longer Content-Length.
+    /// microseconds. A file that ends early throws <see cref="FileShrankException"/>, so the connection is aborted instead
+    /// of a short body being sent under a longer Content-Length.
     /// </summary>
     public static async Task WriteFileAsync(PipeWriter writer, SafeFileHandle file, long offset, long count, CancellationToken cancellationToken)
     {
@@ -93,7 +93,7 @@ public static class PlainResults
             var read = RandomAccess.Read(file, memory.Span[..(int)Math.Min(count, memory.Length)], offset);
             if (read == 0)
             {
-                throw new IOException($"the file ended {count} bytes before its length");
+                throw new FileShrankException(count);
             }
 
             writer.Advance(read);
@@ -182,7 +182,8 @@ public static class PlainResults
     // them from the shared ArrayPool instead: fewer blocks to rent, track, send and return.
     private const int SegmentSize = 64 * 1024;
 
-    // Files are read in larger pieces: one pread and one send per 256 KB.
+    // Files are read in larger pieces: one pread and one send per 256 KB. Measured with wrk -c4 on a 20 MB file (2 cores):
+    // about 7-8 ms CPU per request against 8-11 ms for 128 KB and 10-12.5 ms for a FileStream copy; 512 KB was no better.
     private const int FileSegmentSize = 256 * 1024;
 
     private static void WriteInSegments(PipeWriter writer, ReadOnlySpan<byte> body)
@@ -214,4 +215,11 @@ public static class PlainResults
     {
         public Task ExecuteAsync(HttpContext httpContext) => WriteIndexDocumentAsync(httpContext, Page, ContentType, CacheControl, Negotiated);
     }
+}
+
+/// <summary>A file ended before the length its answer announced (truncated while it was sent).</summary>
+public sealed class FileShrankException(long missing) : IOException($"the file ended {missing} bytes before its length")
+{
+    /// <summary>How many of the announced bytes were not there.</summary>
+    public long Missing { get; } = missing;
 }

@@ -77,6 +77,20 @@ public sealed class DocumentBytes
         Bytes = bytes;
         File = file;
         Length = length;
+        if (file is not null)
+        {
+            // The memory file is freed when its stream is finalized, after the cache dropped the document: the collector is
+            // told of memory it does not see, so that it comes round sooner.
+            GC.AddMemoryPressure(length);
+        }
+    }
+
+    ~DocumentBytes()
+    {
+        if (File is not null)
+        {
+            GC.RemoveMemoryPressure(Length);
+        }
     }
 
     public long Length { get; }

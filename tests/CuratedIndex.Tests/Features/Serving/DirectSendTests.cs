@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
@@ -6,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CuratedIndex.Tests.Features.Serving;
 
@@ -206,6 +208,55 @@ public sealed class DirectSendTests
     }
 
     [Fact]
+    public async Task LargeDocuments_GoStraightToTheSocket_FromMemoryFilesAndFiles()
+    {
+        await using var upstream = await StartUpstreamAsync();
+        await using var proxy = await StartProxyAsync(upstream);
+        await using var off = await StartProxyAsync(upstream, directSend: false);
+        using var bodies = new BodiesSentListener(proxy.Services.GetRequiredService<IMeterFactory>(), off.Services.GetRequiredService<IMeterFactory>());
+
+        // A large page (memory file), its gzip copy, the root list (file), a large JSON page, and a small page (through Kestrel).
+        await proxy.Client.GetByteArrayAsync("dev/simple/bigproject/");
+        using var gzip = new HttpRequestMessage(HttpMethod.Get, "dev/simple/bigproject/");
+        gzip.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+        (await proxy.Client.SendAsync(gzip)).Dispose();
+        await proxy.Client.GetByteArrayAsync("dev/simple/");
+        using var json = new HttpRequestMessage(HttpMethod.Get, "dev/simple/bigproject/");
+        json.Headers.TryAddWithoutValidation("Accept", "application/vnd.pypi.simple.v1+json");
+        var jsonBody = await (await proxy.Client.SendAsync(json)).Content.ReadAsByteArrayAsync();
+        var sentBeforeSmall = bodies.Count;
+        await proxy.Client.GetByteArrayAsync("dev/simple/six/");
+        var sentBeforeOff = bodies.Count;
+        await off.Client.GetByteArrayAsync("dev/simple/bigproject/");
+        await off.Client.GetByteArrayAsync("dev/simple/");
+
+        Assert.Equal(BigReleases, System.Text.Json.Nodes.JsonNode.Parse(jsonBody)!["files"]!.AsArray().Count);
+        Assert.Equal(4, sentBeforeSmall);
+        Assert.Equal(3, bodies.From("file")); // the page, its JSON twin (memory files) and the root list, with sendfile
+        Assert.Equal(1, bodies.From("memory")); // the page's gzip copy: over 16 KB, under the 64 KB of a memory file
+        Assert.Equal(sentBeforeSmall, sentBeforeOff); // a small page goes through Kestrel
+        Assert.Equal(sentBeforeOff, bodies.Count); // with the layer off, nothing is handed over
+    }
+
+    [Fact]
+    public async Task Http10Request_GetsTheWholeBodyAndTheConnectionCloses()
+    {
+        await using var upstream = await StartUpstreamAsync();
+        await using var proxy = await StartProxyAsync(upstream);
+        var page = await proxy.Client.GetByteArrayAsync("dev/simple/bigproject/");
+
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, proxy.BaseUrl.Port);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /dev/simple/bigproject/ HTTP/1.0\r\n\r\n"));
+        var answer = await new RawHttpReader(stream).ReadAsync(head: false);
+
+        Assert.StartsWith("HTTP/1.1 200", answer.Head, StringComparison.Ordinal);
+        Assert.Equal(page, answer.Body);
+        Assert.Equal(0, await stream.ReadAsync(new byte[1]));
+    }
+
+    [Fact]
     public async Task WithTheLayerOff_TheSameBytesAndValidatorsAreSent()
     {
         await using var upstream = await StartUpstreamAsync();
@@ -229,6 +280,41 @@ public sealed class DirectSendTests
             Assert.Equal(withoutLayer.Headers.ETag, withLayer.Headers.ETag);
             Assert.Equal(encoding.Length > 0 ? Gunzip(bodyOff) : bodyOff, encoding.Length > 0 ? Gunzip(body) : body);
         }
+    }
+
+    /// <summary>Counts <c>curated_index.direct_send.bodies</c> measurements of the given proxies (each has its own meter).</summary>
+    private sealed class BodiesSentListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bySource = new();
+
+        public BodiesSentListener(params IMeterFactory[] proxies)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (proxies.Any(p => ReferenceEquals(instrument.Meter.Scope, p)) && instrument.Name == "curated_index.direct_send.bodies")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "source")
+                    {
+                        _bySource.AddOrUpdate((string)tag.Value!, value, (_, total) => total + value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => _bySource.Values.Sum();
+
+        public long From(string source) => _bySource.GetValueOrDefault(source);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>Reads HTTP/1.1 answers with a Content-Length off a stream, one after the other.</summary>
