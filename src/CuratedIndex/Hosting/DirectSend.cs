@@ -133,6 +133,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     private volatile bool _failed;
     private int _flushCanceled;
     private readonly List<ArraySegment<byte>> _gather = [];
+    private FileChunkSender? _fileSender;
 
     private readonly DirectSendMetrics _metrics;
 
@@ -193,8 +194,17 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     public Task SendFileAsync(HttpContext context, FileStream file, long offset, long count) =>
         HandOverAsync(context, count, "file", async deadline =>
         {
-            using var sender = new FileChunkSender();
-            for (long done = 0; done < count;)
+            // First as nginx does it: sendfile(2) on the non-blocking socket, as far as the socket buffer takes it, on this
+            // thread. What is left waits for the socket asynchronously.
+            var done = SendFileNow(file, offset, count);
+            if (done == count)
+            {
+                return;
+            }
+
+            _fileSender ??= new FileChunkSender();
+            var sender = _fileSender;
+            while (done < count)
             {
                 var chunk = (int)Math.Min(ChunkSize, count - done);
                 using (deadline(chunk))
@@ -225,7 +235,9 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
     private async Task HandOverAsync(HttpContext context, long count, string source, Func<Func<int, IDisposable>, Task> send)
     {
         var writer = context.Response.BodyWriter;
-        // The status line and headers go out first: the flush sends them (see FlushAsync).
+        // The status line and headers go out first: the flush sends them (see FlushAsync). Corked, they leave in one segment
+        // with the body's first bytes, as nginx's tcp_nopush sends them, instead of a small packet of their own.
+        Cork(true);
         var flushed = await writer.FlushAsync(context.RequestAborted);
         if (flushed.IsCompleted || _failed)
         {
@@ -253,6 +265,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         }
         finally
         {
+            Cork(false);
             _sending.Release();
         }
 
@@ -266,6 +279,24 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
             var bytes = (int)Math.Min(left, memory.Length);
             writer.Advance(bytes);
             left -= bytes;
+        }
+    }
+
+    // TCP_CORK (Linux): hold partial segments until uncorked; uncorking sends what is held. Best effort: a socket that refuses
+    // it only costs a packet more.
+    private void Cork(bool on)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, on ? 1 : 0);
+        try
+        {
+            _socket.SetRawSocketOption(6 /* IPPROTO_TCP */, 3 /* TCP_CORK */, value);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -492,6 +523,77 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         }
     }
 
-    public void Dispose() => _sending.Dispose();
+    public void Dispose()
+    {
+        _sending.Dispose();
+        _fileSender?.Dispose();
+    }
+
+    // Bytes of the file sent with sendfile(2) before the socket's buffer filled (EAGAIN). The socket is non-blocking at the
+    // OS level (.NET makes it so for asynchronous use), so this never waits.
+    private long SendFileNow(FileStream file, long offset, long count)
+    {
+        var socketAdded = false;
+        var fileAdded = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref socketAdded);
+            file.SafeFileHandle.DangerousAddRef(ref fileAdded);
+            var socketFd = (int)_socket.SafeHandle.DangerousGetHandle();
+            var fileFd = (int)file.SafeFileHandle.DangerousGetHandle();
+            long done = 0;
+            while (done < count)
+            {
+                var position = offset + done;
+                var sent = NativeMethods.SendFile(socketFd, fileFd, ref position, (nuint)Math.Min(count - done, ChunkSize));
+                if (sent > 0)
+                {
+                    done += sent;
+                    continue;
+                }
+
+                if (sent == 0)
+                {
+                    throw new FileShrankException(count - done);
+                }
+
+                var error = Marshal.GetLastPInvokeError();
+                if (error == NativeMethods.EINTR)
+                {
+                    continue;
+                }
+
+                if (error is NativeMethods.EAGAIN)
+                {
+                    return done;
+                }
+
+                throw new IOException($"sendfile failed: errno {error}");
+            }
+
+            return done;
+        }
+        finally
+        {
+            if (fileAdded)
+            {
+                file.SafeFileHandle.DangerousRelease();
+            }
+
+            if (socketAdded)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    private static class NativeMethods
+    {
+        public const int EINTR = 4;
+        public const int EAGAIN = 11;
+
+        [DllImport("libc", EntryPoint = "sendfile", SetLastError = true)]
+        public static extern nint SendFile(int outFd, int inFd, ref long offset, nuint count);
+    }
 
 }
