@@ -60,9 +60,27 @@ internal sealed class TyposquatDetector
             return [];
         }
 
+        // Every index request for a name asks; the answer never changes for this detector (a new curation gets a new one).
+        if (_checked.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
         var normalized = ProjectName.Normalize(name);
-        return IsEstablished(normalized) ? [] : Evaluate(normalized, exclude: null);
+        IReadOnlyList<TyposquatFinding> findings = IsEstablished(normalized) ? [] : Evaluate(normalized, exclude: null);
+        if (_checked.Count >= MaxRemembered)
+        {
+            _checked.Clear();
+        }
+
+        _checked[name] = findings;
+        return findings;
     }
+
+    // Names whose answer is kept: the hot set of a busy index, bounded so that made-up names cannot grow it without end.
+    private const int MaxRemembered = 20_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<TyposquatFinding>> _checked = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Checks a name that is itself in the corpus against the rest of it, as if it were new: what would happen to a
