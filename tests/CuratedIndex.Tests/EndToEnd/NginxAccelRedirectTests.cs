@@ -102,26 +102,12 @@ public sealed class NginxAccelRedirectTests
     // The ```nginx block under README.md's "Behind nginx: X-Accel-Redirect".
     private static string ReadmeServerBlock()
     {
-        var readme = File.ReadAllText(FindUpwards("README.md"));
+        var readme = File.ReadAllText(Path.Combine(Features.Audit.AuditIntegrationTests.RepositoryRoot(), "README.md"));
         var section = readme.IndexOf("### Behind nginx: X-Accel-Redirect", StringComparison.Ordinal);
         Assert.True(section >= 0, "README.md has no \"Behind nginx: X-Accel-Redirect\" section");
         var start = readme.IndexOf("```nginx\n", section, StringComparison.Ordinal) + "```nginx\n".Length;
         var end = readme.IndexOf("```", start, StringComparison.Ordinal);
         return readme[start..end];
-    }
-
-    private static string FindUpwards(string file)
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, file);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"{file} not found above {AppContext.BaseDirectory}");
     }
 
     /// <summary>nginx in the foreground on a free loopback port, with every path it writes in its own temporary directory.</summary>
