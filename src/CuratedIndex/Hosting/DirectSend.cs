@@ -71,11 +71,19 @@ public static class DirectSend
     // its connection goes on unwrapped, and Kestrel's request-headers timeout deals with it.
     private static async Task<bool> StartsWithTlsAsync(PipeReader input)
     {
-        using var timer = new Timer(static state => ((PipeReader)state!).CancelPendingRead(), input, TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
-        var read = await input.ReadAsync();
-        var first = read.Buffer.IsEmpty ? (byte)0 : read.Buffer.FirstSpan[0];
-        input.AdvanceTo(read.Buffer.Start); // nothing consumed: Kestrel (or the TLS layer) reads the same bytes
-        return read.IsCanceled || first == 0x16;
+        // A token, not CancelPendingRead: it can only cancel this read, never one of Kestrel's later.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var read = await input.ReadAsync(patience.Token);
+            var first = read.Buffer.IsEmpty ? (byte)0 : read.Buffer.FirstSpan[0];
+            input.AdvanceTo(read.Buffer.Start); // nothing consumed: Kestrel (or the TLS layer) reads the same bytes
+            return first == 0x16;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
     }
 
     /// <summary>

@@ -239,6 +239,56 @@ public sealed class DirectSendTests
     }
 
     [Fact]
+    public async Task KestrelTerminatingTls_ConnectionsAreLeftAloneAndAnswerWholeOverHttp11AndHttp2()
+    {
+        await using var upstream = await StartUpstreamAsync();
+        var directory = Directory.CreateTempSubdirectory("curated-index-tls-").FullName;
+        try
+        {
+            using var key = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            var pfx = Path.Combine(directory, "tls.pfx");
+            await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "test"));
+            await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: new Dictionary<string, string>
+            {
+                ["Kestrel:Endpoints:Https:Url"] = "https://127.0.0.1:0",
+                ["Kestrel:Endpoints:Https:Certificate:Path"] = pfx,
+                ["Kestrel:Endpoints:Https:Certificate:Password"] = "test",
+            });
+            using var bodies = new BodiesSentListener(proxy.Services.GetRequiredService<IMeterFactory>());
+            Assert.Equal("https", proxy.BaseUrl.Scheme);
+            using var handler = new SocketsHttpHandler();
+            var thumbprint = certificate.GetCertHashString();
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == thumbprint; // this test's own certificate only
+            using var client = new HttpClient(handler) { BaseAddress = proxy.BaseUrl };
+
+            var http11 = await client.GetByteArrayAsync("dev/simple/bigproject/");
+            using var http2Request = new HttpRequestMessage(HttpMethod.Get, "dev/simple/") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using var http2 = await client.SendAsync(http2Request);
+            var root = await http2.Content.ReadAsByteArrayAsync();
+
+            Assert.Equal(DigestTag(http11), RenderedPageTag(await client.GetAsync("dev/simple/bigproject/")));
+            Assert.EndsWith("</html>\n", Encoding.UTF8.GetString(http11), StringComparison.Ordinal);
+            Assert.Equal(HttpVersion.Version20, http2.Version);
+            Assert.Equal(DigestTag(root), http2.Headers.ETag!.Tag);
+            Assert.Equal(0, bodies.Count); // under TLS the layer stays out of the way
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        static string RenderedPageTag(HttpResponseMessage response)
+        {
+            using (response)
+            {
+                return response.Headers.ETag!.Tag;
+            }
+        }
+    }
+
+    [Fact]
     public async Task Http10Request_GetsTheWholeBodyAndTheConnectionCloses()
     {
         await using var upstream = await StartUpstreamAsync();
