@@ -59,6 +59,9 @@ public static class CuratedIndexHost
 
         var app = builder.Build();
 
+        // Large rendered documents live in nameless files here (Hosting/DocumentFile.cs).
+        DocumentFile.UseDirectory(Path.Combine(app.Services.GetRequiredService<IOptions<CacheOptions>>().Value.DirectoryUnder(app.Environment.ContentRootPath), "documents"));
+
         // Middleware order matters: security headers first so every answer carries them; refuse hostile paths before anything reads them.
         app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();

@@ -105,7 +105,7 @@ public static class DirectSend
 
 /// <summary>
 /// Meter <c>CuratedIndex.Serving</c>: <c>curated_index.direct_send.bodies</c>, response bodies handed to the socket, by where
-/// they came from (<c>source</c>: <c>file</c> for files and memory files, sent with sendfile; <c>memory</c>).
+/// they came from (<c>source</c>: <c>file</c> for files and document files, sent with sendfile; <c>memory</c>).
 /// </summary>
 public sealed class DirectSendMetrics
 {
@@ -197,7 +197,7 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
 
     /// <summary>
     /// As <see cref="SendFileAsync(HttpContext, SafeFileHandle, long, long)"/>, from a stream opened for asynchronous use
-    /// (a <see cref="MemoryFile"/>); sendfile reads it by offset, so concurrent sends may share it.
+    /// (a <see cref="DocumentFile"/>); sendfile reads it by offset, so concurrent sends may share it.
     /// </summary>
     public Task SendFileAsync(HttpContext context, FileStream file, long offset, long count) =>
         HandOverAsync(context, count, "file", async deadline =>

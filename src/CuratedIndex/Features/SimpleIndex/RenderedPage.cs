@@ -64,12 +64,12 @@ public sealed class RenderedPage
 
 /// <summary>
 /// One representation's bytes, kept where sending them costs least: small ones in managed memory, large ones in an
-/// anonymous memory file (<see cref="MemoryFile"/>) that sendfile(2) hands to the socket without a copy
+/// nameless file (<see cref="DocumentFile"/>) that sendfile(2) hands to the socket without a copy
 /// (<see cref="DirectSend"/>), and that keeps large documents off the managed heap.
 /// </summary>
 public sealed class DocumentBytes
 {
-    /// <summary>Documents from this size on are kept in a memory file (where available).</summary>
+    /// <summary>Documents from this size on are kept in a document file (where available).</summary>
     public const int FileThreshold = 64 * 1024;
 
     private DocumentBytes(byte[]? bytes, FileStream? file, long length)
@@ -79,8 +79,8 @@ public sealed class DocumentBytes
         Length = length;
         if (file is not null)
         {
-            // The memory file is freed when its stream is finalized, after the cache dropped the document: the collector is
-            // told of memory it does not see, so that it comes round sooner.
+            // The file is closed (and its pages freed) when its stream is finalized, after the cache dropped the document:
+            // the collector is told of memory it does not see, so that it comes round sooner.
             GC.AddMemoryPressure(length);
         }
     }
@@ -98,9 +98,9 @@ public sealed class DocumentBytes
     /// <summary>The bytes, when kept in managed memory.</summary>
     public byte[]? Bytes { get; }
 
-    /// <summary>The memory file holding the bytes, when kept in one; shared by concurrent sends, which read it by offset.</summary>
+    /// <summary>The document file holding the bytes, when kept in one; shared by concurrent sends, which read it by offset.</summary>
     public FileStream? File { get; }
 
     public static DocumentBytes Of(byte[] bytes) =>
-        bytes.Length >= FileThreshold && MemoryFile.TryCreate(bytes) is { } file ? new DocumentBytes(null, file, bytes.Length) : new DocumentBytes(bytes, null, bytes.Length);
+        bytes.Length >= FileThreshold && DocumentFile.TryCreate(bytes) is { } file ? new DocumentBytes(null, file, bytes.Length) : new DocumentBytes(bytes, null, bytes.Length);
 }

@@ -208,14 +208,14 @@ public sealed class DirectSendTests
     }
 
     [Fact]
-    public async Task LargeDocuments_GoStraightToTheSocket_FromMemoryFilesAndFiles()
+    public async Task LargeDocuments_GoStraightToTheSocket_FromDocumentFilesAndFiles()
     {
         await using var upstream = await StartUpstreamAsync();
         await using var proxy = await StartProxyAsync(upstream);
         await using var off = await StartProxyAsync(upstream, directSend: false);
         using var bodies = new BodiesSentListener(proxy.Services.GetRequiredService<IMeterFactory>(), off.Services.GetRequiredService<IMeterFactory>());
 
-        // A large page (memory file), its gzip copy, the root list (file), a large JSON page, and a small page (through Kestrel).
+        // A large page (document file), its gzip copy, the root list (file), a large JSON page, and a small page (through Kestrel).
         await proxy.Client.GetByteArrayAsync("dev/simple/bigproject/");
         using var gzip = new HttpRequestMessage(HttpMethod.Get, "dev/simple/bigproject/");
         gzip.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
@@ -232,8 +232,8 @@ public sealed class DirectSendTests
 
         Assert.Equal(BigReleases, System.Text.Json.Nodes.JsonNode.Parse(jsonBody)!["files"]!.AsArray().Count);
         Assert.Equal(4, sentBeforeSmall);
-        Assert.Equal(3, bodies.From("file")); // the page, its JSON twin (memory files) and the root list, with sendfile
-        Assert.Equal(1, bodies.From("memory")); // the page's gzip copy: over 16 KB, under the 64 KB of a memory file
+        Assert.Equal(3, bodies.From("file")); // the page, its JSON twin (document files) and the root list, with sendfile
+        Assert.Equal(1, bodies.From("memory")); // the page's gzip copy: over 16 KB, under the 64 KB of a document file
         Assert.Equal(sentBeforeSmall, sentBeforeOff); // a small page goes through Kestrel
         Assert.Equal(sentBeforeOff, bodies.Count); // with the layer off, nothing is handed over
     }
