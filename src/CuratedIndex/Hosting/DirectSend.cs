@@ -454,41 +454,37 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
         }
     }
 
-    // Several segments go out in one gathered sendmsg(2), as the socket transport's own sender does.
+    // Several segments go out in one gathered sendmsg(2), as the socket transport's own sender does; what that leaves
+    // (a partial send, memory that is not an array) goes segment by segment.
     private async ValueTask SendAllAsync(ReadOnlySequence<byte> buffer)
     {
-        if (buffer.IsSingleSegment)
+        if (!buffer.IsSingleSegment && Gather(buffer))
         {
-            await SendAllAsync(buffer.First);
-            return;
+            buffer = buffer.Slice(await _socket.SendAsync(_gather, SocketFlags.None));
+            _gather.Clear();
         }
 
+        foreach (var segment in buffer)
+        {
+            await SendAllAsync(segment);
+        }
+    }
+
+    private bool Gather(ReadOnlySequence<byte> buffer)
+    {
         _gather.Clear();
         foreach (var segment in buffer)
         {
             if (!MemoryMarshal.TryGetArray(segment, out var array))
             {
                 _gather.Clear();
-                foreach (var piece in buffer)
-                {
-                    await SendAllAsync(piece);
-                }
-
-                return;
+                return false;
             }
 
             _gather.Add(array);
         }
 
-        var sent = await _socket.SendAsync(_gather, SocketFlags.None);
-        _gather.Clear();
-        if (sent < buffer.Length)
-        {
-            foreach (var piece in buffer.Slice(sent))
-            {
-                await SendAllAsync(piece);
-            }
-        }
+        return true;
     }
 
     /// <summary>

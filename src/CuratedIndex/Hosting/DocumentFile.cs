@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
-
 namespace CuratedIndex.Hosting;
 
 /// <summary>
@@ -9,12 +6,11 @@ namespace CuratedIndex.Hosting;
 /// opened, and unlinked at once: nameless, in the page cache (evictable, written back under memory pressure), gone when
 /// its last handle closes, never left behind by a crash. A file system's page cache is used rather than a memfd: the
 /// kernel splices its large folios to the socket with less work per byte than shared memory's 4 KB pages (an A/B on the
-/// 3,000-release page: 10-15% less CPU per request). Without a directory, an anonymous memory file (memfd) is used.
+/// 3,000-release page: 10-15% less CPU per request). Without a directory (set by the host at start-up), documents stay
+/// in managed memory.
 /// </summary>
 public static class DocumentFile
 {
-    private const uint CloseOnExec = 1; // MFD_CLOEXEC
-
     private static string? s_directory;
 
     /// <summary>Where documents are written (and unlinked); set once at start-up from <c>Cache:Path</c>.</summary>
@@ -43,18 +39,18 @@ public static class DocumentFile
     /// </summary>
     public static FileStream? TryCreate(ReadOnlySpan<byte> bytes)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || s_directory is not { } directory)
         {
             return null;
         }
 
         try
         {
-            return s_directory is { } directory ? InDirectory(directory, bytes) : InMemory(bytes);
+            return InDirectory(directory, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // No space, no descriptors left, /proc refused: the caller keeps the bytes in managed memory.
+            // No space or no descriptors left: the caller keeps the bytes in managed memory.
             return null;
         }
     }
@@ -75,25 +71,5 @@ public static class DocumentFile
         {
             File.Delete(path);
         }
-    }
-
-    private static FileStream? InMemory(ReadOnlySpan<byte> bytes)
-    {
-        var fd = NativeMethods.MemfdCreate("curated-index-document", CloseOnExec);
-        if (fd < 0)
-        {
-            return null;
-        }
-
-        using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        RandomAccess.Write(handle, bytes, 0);
-        // Opened again through /proc: a descriptor of our own, read-only and flagged for asynchronous use.
-        return new FileStream($"/proc/self/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous);
-    }
-
-    private static class NativeMethods
-    {
-        [DllImport("libc", EntryPoint = "memfd_create", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-        public static extern int MemfdCreate([MarshalAs(UnmanagedType.LPStr)] string name, uint flags);
     }
 }

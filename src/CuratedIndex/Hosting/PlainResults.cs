@@ -61,10 +61,11 @@ public static class PlainResults
     /// Sends an index document kept on disk (the root list: tens of megabytes) as <see cref="WriteIndexDocumentAsync"/>
     /// sends one kept in memory. <paramref name="gzip"/> says which of the document's files <paramref name="file"/> is.
     /// </summary>
-    public static async Task WriteIndexFileAsync(HttpContext context, SafeFileHandle file, string etag, bool gzip, IndexDocumentHeaders headers)
+    public static async Task WriteIndexFileAsync(HttpContext context, SafeFileHandle? file, string etag, bool gzip, IndexDocumentHeaders headers)
     {
-        var length = RandomAccess.GetLength(file);
-        if (StartIndexDocument(context, headers, etag, length, gzip))
+        // No file only for a request whose If-None-Match names the ETag: the answer is a 304, which has no length.
+        var length = file is null ? 0 : RandomAccess.GetLength(file);
+        if (StartIndexDocument(context, headers, etag, length, gzip) && file is not null)
         {
             await context.Response.StartAsync(context.RequestAborted);
             if (length >= DirectSend.MinimumBodyLength && DirectSend.For(context) is { } direct)

@@ -103,18 +103,11 @@ internal sealed class ReleaseModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await this.RequireReviewerAsync(authorization) is { } forbidden)
+        if (await OpenPostAsync() is { } refused)
         {
-            return forbidden;
+            return refused;
         }
 
-        if (Refusal() is { } refusal)
-        {
-            return refusal;
-        }
-
-        Name = ProjectName.Normalize(Name);
-        Version = ReleaseVettings.NormalizeVersion(Version)!;
         Problem = Action is "vet" or "reject" ? ReviewApi.ReasonProblem(Reason) : "choose vet or reject";
         Problem ??= Action == "vet" && !VettingCriteria.IsKnown(Criteria) ? $"choose {VettingCriteria.SafeToDeploy} or {VettingCriteria.SafeToRun}" : null;
         if (Problem is null)
@@ -146,6 +139,24 @@ internal sealed class ReleaseModel(
     /// <summary>"Approve with dependencies" (tier 2) or "Vet with dependencies" (tier 3) of this release's closure, for the chosen environment.</summary>
     public async Task<IActionResult> OnPostDependenciesAsync(CancellationToken cancellationToken)
     {
+        if (await OpenPostAsync() is { } refused)
+        {
+            return refused;
+        }
+
+        var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
+        var form = new ClosureForm(ClosureEnvironment, Version, ClosureExtras, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
+        var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
+        Response.StatusCode = status;
+        await LoadAsync(cancellationToken);
+        // Rendered rather than redirected: the outcome names each member decided (or each blocker), which a redirect would lose.
+        Closure = Closure with { Outcome = outcome, FormProblem = formProblem, Reason = status == StatusCodes.Status200OK ? null : DependenciesReason };
+        return Page();
+    }
+
+    // Both forms open alike: the reviewer role, a valid name and version, then both normalized. Null when the post may go on.
+    private async Task<IActionResult?> OpenPostAsync()
+    {
         if (await this.RequireReviewerAsync(authorization) is { } forbidden)
         {
             return forbidden;
@@ -158,14 +169,7 @@ internal sealed class ReleaseModel(
 
         Name = ProjectName.Normalize(Name);
         Version = ReleaseVettings.NormalizeVersion(Version)!;
-        var admin = (await authorization.AuthorizeAsync(User, AccessPolicies.UiAdminister)).Succeeded;
-        var form = new ClosureForm(ClosureEnvironment, Version, ClosureExtras, DependenciesReason, DependenciesCriteria, DependenciesBreakGlass);
-        var (outcome, formProblem, status) = await closureReview.DecideAsync(Name, form, User, admin, cancellationToken);
-        Response.StatusCode = status;
-        await LoadAsync(cancellationToken);
-        // Rendered rather than redirected: the outcome names each member decided (or each blocker), which a redirect would lose.
-        Closure = Closure with { Outcome = outcome, FormProblem = formProblem, Reason = status == StatusCodes.Status200OK ? null : DependenciesReason };
-        return Page();
+        return null;
     }
 
     private ContentResult? Refusal()

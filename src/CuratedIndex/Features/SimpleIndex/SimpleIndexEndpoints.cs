@@ -66,6 +66,12 @@ public static class SimpleIndexEndpoints
                 return PlainResults.BadGateway(failure ?? "the project list is unavailable");
             }
 
+            // A revalidation that still matches needs no file: 304 with the headers.
+            if (PlainResults.IfNoneMatchMatches(context.Request.Headers.IfNoneMatch, gzip ? root.GzipETag : root.ETag))
+            {
+                return new RootListResult(root, null, gzip, SimpleMediaTypes.ContentType(format));
+            }
+
             if (root.TryOpen(gzip) is { } file)
             {
                 return new RootListResult(root, file, gzip, SimpleMediaTypes.ContentType(format));
@@ -75,8 +81,8 @@ public static class SimpleIndexEndpoints
         return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, "the project list is being rendered again; retry");
     }
 
-    // Sends the open file and closes it, whatever happens to the request.
-    private sealed record RootListResult(RenderedRoot Root, SafeFileHandle File, bool Gzip, string ContentType) : IResult
+    // Sends the open file and closes it, whatever happens to the request; without a file, the 304 its ETag earned.
+    private sealed record RootListResult(RenderedRoot Root, SafeFileHandle? File, bool Gzip, string ContentType) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
