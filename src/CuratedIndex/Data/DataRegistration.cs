@@ -19,12 +19,14 @@ public static class DataRegistration
             case DatabaseProvider.Sqlite:
                 builder.Services.AddDbContextPool<SqliteCuratedIndexDbContext>(o => o
                     .UseSqlite(connectionString)
+                    .AddInterceptors(SocketThreadInterceptor.Instance)
                     .ConfigureWarnings(IgnoreSnapshotlessMigrations));
                 builder.Services.AddScoped<CuratedIndexDbContext>(sp => sp.GetRequiredService<SqliteCuratedIndexDbContext>());
                 break;
             case DatabaseProvider.Postgres:
                 builder.Services.AddDbContextPool<PostgresCuratedIndexDbContext>(o => o
                     .UseNpgsql(connectionString)
+                    .AddInterceptors(SocketThreadInterceptor.Instance)
                     .ConfigureWarnings(IgnoreSnapshotlessMigrations));
                 builder.Services.AddScoped<CuratedIndexDbContext>(sp => sp.GetRequiredService<PostgresCuratedIndexDbContext>());
                 break;

@@ -218,6 +218,12 @@ internal static class CommandLine
     private static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
     {
         await using var app = CuratedIndexHost.Build(args);
+        if (CuratedIndexHost.InlineScheduling(app.Configuration) && SocketThreads.ListensOnSockets(app.Services))
+        {
+            // Before the first socket (the database, upstream, Kestrel's listener): the runtime reads this once.
+            SocketThreads.EnableInlineCompletions();
+        }
+
         try
         {
             // The job schedules are read before anything starts: a schedule this build cannot use stops here, in one line.

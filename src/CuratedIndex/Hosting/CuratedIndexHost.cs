@@ -57,12 +57,21 @@ public static class CuratedIndexHost
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(DirectSend.Install));
         }
 
+        if (InlineScheduling(builder.Configuration))
+        {
+            // Kestrel runs a request where its bytes arrived; whether that is a socket thread is the serve command's choice
+            // (SocketThreads.EnableInlineCompletions). Without it, as in tests, this only saves Kestrel's own hand-over.
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
+
         var app = builder.Build();
 
         // Large rendered documents live in nameless files here (Hosting/DocumentFile.cs).
         DocumentFile.UseDirectory(Path.Combine(app.Services.GetRequiredService<IOptions<CacheOptions>>().Value.DirectoryUnder(app.Environment.ContentRootPath), "documents"));
 
-        // Middleware order matters: security headers first so every answer carries them; refuse hostile paths before anything reads them.
+        // Middleware order matters: off the socket thread first unless an index read; then security headers so every answer
+        // carries them; refuse hostile paths before anything reads them.
+        app.UseMiddleware<SocketThreads.LeaveMiddleware>();
         app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseMiddleware<BadRequestMiddleware>();
@@ -87,6 +96,10 @@ public static class CuratedIndexHost
         app.MapUpstream();
         return app;
     }
+
+    /// <summary><c>Server:InlineScheduling</c> (default true).</summary>
+    public static bool InlineScheduling(IConfiguration configuration) =>
+        configuration.GetValue(ServerOptions.Section + ":" + nameof(ServerOptions.InlineScheduling), true);
 
     /// <summary>Loads policies and applies migrations where configured; a bad policy file stops here with its file, line and problem.</summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)

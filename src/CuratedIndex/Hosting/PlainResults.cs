@@ -43,8 +43,8 @@ public static class PlainResults
         if (body.File is { } file)
         {
             await (direct is not null
-                ? direct.SendFileAsync(context, file, 0, body.Length)
-                : WriteFileAsync(context.Response.BodyWriter, file.SafeFileHandle, 0, body.Length, context.RequestAborted));
+                ? direct.SendFileAsync(context, file, body.Handle!, 0, body.Length)
+                : WriteFileAsync(context.Response.BodyWriter, body.Handle!, 0, body.Length, context.RequestAborted));
         }
         else if (direct is not null)
         {

@@ -31,6 +31,13 @@ public sealed class ServerOptions : IValidatableObject
     /// </summary>
     public bool DirectSend { get; set; } = true;
 
+    /// <summary>
+    /// Index reads run on the socket threads where their bytes arrive instead of being handed to the thread pool
+    /// (<see cref="SocketThreads"/>); everything slow leaves those threads. On by default; false turns it off. Read once at
+    /// start-up by the serve command.
+    /// </summary>
+    public bool InlineScheduling { get; set; } = true;
+
     /// <summary>IP addresses of reverse proxies, e.g. <c>10.0.0.5</c> or <c>::1</c>.</summary>
     public List<string> KnownProxies { get; set; } = [];
 

@@ -3,6 +3,7 @@ using System.Net;
 using CuratedIndex.Data;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Hosting;
 using CuratedIndex.Protocol.SimpleApi;
 using CuratedIndex.Storage;
 using Microsoft.Extensions.Options;
@@ -84,6 +85,7 @@ public sealed class ArtifactFetcher(
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
+        ConnectCallback = SocketThreads.ConnectAsync, // parsing, hashing and storing never on a socket thread
         ConnectTimeout = TimeSpan.FromSeconds(15),
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     });

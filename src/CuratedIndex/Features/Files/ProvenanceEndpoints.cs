@@ -163,6 +163,7 @@ public sealed class ProvenanceInvoker : IDisposable
         UseProxy = false,
         AllowAutoRedirect = false,
         UseCookies = false,
+        ConnectCallback = SocketThreads.ConnectAsync, // parsing, hashing and storing never on a socket thread
         ConnectTimeout = TimeSpan.FromSeconds(15),
     });
 

@@ -107,7 +107,7 @@ public static class JsonApiEndpoints
             stamp = HashCode.Combine(lookup.Stamp, release.Stamp);
         }
 
-        var page = rendered.GetOrRender(new RenderKey("json-api", request.Environment.Name, key, ""), stamp, request.Curation, () =>
+        var page = await rendered.GetOrRenderAsync(new RenderKey("json-api", request.Environment.Name, key, ""), stamp, request.Curation, () =>
             Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial, described) is { } body
                 ? new RenderedPage(body, serial)
                 : null);

@@ -1,4 +1,5 @@
 using CuratedIndex.Features.Decisions;
+using CuratedIndex.Hosting;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
@@ -11,14 +12,18 @@ public sealed class RenderCache(CacheMemory memory)
 {
     private readonly LruCache<RenderKey, Entry> _entries = new(memory);
 
-    /// <summary>Returns the cached rendering for <paramref name="key"/>, or renders and keeps it. A null rendering (hidden) is kept too.</summary>
-    public RenderedPage? GetOrRender(RenderKey key, long stamp, Curation curation, Func<RenderedPage?> render)
-    {
-        if (_entries.TryGet(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Curation, curation))
-        {
-            return hit.Page;
-        }
+    /// <summary>
+    /// Returns the cached rendering for <paramref name="key"/>, or renders and keeps it. A null rendering (hidden) is kept
+    /// too. Rendering (and compressing) a large page takes milliseconds: it never runs on a socket thread.
+    /// </summary>
+    public ValueTask<RenderedPage?> GetOrRenderAsync(RenderKey key, long stamp, Curation curation, Func<RenderedPage?> render) =>
+        _entries.TryGet(key, out var hit) && hit.Stamp == stamp && ReferenceEquals(hit.Curation, curation)
+            ? ValueTask.FromResult(hit.Page)
+            : RenderAsync(key, stamp, curation, render);
 
+    private async ValueTask<RenderedPage?> RenderAsync(RenderKey key, long stamp, Curation curation, Func<RenderedPage?> render)
+    {
+        await SocketThreads.LeaveAsync();
         var page = render();
         _entries.Set(key, new Entry(stamp, curation, page), SizeOf(key, page));
         return page;

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using CuratedIndex.Hosting;
+using Microsoft.Win32.SafeHandles;
 
 namespace CuratedIndex.Features.SimpleIndex;
 
@@ -76,6 +77,7 @@ public sealed class DocumentBytes
     {
         Bytes = bytes;
         File = file;
+        Handle = file?.SafeFileHandle;
         Length = length;
         if (file is not null)
         {
@@ -100,6 +102,9 @@ public sealed class DocumentBytes
 
     /// <summary>The document file holding the bytes, when kept in one; shared by concurrent sends, which read it by offset.</summary>
     public FileStream? File { get; }
+
+    /// <summary><see cref="File"/>'s handle, read once: <see cref="FileStream.SafeFileHandle"/> seeks on every read of it.</summary>
+    public SafeFileHandle? Handle { get; }
 
     public static DocumentBytes Of(byte[] bytes) =>
         bytes.Length >= FileThreshold && DocumentFile.TryCreate(bytes) is { } file ? new DocumentBytes(null, file, bytes.Length) : new DocumentBytes(bytes, null, bytes.Length);

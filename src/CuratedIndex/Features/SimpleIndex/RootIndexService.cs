@@ -6,6 +6,7 @@ using CuratedIndex.Data;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Hosting;
 using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -82,6 +83,8 @@ public sealed class RootIndexService(
             return (current, null);
         }
 
+        // Rendering the list takes a second or more: never on a socket thread.
+        await SocketThreads.LeaveAsync();
         var gate = _renderGates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try

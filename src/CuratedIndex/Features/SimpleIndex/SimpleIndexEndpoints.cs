@@ -150,7 +150,7 @@ public static class SimpleIndexEndpoints
         }
         else
         {
-            page = renderer.Render(request.Environment, request.Curation, request.Signals, lookup.Value!, lookup.Stamp, format, urls);
+            page = await renderer.RenderAsync(request.Environment, request.Curation, request.Signals, lookup.Value!, lookup.Stamp, format, urls);
             if (request.Environment.Tier == Tier.Vetted)
             {
                 await tier3.ObserveAsync(request, lookup.Value!, lookup.Stamp, context);

@@ -15,12 +15,12 @@ namespace CuratedIndex.Features.SimpleIndex;
 public sealed class SimplePageRenderer(RenderCache cache)
 {
     /// <summary>The page as <paramref name="environment"/> sees it; <paramref name="signals"/> are the caller's (one typosquat check per request).</summary>
-    public RenderedPage Render(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
-        cache.GetOrRender(
+    public async ValueTask<RenderedPage> RenderAsync(EnvironmentPolicy environment, Curation curation, DecisionSignals signals, CachedProject project, long stamp, SimpleFormat format, ProxyUrls urls) =>
+        (await cache.GetOrRenderAsync(
             new RenderKey("simple", environment.Name, project.Page.Name, format == SimpleFormat.Json ? "json" : "html"),
             stamp,
             curation,
-            () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name, compress: true))!;
+            () => Write(Filter(environment, curation, signals, project.Page), format, urls, environment.Name, compress: true)))!;
 
     /// <summary>
     /// The page a client gets for a project it may not see: no files, status quarantined, the reason. Rendered per request

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using CuratedIndex.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Upstream;
@@ -209,6 +210,7 @@ public sealed class UpstreamPageClient(
                 UseCookies = false,
                 UseProxy = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectCallback = SocketThreads.ConnectAsync, // parsing, hashing and storing never on a socket thread
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             });
     }

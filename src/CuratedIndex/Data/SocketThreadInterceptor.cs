@@ -1,0 +1,55 @@
+using System.Data.Common;
+using CuratedIndex.Hosting;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace CuratedIndex.Data;
+
+/// <summary>
+/// Moves every asynchronous database call off a socket thread before it starts (<see cref="SocketThreads"/>): SQLite does
+/// its I/O synchronously (a commit waits for fsync, a locked database for its busy timeout), and an index read that
+/// reaches the database (a token not cached, a demand mark) must not hold up the other connections of its thread.
+/// </summary>
+public sealed class SocketThreadInterceptor : DbCommandInterceptor, IDbConnectionInterceptor, IDbTransactionInterceptor
+{
+    public static readonly SocketThreadInterceptor Instance = new();
+
+    private SocketThreadInterceptor()
+    {
+    }
+
+    public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+
+    public override async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+
+    public override async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+
+    public async ValueTask<InterceptionResult> ConnectionOpeningAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+
+    public async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+
+    public async ValueTask<InterceptionResult> TransactionCommittingAsync(DbTransaction transaction, TransactionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        await SocketThreads.LeaveAsync();
+        return result;
+    }
+}

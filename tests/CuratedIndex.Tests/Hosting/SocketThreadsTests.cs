@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using CuratedIndex.Hosting;
+using CuratedIndex.Tests.EndToEnd;
+using CuratedIndex.Tests.Features.Audit;
+using CuratedIndex.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace CuratedIndex.Tests.Hosting;
+
+/// <summary>Index reads on the socket threads (Server:InlineScheduling), and nothing slow there.</summary>
+public sealed class SocketThreadsTests
+{
+    [Theory]
+    [InlineData("GET", "/dev/simple/", true)]
+    [InlineData("GET", "/dev/simple", true)]
+    [InlineData("HEAD", "/dev/simple/six/", true)]
+    [InlineData("GET", "/prod/files/six/six-1.17.0-py2.py3-none-any.whl", true)]
+    [InlineData("GET", "/dev/pypi/six/json", true)]
+    [InlineData("POST", "/dev/simple/six/", false)]
+    [InlineData("GET", "/api/v1/review/queue", false)]
+    [InlineData("GET", "/ui/projects", false)]
+    [InlineData("GET", "/healthz", false)]
+    [InlineData("GET", "/dev/integrity/six/1.17.0/six-1.17.0-py2.py3-none-any.whl/provenance", false)]
+    [InlineData("GET", "//simple/six/", false)]
+    [InlineData("GET", "/simple/", false)]
+    [InlineData("GET", "/dev/simplex/", false)]
+    [InlineData("GET", "", false)]
+    public void IsIndexRead_OnlyGetAndHeadOfTheIndexRoutes(string method, string path, bool expected) =>
+        Assert.Equal(expected, SocketThreads.IsIndexRead(method, path));
+
+    /// <summary>
+    /// The serve command as shipped (inline scheduling on by default), an environment with <c>access: token</c>. A request
+    /// that waits for the database (a token not yet cached: found, its last use then written, while another connection
+    /// holds SQLite's write lock) must not hold up cached index reads (with the bootstrap token, checked without the
+    /// database) on new connections: .NET spreads connections over its socket threads, so with a request blocking one of them, reads
+    /// on that thread would wait as long as the lock. Each read gets 5 seconds; the lock is held until they are done.
+    /// </summary>
+    [Fact]
+    public async Task Executable_RequestWaitingForTheDatabase_DoesNotHoldUpCachedIndexReads()
+    {
+        var root = Directory.CreateTempSubdirectory("curated-index-inline-").FullName;
+        await using var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
+        try
+        {
+            var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1, access: token }\n");
+            var port = FreePort();
+            var admin = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+            await using var server = ExternalProcess.Start(
+                Executable(),
+                [$"--contentRoot={root}", $"--Urls=http://127.0.0.1:{port}", "--Jobs:Enabled=false", $"--Upstream:Url={upstream.BaseUrl}", $"--Auth:BootstrapAdminToken={admin}"],
+                root,
+                new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = null, [SocketThreads.InlineCompletionsVariable] = null });
+            var page = new Uri($"http://127.0.0.1:{port}/dev/simple/six/");
+            await WaitForHealthAsync(port, server);
+            using (var warm = Reader(admin, TimeSpan.FromSeconds(30)))
+            {
+                Assert.Equal(HttpStatusCode.OK, (await warm.GetAsync(page)).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await warm.GetAsync(page)).StatusCode);
+            }
+
+            await using var holder = new SqliteConnection($"Data Source={Path.Combine(root, "data", "curated-index.db")};Pooling=false");
+            await holder.OpenAsync();
+            var token = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+            await using (var insert = holder.CreateCommand())
+            {
+                insert.CommandText = """
+                    INSERT INTO users (user_name, password_hash, role, disabled, created_at, security_stamp) VALUES ('reader', 'none', 'viewer', 0, '2026-01-01 00:00:00', 'stamp');
+                    INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (last_insert_rowid(), 'ci', $hash, 'ci', '2026-01-01 00:00:00');
+                    BEGIN EXCLUSIVE;
+                    """;
+                insert.Parameters.AddWithValue("$hash", CuratedIndex.Features.Accounts.TokenAuthenticator.HashOf(token));
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            using var waiting = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
+            using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, page);
+            tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var blocked = waiting.SendAsync(tokenRequest);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.False(blocked.IsCompleted, "the token lookup should be waiting for the database lock");
+
+            for (var connection = 0; connection < 6; connection++)
+            {
+                using var reader = Reader(admin, TimeSpan.FromSeconds(5));
+                var clock = Stopwatch.StartNew();
+                var response = await reader.GetAsync(page);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"read {connection}: {response.StatusCode} after {clock.Elapsed.TotalSeconds:F1}s\n{server.CommandLine}");
+            }
+
+            Assert.False(blocked.IsCompleted, "the lock held the token lookup all along");
+            await using (var rollback = holder.CreateCommand())
+            {
+                rollback.CommandText = "ROLLBACK;";
+                await rollback.ExecuteNonQueryAsync();
+            }
+
+            Assert.Equal(HttpStatusCode.OK, (await blocked).StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static HttpClient Reader(string token, TimeSpan timeout)
+    {
+        var client = new HttpClient { Timeout = timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static async Task WaitForHealthAsync(int port, ExternalProcess server)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        for (var attempt = 0; attempt < 240; attempt++)
+        {
+            try
+            {
+                if ((await client.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"the server did not answer /healthz: {server.CommandLine}");
+    }
+
+    private static string Executable() =>
+        Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
+            new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
