@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace CuratedIndex.Data;
 
 /// <summary>
-/// Moves every asynchronous database call off a socket thread before it starts (<see cref="SocketThreads"/>): SQLite does
+/// Moves every asynchronous database call off a socket thread before it starts, so the call and what follows it run on
+/// the thread pool (<see cref="SocketThreads"/>; with SQLite, whose calls never come back on a socket thread): SQLite does
 /// its I/O synchronously (a commit waits for fsync, a locked database for its busy timeout), and an index read that
 /// reaches the database (a token not cached, a demand mark) must not hold up the other connections of its thread.
 /// </summary>

@@ -218,10 +218,14 @@ internal static class CommandLine
     private static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
     {
         await using var app = CuratedIndexHost.Build(args);
-        if (CuratedIndexHost.InlineScheduling(app.Configuration) && SocketThreads.ListensOnSockets(app.Services))
+        if (SocketThreads.ShouldRunInline(app))
         {
-            // Before the first socket (the database, upstream, Kestrel's listener): the runtime reads this once.
+            // Before the first socket (upstream, Kestrel's listener): the runtime reads this once.
             SocketThreads.EnableInlineCompletions();
+            HostingLog.InlineScheduling(app.Logger);
+            // The typosquat detector is built on first use (about 0.15 s): on the thread pool now, not in the first index
+            // read on a socket thread. It never throws (a corpus that fails is logged).
+            _ = Task.Run(() => app.Services.GetRequiredService<Features.Typosquat.TyposquatScreening>().IsAvailable(app.Services.GetRequiredService<Features.Decisions.CurationStore>().Current), cancellationToken);
         }
 
         try

@@ -69,9 +69,13 @@ public static class CuratedIndexHost
         // Large rendered documents live in nameless files here (Hosting/DocumentFile.cs).
         DocumentFile.UseDirectory(Path.Combine(app.Services.GetRequiredService<IOptions<CacheOptions>>().Value.DirectoryUnder(app.Environment.ContentRootPath), "documents"));
 
-        // Middleware order matters: off the socket thread first unless an index read; then security headers so every answer
-        // carries them; refuse hostile paths before anything reads them.
-        app.UseMiddleware<SocketThreads.LeaveMiddleware>();
+        // Middleware order matters: off the socket thread first unless an index read (with Server:InlineScheduling); then
+        // security headers so every answer carries them; refuse hostile paths before anything reads them.
+        if (InlineScheduling(app.Configuration))
+        {
+            app.UseMiddleware<SocketThreads.LeaveMiddleware>();
+        }
+
         app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseMiddleware<BadRequestMiddleware>();

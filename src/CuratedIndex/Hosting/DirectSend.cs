@@ -114,7 +114,7 @@ public sealed class DirectSendMetrics
     public DirectSendMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        BodiesSent = meter.CreateCounter<long>("curated_index.direct_send.bodies", description: "Response bodies sent straight to the socket");
+        BodiesSent = meter.CreateCounter<long>("curated_index.direct_send.bodies", description: "Response bodies handed straight to the socket (counted as they are handed over)");
     }
 
     public Counter<long> BodiesSent { get; }

@@ -10,4 +10,9 @@ internal static partial class HostingLog
 
     [LoggerMessage(102, LogLevel.Information, "Refused request: {Reason}")]
     public static partial void BadRequest(ILogger logger, string reason);
+
+    [LoggerMessage(103, LogLevel.Information, "Index reads run on the socket threads (Server:InlineScheduling, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS={Value})")]
+    public static partial void InlineScheduling(ILogger logger, string? value);
+
+    public static void InlineScheduling(ILogger logger) => InlineScheduling(logger, Environment.GetEnvironmentVariable(SocketThreads.InlineCompletionsVariable));
 }

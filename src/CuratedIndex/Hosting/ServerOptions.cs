@@ -33,8 +33,8 @@ public sealed class ServerOptions : IValidatableObject
 
     /// <summary>
     /// Index reads run on the socket threads where their bytes arrive instead of being handed to the thread pool
-    /// (<see cref="SocketThreads"/>); everything slow leaves those threads. On by default; false turns it off. Read once at
-    /// start-up by the serve command.
+    /// (<see cref="SocketThreads"/>); everything slow leaves those threads. On by default (with SQLite: see
+    /// <see cref="SocketThreads.ShouldRunInline"/>); false turns it off. Read once at start-up by the serve command.
     /// </summary>
     public bool InlineScheduling { get; set; } = true;
 

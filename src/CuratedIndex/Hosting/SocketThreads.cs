@@ -14,12 +14,13 @@ namespace CuratedIndex.Hosting;
 /// </para>
 /// <para>
 /// Code on a socket thread holds up every connection of that thread, so only work that neither blocks nor takes long may
-/// run there: an index read answered from memory or a file. The rules that keep it so:
-/// a request that is not an index read leaves at once, and its request and response bodies bring it back to the thread
-/// pool after every wait (<see cref="LeaveMiddleware"/>); an index read leaves where its slow part starts (a cache refresh,
-/// a download, a token looked up in the database, the root list rendered: <see cref="LeaveAsync"/>); connections to
-/// upstream come back to the thread pool after every read and write (<see cref="ConnectAsync"/>), so parsing, rendering,
-/// hashing and storing never run on a socket thread.
+/// run there: an index read answered from memory or a document file. The rules that keep it so:
+/// a request that is not an index read leaves in the first middleware of ours, and its request and response bodies bring
+/// it back to the thread pool after every wait (<see cref="LeaveMiddleware"/>); an index read leaves where its slow part
+/// starts (a cache refresh, a download, a stored file read from disk, a token looked up in the database, a rendering:
+/// <see cref="LeaveAsync"/>, and the database interceptor before every call); connections to upstream come back to the
+/// thread pool after every read and write (<see cref="ConnectAsync"/>), so parsing, rendering, hashing and storing never
+/// run on a socket thread. Only with SQLite (see <see cref="ShouldRunInline"/>).
 /// </para>
 /// </summary>
 public static class SocketThreads
@@ -39,14 +40,15 @@ public static class SocketThreads
     }
 
     /// <summary>
-    /// True when the host's server is Kestrel, which listens on sockets; false for a test host's in-memory server, whose
-    /// process (the test runner) must keep the runtime's default for its own sockets.
+    /// Whether the serve command turns inline completions on: <c>Server:InlineScheduling</c>, a Kestrel server (a test
+    /// host's in-memory server runs in the test runner's process, whose own sockets keep the default), and SQLite. With
+    /// PostgreSQL, Npgsql's reads would complete on the socket threads and the code after every database call would go on
+    /// there; that profile keeps the thread-pool hand-over.
     /// </summary>
-    public static bool ListensOnSockets(IServiceProvider services) =>
-        services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().GetType().Assembly == typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly;
-
-    /// <summary>True when socket completions run on the socket threads in this process.</summary>
-    public static bool InlineCompletions => Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1";
+    public static bool ShouldRunInline(WebApplication app) =>
+        CuratedIndexHost.InlineScheduling(app.Configuration)
+        && app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().GetType().Assembly == typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly
+        && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Data.DatabaseOptions>>().Value.Provider == Data.DatabaseProvider.Sqlite;
 
     /// <summary>
     /// Continues the caller on the thread pool when it runs on a socket thread (with inline completions, the epoll
@@ -83,7 +85,8 @@ public static class SocketThreads
         var rest = span[(envEnd + 2)..];
         var kindEnd = rest.IndexOf('/');
         var kind = kindEnd < 0 ? rest : rest[..kindEnd];
-        return kind is "simple" or "files" or "pypi";
+        // Routing matches without regard to case; so does this.
+        return kind.Equals("simple", StringComparison.OrdinalIgnoreCase) || kind.Equals("files", StringComparison.OrdinalIgnoreCase) || kind.Equals("pypi", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -96,6 +99,8 @@ public static class SocketThreads
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            // The TLS handshake that follows (contexts, certificate stores) starts here: on the thread pool.
+            await LeaveAsync();
             return new ThreadPoolStream(new NetworkStream(socket, ownsSocket: true));
         }
         catch
@@ -145,9 +150,15 @@ public static class SocketThreads
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            await LeaveAsync();
-            return read;
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            finally
+            {
+                // A failure too: its handling (logging, an error answer) goes on on the thread pool.
+                await LeaveAsync();
+            }
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -155,8 +166,14 @@ public static class SocketThreads
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await inner.WriteAsync(buffer, cancellationToken);
-            await LeaveAsync();
+            try
+            {
+                await inner.WriteAsync(buffer, cancellationToken);
+            }
+            finally
+            {
+                await LeaveAsync();
+            }
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -164,9 +181,26 @@ public static class SocketThreads
 
         public override async Task FlushAsync(CancellationToken cancellationToken)
         {
-            await inner.FlushAsync(cancellationToken);
-            await LeaveAsync();
+            try
+            {
+                await inner.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                await LeaveAsync();
+            }
         }
+
+        // Kestrel's body streams take the APM methods asynchronously; Stream's defaults would call the synchronous ones.
+        public override IAsyncResult BeginRead(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
+            TaskToAsyncResult.Begin(ReadAsync(buffer, offset, count, CancellationToken.None), callback, state);
+
+        public override int EndRead(IAsyncResult asyncResult) => TaskToAsyncResult.End<int>(asyncResult);
+
+        public override IAsyncResult BeginWrite(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
+            TaskToAsyncResult.Begin(WriteAsync(buffer, offset, count, CancellationToken.None), callback, state);
+
+        public override void EndWrite(IAsyncResult asyncResult) => TaskToAsyncResult.End(asyncResult);
 
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
@@ -186,16 +220,6 @@ public static class SocketThreads
             }
 
             base.Dispose(disposing);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            if (ownsInner)
-            {
-                await inner.DisposeAsync();
-            }
-
-            await base.DisposeAsync();
         }
     }
 }

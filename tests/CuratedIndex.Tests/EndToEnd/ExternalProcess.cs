@@ -49,6 +49,9 @@ public sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>What the running process has printed so far (standard output and error).</summary>
+    public string OutputSoFar => Snapshot(exitCode: -1).Output;
+
     /// <summary>Starts <paramref name="fileName"/>; variables mapped to null are removed from the child's environment.</summary>
     public static ExternalProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
     {

@@ -17,6 +17,7 @@ public sealed class SocketThreadsTests
     [InlineData("GET", "/dev/simple/", true)]
     [InlineData("GET", "/dev/simple", true)]
     [InlineData("HEAD", "/dev/simple/six/", true)]
+    [InlineData("GET", "/dev/SIMPLE/six/", true)]
     [InlineData("GET", "/prod/files/six/six-1.17.0-py2.py3-none-any.whl", true)]
     [InlineData("GET", "/dev/pypi/six/json", true)]
     [InlineData("POST", "/dev/simple/six/", false)]
@@ -35,8 +36,9 @@ public sealed class SocketThreadsTests
     /// The serve command as shipped (inline scheduling on by default), an environment with <c>access: token</c>. A request
     /// that waits for the database (a token not yet cached: found, its last use then written, while another connection
     /// holds SQLite's write lock) must not hold up cached index reads (with the bootstrap token, checked without the
-    /// database) on new connections: .NET spreads connections over its socket threads, so with a request blocking one of them, reads
-    /// on that thread would wait as long as the lock. Each read gets 5 seconds; the lock is held until they are done.
+    /// database) on new connections. The server gets one socket thread (DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1), so every
+    /// connection shares the thread the waiting request arrived on: were it blocked there, every read would wait as long as
+    /// the lock. Each read gets 5 seconds; the lock is held until they are done.
     /// </summary>
     [Fact]
     public async Task Executable_RequestWaitingForTheDatabase_DoesNotHoldUpCachedIndexReads()
@@ -53,52 +55,79 @@ public sealed class SocketThreadsTests
                 Executable(),
                 [$"--contentRoot={root}", $"--Urls=http://127.0.0.1:{port}", "--Jobs:Enabled=false", $"--Upstream:Url={upstream.BaseUrl}", $"--Auth:BootstrapAdminToken={admin}"],
                 root,
-                new Dictionary<string, string?> { ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = null, [SocketThreads.InlineCompletionsVariable] = null });
+                new Dictionary<string, string?>
+                {
+                    ["DOTNET_ENVIRONMENT"] = null, ["ASPNETCORE_ENVIRONMENT"] = null, [SocketThreads.InlineCompletionsVariable] = null,
+                    ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
+                });
             var page = new Uri($"http://127.0.0.1:{port}/dev/simple/six/");
             await WaitForHealthAsync(port, server);
-            using (var warm = Reader(admin, TimeSpan.FromSeconds(30)))
-            {
-                Assert.Equal(HttpStatusCode.OK, (await warm.GetAsync(page)).StatusCode);
-                Assert.Equal(HttpStatusCode.OK, (await warm.GetAsync(page)).StatusCode);
-            }
-
-            await using var holder = new SqliteConnection($"Data Source={Path.Combine(root, "data", "curated-index.db")};Pooling=false");
-            await holder.OpenAsync();
-            var token = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
-            await using (var insert = holder.CreateCommand())
-            {
-                insert.CommandText = """
-                    INSERT INTO users (user_name, password_hash, role, disabled, created_at, security_stamp) VALUES ('reader', 'none', 'viewer', 0, '2026-01-01 00:00:00', 'stamp');
-                    INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (last_insert_rowid(), 'ci', $hash, 'ci', '2026-01-01 00:00:00');
-                    BEGIN EXCLUSIVE;
-                    """;
-                insert.Parameters.AddWithValue("$hash", CuratedIndex.Features.Accounts.TokenAuthenticator.HashOf(token));
-                await insert.ExecuteNonQueryAsync();
-            }
-
+            Assert.Contains("Index reads run on the socket threads (Server:InlineScheduling, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)", server.OutputSoFar);
+            // Every connection is opened and used once first: a request that arrives on a connection waiting for its next
+            // request is read by the socket thread (a connection's very first request may start on the thread pool).
+            var readers = Enumerable.Range(0, 6).Select(_ => Reader(admin, TimeSpan.FromSeconds(60))).ToList();
             using var waiting = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
-            using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, page);
-            tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            var blocked = waiting.SendAsync(tokenRequest);
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            Assert.False(blocked.IsCompleted, "the token lookup should be waiting for the database lock");
-
-            for (var connection = 0; connection < 6; connection++)
+            try
             {
-                using var reader = Reader(admin, TimeSpan.FromSeconds(5));
-                var clock = Stopwatch.StartNew();
-                var response = await reader.GetAsync(page);
-                Assert.True(response.StatusCode == HttpStatusCode.OK, $"read {connection}: {response.StatusCode} after {clock.Elapsed.TotalSeconds:F1}s\n{server.CommandLine}");
-            }
+                foreach (var reader in readers)
+                {
+                    Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(page)).StatusCode);
+                }
 
-            Assert.False(blocked.IsCompleted, "the lock held the token lookup all along");
-            await using (var rollback = holder.CreateCommand())
+                using (var first = new HttpRequestMessage(HttpMethod.Get, page))
+                {
+                    first.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+                    Assert.Equal(HttpStatusCode.OK, (await waiting.SendAsync(first)).StatusCode);
+                }
+
+                await using var holder = new SqliteConnection($"Data Source={Path.Combine(root, "data", "curated-index.db")};Pooling=false");
+                await holder.OpenAsync();
+                var token = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+                await using (var insert = holder.CreateCommand())
+                {
+                    insert.CommandText = """
+                        INSERT INTO users (user_name, password_hash, role, disabled, created_at, security_stamp) VALUES ('reader', 'none', 'viewer', 0, '2026-01-01 00:00:00', 'stamp');
+                        INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (last_insert_rowid(), 'ci', $hash, 'ci', '2026-01-01 00:00:00');
+                        BEGIN EXCLUSIVE;
+                        """;
+                    insert.Parameters.AddWithValue("$hash", CuratedIndex.Features.Accounts.TokenAuthenticator.HashOf(token));
+                    await insert.ExecuteNonQueryAsync();
+                }
+
+                using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, page);
+                tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                var blocked = waiting.SendAsync(tokenRequest);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                Assert.False(blocked.IsCompleted, "the token lookup should be waiting for the database lock");
+
+                for (var connection = 0; connection < readers.Count; connection++)
+                {
+                    using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    var clock = Stopwatch.StartNew();
+                    try
+                    {
+                        var response = await readers[connection].GetAsync(page, limit.Token);
+                        Assert.True(response.StatusCode == HttpStatusCode.OK, $"read {connection}: {response.StatusCode} after {clock.Elapsed.TotalSeconds:F1}s");
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Assert.Fail($"read {connection} did not answer within 5 s while a request waited for the database\n{server.CommandLine}");
+                    }
+                }
+
+                Assert.False(blocked.IsCompleted, "the lock held the token lookup all along");
+                await using (var rollback = holder.CreateCommand())
+                {
+                    rollback.CommandText = "ROLLBACK;";
+                    await rollback.ExecuteNonQueryAsync();
+                }
+
+                Assert.Equal(HttpStatusCode.OK, (await blocked).StatusCode);
+            }
+            finally
             {
-                rollback.CommandText = "ROLLBACK;";
-                await rollback.ExecuteNonQueryAsync();
+                readers.ForEach(r => r.Dispose());
             }
-
-            Assert.Equal(HttpStatusCode.OK, (await blocked).StatusCode);
         }
         finally
         {

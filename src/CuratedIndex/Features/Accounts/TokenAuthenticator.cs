@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using CuratedIndex.Data;
+using CuratedIndex.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -43,6 +44,8 @@ public sealed class TokenAuthenticator(IServiceScopeFactory scopes, IOptions<Aut
             return cached.Identity;
         }
 
+        // Not cached: a database lookup (and its first query compilation), on the thread pool.
+        await SocketThreads.LeaveAsync();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
         var found = await db.ApiTokens

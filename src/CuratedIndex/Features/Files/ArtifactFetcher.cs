@@ -120,6 +120,8 @@ public sealed class ArtifactFetcher(
 
     public async Task<FetchOutcome> FetchAsync(ArtifactRequest request, HttpContext? client, CancellationToken cancellationToken)
     {
+        // A miss is never the fast path: directories, temporary files and the download start on the thread pool.
+        await SocketThreads.LeaveAsync();
         if (hostGuard.Refusal(request.Source) is { } refused)
         {
             FilesLog.HostRefused(logger, request.Filename, request.Source.Authority);

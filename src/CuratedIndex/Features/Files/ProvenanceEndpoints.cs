@@ -163,7 +163,7 @@ public sealed class ProvenanceInvoker : IDisposable
         UseProxy = false,
         AllowAutoRedirect = false,
         UseCookies = false,
-        ConnectCallback = SocketThreads.ConnectAsync, // parsing, hashing and storing never on a socket thread
+        ConnectCallback = SocketThreads.ConnectAsync, // as every upstream connection (this passthrough already runs on the thread pool)
         ConnectTimeout = TimeSpan.FromSeconds(15),
     });
 

@@ -47,6 +47,8 @@ internal sealed class StoredFileResult(StoredObject stored, SafeFileHandle file,
         try
         {
             await response.StartAsync(aborted);
+            // A stored file may not be in the page cache: sendfile (or a read) would wait for the disk. Documents stay.
+            await SocketThreads.LeaveAsync();
             if (length >= DirectSend.MinimumBodyLength && DirectSend.For(httpContext) is { } direct)
             {
                 // sendfile(2), as nginx sends it: no copy at all.

@@ -88,7 +88,7 @@ public static class JsonApiEndpoints
         await typosquats.TryRecordAsync(request.Project, request.Typosquat, context.RequestAborted);
 
         // Tier 3 describes the newest vetted release: its own document gives the project's "info" and "urls".
-        JsonNode? described = null;
+        byte[]? describedBody = null;
         var stamp = lookup.Stamp;
         if (version is null && request.Environment.Tier == Tier.Vetted)
         {
@@ -103,12 +103,13 @@ public static class JsonApiEndpoints
                 return release.Status == LookupStatus.Failed ? PlainResults.BadGateway(release.Reason ?? "upstream failed") : NotFound();
             }
 
-            described = JsonNode.Parse(release.Value!.Body);
+            // Parsed by the rendering below, which runs only when the cache has none (and never on a socket thread).
+            describedBody = release.Value!.Body;
             stamp = HashCode.Combine(lookup.Stamp, release.Stamp);
         }
 
         var page = await rendered.GetOrRenderAsync(new RenderKey("json-api", request.Environment.Name, key, ""), stamp, request.Curation, () =>
-            Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial, described) is { } body
+            Filter(request.Environment, request.Curation, request.Signals, request.Project, lookup.Value!.Body, urls, out var serial, describedBody is null ? null : JsonNode.Parse(describedBody)) is { } body
                 ? new RenderedPage(body, serial)
                 : null);
         return page is null ? NotFound() : PlainResults.IndexDocument(page, "application/json", CacheControl, negotiated: false);

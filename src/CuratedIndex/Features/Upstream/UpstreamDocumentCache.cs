@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CuratedIndex.Data;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -79,6 +80,8 @@ public abstract class UpstreamDocumentCache<T>(
             return cached.Lookup;
         }
 
+        // A miss (or a stale copy) is never the fast path: the refresh starts on the thread pool.
+        await SocketThreads.LeaveAsync();
         var lazy = _inFlight.GetOrAdd(key, k => new Lazy<Task<DocumentLookup<T>>>(() => RefreshAsync(k, force: false)));
         try
         {
