@@ -75,11 +75,12 @@ public sealed class ExecutableTests
         }
     }
 
-    private static string Executable() =>
+    /// <summary>The built executable, as the README runs it.</summary>
+    internal static string Executable() =>
         Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
             new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using CuratedIndex.Hosting;
 using CuratedIndex.Tests.EndToEnd;
-using CuratedIndex.Tests.Features.Audit;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -49,10 +47,10 @@ public sealed class SocketThreadsTests
         {
             var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
             await File.WriteAllTextAsync(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1, access: token }\n");
-            var port = FreePort();
+            var port = ExecutableTests.FreePort();
             var admin = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
             await using var server = ExternalProcess.Start(
-                Executable(),
+                ExecutableTests.Executable(),
                 [$"--contentRoot={root}", $"--Urls=http://127.0.0.1:{port}", "--Jobs:Enabled=false", $"--Upstream:Url={upstream.BaseUrl}", $"--Auth:BootstrapAdminToken={admin}"],
                 root,
                 new Dictionary<string, string?>
@@ -162,16 +160,5 @@ public sealed class SocketThreadsTests
         }
 
         Assert.Fail($"the server did not answer /healthz: {server.CommandLine}");
-    }
-
-    private static string Executable() =>
-        Path.Combine(AuditIntegrationTests.RepositoryRoot(), "src", "CuratedIndex", "bin",
-            new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "curated-index");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
