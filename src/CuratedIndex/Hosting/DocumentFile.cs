@@ -48,6 +48,20 @@ public static class DocumentFile
         {
             return InDirectory(directory, bytes);
         }
+        catch (DirectoryNotFoundException)
+        {
+            // Removed while running (an operator clearing Cache:Path; in tests, another host's temporary directory, as the
+            // directory is per process): made again, once.
+            try
+            {
+                Directory.CreateDirectory(directory);
+                return InDirectory(directory, bytes);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // No space or no descriptors left: the caller keeps the bytes in managed memory.
