@@ -101,9 +101,13 @@ public static class CuratedIndexHost
         return app;
     }
 
-    /// <summary><c>Server:InlineScheduling</c> (default true).</summary>
+    /// <summary>
+    /// <c>Server:InlineScheduling</c> (default true), with SQLite only: with PostgreSQL, Npgsql's reads would complete on
+    /// the socket threads and the code after every database call would go on there (<see cref="SocketThreads"/>).
+    /// </summary>
     public static bool InlineScheduling(IConfiguration configuration) =>
-        configuration.GetValue(ServerOptions.Section + ":" + nameof(ServerOptions.InlineScheduling), true);
+        configuration.GetValue(ServerOptions.Section + ":" + nameof(ServerOptions.InlineScheduling), true)
+        && configuration.GetValue(DatabaseOptions.Section + ":" + nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) == DatabaseProvider.Sqlite;
 
     /// <summary>Loads policies and applies migrations where configured; a bad policy file stops here with its file, line and problem.</summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)

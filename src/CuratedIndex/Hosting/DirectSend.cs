@@ -191,21 +191,16 @@ public sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDisposable
 
         await using (stream)
         {
-            await SendFileAsync(context, stream, offset, count);
+            // sendfile reads the caller's handle; SendPacketsAsync (when the socket buffer fills) the stream.
+            await SendFileAsync(context, stream, file, offset, count);
         }
     }
 
     /// <summary>
     /// As <see cref="SendFileAsync(HttpContext, SafeFileHandle, long, long)"/>, from a stream opened for asynchronous use
-    /// (a <see cref="DocumentFile"/>); sendfile reads it by offset, so concurrent sends may share it.
-    /// </summary>
-    public Task SendFileAsync(HttpContext context, FileStream file, long offset, long count) =>
-        SendFileAsync(context, file, file.SafeFileHandle, offset, count);
-
-    /// <summary>
-    /// As <see cref="SendFileAsync(HttpContext, FileStream, long, long)"/> with the stream's handle at hand: reading
-    /// <see cref="FileStream.SafeFileHandle"/> costs an lseek(2) each time (profiled: three per page), so a document kept
-    /// for many requests keeps its handle.
+    /// (a <see cref="DocumentFile"/>) and its handle; sendfile reads it by offset, so concurrent sends may share it. The
+    /// handle is passed, not read from the stream: <see cref="FileStream.SafeFileHandle"/> costs an lseek(2) each time
+    /// (profiled: three per page).
     /// </summary>
     public Task SendFileAsync(HttpContext context, FileStream file, SafeFileHandle handle, long offset, long count) =>
         HandOverAsync(context, count, "file", async deadline =>

@@ -40,15 +40,13 @@ public static class SocketThreads
     }
 
     /// <summary>
-    /// Whether the serve command turns inline completions on: <c>Server:InlineScheduling</c>, a Kestrel server (a test
-    /// host's in-memory server runs in the test runner's process, whose own sockets keep the default), and SQLite. With
-    /// PostgreSQL, Npgsql's reads would complete on the socket threads and the code after every database call would go on
-    /// there; that profile keeps the thread-pool hand-over.
+    /// Whether the serve command turns inline completions on: <see cref="CuratedIndexHost.InlineScheduling"/> (the key,
+    /// SQLite) and a Kestrel server (a test host's in-memory server runs in the test runner's process, whose own sockets
+    /// keep the default).
     /// </summary>
     public static bool ShouldRunInline(WebApplication app) =>
         CuratedIndexHost.InlineScheduling(app.Configuration)
-        && app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().GetType().Assembly == typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly
-        && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Data.DatabaseOptions>>().Value.Provider == Data.DatabaseProvider.Sqlite;
+        && app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().GetType().Assembly == typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly;
 
     /// <summary>
     /// Continues the caller on the thread pool when it runs on a socket thread (with inline completions, the epoll
@@ -116,14 +114,11 @@ public static class SocketThreads
     /// </summary>
     public sealed class LeaveMiddleware(RequestDelegate next)
     {
-        public async Task InvokeAsync(HttpContext context)
-        {
-            if (IsIndexRead(context.Request.Method, context.Request.Path.Value ?? ""))
-            {
-                await next(context);
-                return;
-            }
+        public Task InvokeAsync(HttpContext context) =>
+            IsIndexRead(context.Request.Method, context.Request.Path.Value ?? "") ? next(context) : OnThreadPoolAsync(context);
 
+        private async Task OnThreadPoolAsync(HttpContext context)
+        {
             await LeaveAsync();
             context.Request.Body = new ThreadPoolStream(context.Request.Body, ownsInner: false);
             context.Response.Body = new ThreadPoolStream(context.Response.Body, ownsInner: false);
