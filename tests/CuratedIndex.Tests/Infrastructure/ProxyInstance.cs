@@ -149,7 +149,7 @@ public sealed class ProxyInstance : IAsyncDisposable
 
     public static string PostgresAdminConnection() =>
         Environment.GetEnvironmentVariable(PostgresVariable)
-        ?? throw new InvalidOperationException($"PostgreSQL tests need {PostgresVariable} (an admin connection string); run ./build.sh test, which starts PostgreSQL and sets it.");
+        ?? throw new InvalidOperationException($"PostgreSQL tests need {PostgresVariable} (an admin connection string); run ./test.sh, which starts PostgreSQL and sets it.");
 
     private static string PostgresConnection(string database) =>
         new NpgsqlConnectionStringBuilder(PostgresAdminConnection()) { Database = database, Pooling = false }.ConnectionString;
