@@ -1,11 +1,15 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace CuratedIndex.Data;
 
 /// <summary>One model for both providers; <see cref="SqliteCuratedIndexDbContext"/> and <see cref="PostgresCuratedIndexDbContext"/> own the migrations.</summary>
-public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContext(options)
+public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>ASP.NET Core's data-protection key ring (sign-in cookies, antiforgery tokens), shared by every node.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<CachedPage> CachedPages => Set<CachedPage>();
     public DbSet<StoredArtifact> StoredArtifacts => Set<StoredArtifact>();
     public DbSet<Incident> Incidents => Set<Incident>();
@@ -61,6 +65,19 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new PublisherDecisionConfiguration());
         modelBuilder.ApplyConfiguration(new CoreMetadataConfiguration());
         modelBuilder.ApplyConfiguration(new ClosureConfiguration());
+        modelBuilder.ApplyConfiguration(new DataProtectionKeyConfiguration());
+    }
+
+    private sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
+    {
+        public void Configure(EntityTypeBuilder<DataProtectionKey> builder)
+        {
+            builder.ToTable("data_protection_keys");
+            builder.HasKey(k => k.Id).HasName("pk_data_protection_keys");
+            builder.Property(k => k.Id).HasColumnName("id");
+            builder.Property(k => k.FriendlyName).HasColumnName("friendly_name");
+            builder.Property(k => k.Xml).HasColumnName("xml");
+        }
     }
 
     private sealed class CoreMetadataConfiguration : IEntityTypeConfiguration<StoredCoreMetadata>

@@ -77,13 +77,22 @@ public sealed class ProxyInstance : IAsyncDisposable
         Action<WebApplicationBuilder>? configure = null) =>
         StartCoreAsync(upstream, provider, settings, policyYaml, configure, inProcess: false);
 
+    /// <summary>
+    /// Another node of <paramref name="cluster"/>'s deployment, on its own socket: the same database and artifact directory,
+    /// its own content root (caches, document files) and its own data-protection discriminator, as a second machine has.
+    /// The database stays <paramref name="cluster"/>'s to drop.
+    /// </summary>
+    public static Task<ProxyInstance> StartNodeAsync(ProxyInstance cluster, Uri upstream, IDictionary<string, string>? settings = null, string? policyYaml = null) =>
+        StartCoreAsync(upstream, cluster.Provider, settings, policyYaml, configure: null, inProcess: false, cluster);
+
     private static async Task<ProxyInstance> StartCoreAsync(
         Uri upstream,
         DatabaseProvider provider,
         IDictionary<string, string>? settings,
         string? policyYaml,
         Action<WebApplicationBuilder>? configure,
-        bool inProcess)
+        bool inProcess,
+        ProxyInstance? cluster = null)
     {
         var root = Directory.CreateTempSubdirectory("curated-index-test-").FullName;
         var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
@@ -101,7 +110,7 @@ public sealed class ProxyInstance : IAsyncDisposable
             $"--Upstream:FileHosts:0={upstream.Authority}",
             "--Upstream:Timeout=00:00:05",
             "--Policies:Path=policies",
-            "--Storage:Path=data/artifacts",
+            $"--Storage:Path={(cluster is null ? "data/artifacts" : Path.Combine(cluster.Root, "data", "artifacts"))}",
             "--Cache:Path=data/cache",
             $"--Typosquat:CorpusPath={Path.Combine(AppContext.BaseDirectory, "config", "top-pypi-projects.tsv")}",
             "--ReverseProxy:Clusters:upstream:HealthCheck:Active:Enabled=false",
@@ -113,7 +122,14 @@ public sealed class ProxyInstance : IAsyncDisposable
         };
         string? database = null;
         string connectionString;
-        if (provider == DatabaseProvider.Postgres)
+        if (cluster is not null)
+        {
+            connectionString = cluster.ConnectionString;
+            args.Add($"--Database:Provider={provider}");
+            args.Add($"--ConnectionStrings:CuratedIndex={connectionString}");
+            Directory.CreateDirectory(Path.Combine(root, "data"));
+        }
+        else if (provider == DatabaseProvider.Postgres)
         {
             database = await CreatePostgresDatabaseAsync();
             args.Add("--Database:Provider=Postgres");

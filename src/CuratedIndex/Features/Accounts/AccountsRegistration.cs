@@ -4,6 +4,7 @@ using CuratedIndex.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,9 +23,18 @@ public static class AccountsRegistration
     /// <summary>This sign-in's own id: signing out records it as ended (<see cref="EndedSession"/>), so the cookie dies on the server.</summary>
     public const string SessionClaim = "curated-index:session";
 
+    /// <summary>The data-protection application name every node shares (cookies and forms from one node open on another).</summary>
+    public const string DataProtectionApplicationName = "curated-index";
+
     public static void AddCuratedIndexAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
+        // The keys that protect sign-in cookies and antiforgery tokens live in the database, under one application name
+        // (not the default, the content root path): every node, and this node after a restart or a new image, reads what
+        // another wrote. They are as sensitive as the database itself.
+        builder.Services.AddDataProtection()
+            .SetApplicationName(DataProtectionApplicationName)
+            .PersistKeysToDbContext<CuratedIndexDbContext>();
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<IndexAccess>();

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Security.Cryptography;
+using CuratedIndex.Data;
+using CuratedIndex.Tests.Infrastructure;
+
+namespace CuratedIndex.Tests.ScaleOut;
+
+/// <summary>
+/// Two nodes of one deployment on PostgreSQL, each on its own socket with its own content root (caches, document files),
+/// sharing the database and the artifact store: what one node does, the other honours.
+/// </summary>
+public sealed class SeveralNodesTests
+{
+    /// <summary>The bound the README names for a decision made on one node to take effect on another: <c>Review:RefreshInterval</c>.</summary>
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    private static Dictionary<string, string> Settings() =>
+        ApiTestKit.Settings(new Dictionary<string, string> { ["Review:RefreshInterval"] = RefreshInterval.ToString("c") });
+
+    private static async Task<(FakePyPI Upstream, ProxyInstance First, ProxyInstance Second)> StartTwoNodesAsync()
+    {
+        var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
+        var first = await ProxyInstance.StartAsync(upstream.BaseUrl, DatabaseProvider.Postgres, Settings());
+        var second = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, Settings());
+        return (upstream, first, second);
+    }
+
+    private static async Task StopAsync(FakePyPI upstream, ProxyInstance first, ProxyInstance second)
+    {
+        await second.DisposeAsync();
+        await first.DisposeAsync();
+        await upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SignInAndForm_MadeOnOneNode_AreAcceptedByTheOther()
+    {
+        var (upstream, first, second) = await StartTwoNodesAsync();
+        try
+        {
+            using var onFirst = await UiSession.SignedInAsync(first, "rita", "reviewer");
+            using var onSecond = new UiSession(second);
+            onSecond.Cookies.Add(onFirst.Cookies.GetAllCookies()); // one browser, two nodes behind a load balancer
+
+            // The session cookie written by the first node signs the browser in on the second.
+            var (page, _, _) = await onSecond.GetAsync("ui/");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+
+            // A form rendered by the first node (its antiforgery token) is accepted by the second: a decision is made.
+            var token = await onFirst.TokenFromAsync("ui/projects/six");
+            using var approve = await onSecond.PostAsync("ui/projects/six", [new("__RequestVerificationToken", token), new("Verdict", "approve"), new("Reason", "needed on both nodes")]);
+            Assert.True(approve.StatusCode == HttpStatusCode.Redirect, $"the second node refused the first node's form: {(int)approve.StatusCode} {await approve.Content.ReadAsStringAsync()}");
+            var decided = await first.QueryAsync(db => Task.FromResult(db.ProjectDecisions.Count(d => d.Project == "six")));
+            Assert.Equal(1, decided);
+        }
+        finally
+        {
+            await StopAsync(upstream, first, second);
+        }
+    }
+
+    [Fact]
+    public async Task Decisions_MadeOnOneNode_TakeEffectOnTheOtherWithinTheRefreshInterval()
+    {
+        var (upstream, first, second) = await StartTwoNodesAsync();
+        try
+        {
+            // Tier 2 hides an unapproved project's files (its page answers "quarantined" with none).
+            var file = $"ci/files/six/{upstream.File("six-1.17.0-py2.py3-none-any.whl").Filename}";
+            using (var hidden = await second.Client.GetAsync(file))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            }
+
+            await first.PostJsonAsync("api/v1/projects/six/approve", new { reason = "reviewed" });
+            await AssertWithinBoundAsync(second, file, HttpStatusCode.OK);
+
+            await first.PostJsonAsync("api/v1/projects/six/deny", new { reason = "withdrawn" });
+            await AssertWithinBoundAsync(second, file, HttpStatusCode.NotFound);
+        }
+        finally
+        {
+            await StopAsync(upstream, first, second);
+        }
+    }
+
+    /// <summary>
+    /// Polls until <paramref name="path"/> answers <paramref name="expected"/>; fails when that takes longer than the named
+    /// bound (two refresh intervals: a poll may have just begun when the decision committed) plus slack for a loaded machine.
+    /// </summary>
+    private static async Task AssertWithinBoundAsync(ProxyInstance node, string path, HttpStatusCode expected)
+    {
+        var bound = RefreshInterval * 2 + TimeSpan.FromSeconds(3);
+        var started = DateTime.UtcNow;
+        HttpStatusCode last;
+        do
+        {
+            using var response = await node.Client.GetAsync(path);
+            last = response.StatusCode;
+            if (last == expected)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow - started < bound);
+        Assert.Fail($"{path} on the other node still answered {(int)last} after {bound.TotalSeconds} s (expected {(int)expected})");
+    }
+
+    [Fact]
+    public async Task File_StoredByOneNode_IsServedByTheOtherWithUpstreamDown()
+    {
+        var (upstream, first, second) = await StartTwoNodesAsync();
+        try
+        {
+            var file = upstream.File("six-1.17.0-py2.py3-none-any.whl");
+            var url = $"dev/files/six/{file.Filename}";
+            Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(await first.Client.GetByteArrayAsync(url))));
+            // The second node learns the page (with the file's digest) from the shared page cache, then upstream goes away.
+            using (var page = await second.Client.GetAsync("dev/simple/six/"))
+            {
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            }
+
+            upstream.Down = true;
+            using var served = await second.Client.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(await served.Content.ReadAsByteArrayAsync())));
+            Assert.Equal(1, upstream.HitsOn($"/packages/{file.Filename}"));
+        }
+        finally
+        {
+            await StopAsync(upstream, first, second);
+        }
+    }
+}
