@@ -14,6 +14,7 @@ public static class DataRegistration
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         builder.Services.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section);
         var connectionString = ConnectionString(builder, options.Provider);
+        builder.Services.AddSingleton(new ClusterLocks(options.Provider, connectionString));
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:

@@ -134,4 +134,44 @@ public sealed class SeveralNodesTests
             await StopAsync(upstream, first, second);
         }
     }
+
+    [Fact]
+    public async Task ConcurrentMisses_OnTwoNodes_DownloadAndStoreTheFileOnce()
+    {
+        var (upstream, first, second) = await StartTwoNodesAsync();
+        try
+        {
+            var content = new byte[400 * 1024];
+            new Random(14).NextBytes(content);
+            var file = upstream.AddFileWithoutMetadata("slowpkg", "slowpkg-1.0.tar.gz", content);
+            var url = $"dev/files/slowpkg/{file.Filename}";
+            var upstreamPath = $"/packages/{file.Filename}";
+            // Both nodes know the page first, so the only upstream requests left to count are the file's.
+            foreach (var node in new[] { first, second })
+            {
+                using var page = await node.Client.GetAsync("dev/simple/slowpkg/");
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            }
+
+            upstream.FileChunkDelay = TimeSpan.FromMilliseconds(40); // 25 chunks: about a second of download
+            var onFirst = first.Client.GetByteArrayAsync(url);
+            while (upstream.HitsOn(upstreamPath) == 0)
+            {
+                await Task.Delay(20);
+            }
+
+            var onSecond = second.Client.GetByteArrayAsync(url);
+            var bodies = await Task.WhenAll(onFirst, onSecond);
+
+            Assert.All(bodies, body => Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(body))));
+            Assert.Equal(1, upstream.HitsOn(upstreamPath));
+            Assert.Equal(1, await first.QueryAsync(db => Task.FromResult(db.StoredArtifacts.Count(a => a.Filename == file.Filename))));
+            var stored = Directory.GetFiles(Path.Combine(first.Root, "data", "artifacts"), "*", SearchOption.AllDirectories);
+            Assert.Equal([file.Filename], stored.Select(Path.GetFileName).Where(n => n!.StartsWith("slowpkg", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await StopAsync(upstream, first, second);
+        }
+    }
 }

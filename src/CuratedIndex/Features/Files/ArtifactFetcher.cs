@@ -68,6 +68,7 @@ public sealed record FetchOutcome(FetchStatus Status, string? Reason = null, boo
 public sealed class ArtifactFetcher(
     IHttpForwarder forwarder,
     IArtifactStore store,
+    ClusterLocks locks,
     FileHostGuard hostGuard,
     IServiceScopeFactory scopes,
     IOptions<UpstreamOptions> options,
@@ -205,8 +206,58 @@ public sealed class ArtifactFetcher(
     private async Task<FetchOutcome> DownloadAsync(SharedDownload download)
     {
         var request = download.Request;
-        // A file without a digest in the index cannot be verified, so it is passed through but never stored.
-        await using var write = request.ExpectedSha256 is null ? null : await store.BeginWriteAsync(request.StoreKey, CancellationToken.None);
+        if (request.ExpectedSha256 is null)
+        {
+            // A file without a digest in the index cannot be verified, so it is passed through but never stored.
+            return await DownloadFromUpstreamAsync(download, null);
+        }
+
+        // One download per file across the cluster: another node's download of it is waited for (up to
+        // Upstream:SharedDownloadWait), then its stored copy is what this node's clients read. Past the wait, this node
+        // downloads it too; the store's copy is replaced by identical verified bytes.
+        await using var clusterWide = await locks.TryAcquireAsync($"artifact:{request.StoreKey}", options.Value.SharedDownloadWait, CancellationToken.None);
+        if (clusterWide is null)
+        {
+            FilesLog.SharedDownloadWaitExpired(logger, request.Filename, options.Value.SharedDownloadWait);
+        }
+
+        if (await store.OpenAsync(request.StoreKey, CancellationToken.None) is { } stored)
+        {
+            await using (stored)
+            {
+                if (request.ExpectedSize is not { } expectedSize || stored.Length == expectedSize)
+                {
+                    return await CopyStoredAsync(download, stored);
+                }
+            }
+        }
+
+        await using var write = await store.BeginWriteAsync(request.StoreKey, CancellationToken.None);
+        return await DownloadFromUpstreamAsync(download, write);
+    }
+
+    // The copy another node stored meanwhile, read into this node's shared download and verified like upstream's bytes.
+    private async Task<FetchOutcome> CopyStoredAsync(SharedDownload download, StoredObject stored)
+    {
+        var request = download.Request;
+        using var tee = new VerifyingTeeStream(download, null);
+        await stored.Content.CopyToAsync(tee, ReadChunk);
+        if (!string.Equals(tee.Sha256Hex(), request.ExpectedSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            // Damaged in the store: removed, so the next request downloads it again (the scrub job would find it too).
+            await store.DeleteAsync(request.StoreKey, CancellationToken.None);
+            var failure = $"the stored copy of '{request.Filename}' has sha256 {tee.Sha256Hex()}, the index says {request.ExpectedSha256}; removed, it is downloaded again on the next request";
+            FilesLog.DownloadFailed(logger, request.Filename, failure);
+            return new FetchOutcome(FetchStatus.Failed, failure);
+        }
+
+        download.Verified();
+        return new FetchOutcome(FetchStatus.Stored);
+    }
+
+    private async Task<FetchOutcome> DownloadFromUpstreamAsync(SharedDownload download, IArtifactWrite? write)
+    {
+        var request = download.Request;
         var fill = new DefaultHttpContext();
         fill.Request.Method = HttpMethods.Get;
         fill.Request.Protocol = "HTTP/1.1";

@@ -13,4 +13,7 @@ internal static partial class FilesLog
 
     [LoggerMessage(2003, LogLevel.Error, "Stored artifact {StoreKey} is {Length} bytes, the index says {ExpectedSize}; not served, fetched again")]
     public static partial void StoredSizeMismatch(ILogger logger, string storeKey, long length, long expectedSize);
+
+    [LoggerMessage(2004, LogLevel.Warning, "Another node's download of {Filename} took longer than {Wait}; this node downloads it too")]
+    public static partial void SharedDownloadWaitExpired(ILogger logger, string filename, TimeSpan wait);
 }

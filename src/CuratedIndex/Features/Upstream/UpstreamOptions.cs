@@ -29,6 +29,12 @@ public sealed class UpstreamOptions : IValidatableObject
     /// <summary>How long a file download may go without receiving data.</summary>
     public TimeSpan FileActivityTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a node waits while another node downloads the same file (it then serves the stored copy) before it
+    /// downloads the file itself: a bound on what a client of the waiting node sees as silence.
+    /// </summary>
+    public TimeSpan SharedDownloadWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest project page accepted from upstream; larger pages are refused.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxPageBytes { get; set; } = 64L * 1024 * 1024;
