@@ -49,6 +49,11 @@ public sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
+    /// <summary>Ends the process and its children at once with SIGKILL (kill -9): no shutdown code runs.</summary>
+    public void Kill() => KillTree();
+
     /// <summary>What the running process has printed so far (standard output and error).</summary>
     public string OutputSoFar => Snapshot(exitCode: -1).Output;
 

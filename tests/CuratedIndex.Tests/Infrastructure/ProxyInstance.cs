@@ -167,10 +167,18 @@ public sealed class ProxyInstance : IAsyncDisposable
         Environment.GetEnvironmentVariable(PostgresVariable)
         ?? throw new InvalidOperationException($"PostgreSQL tests need {PostgresVariable} (an admin connection string); run ./test.sh, which starts PostgreSQL and sets it.");
 
-    private static string PostgresConnection(string database) =>
+    internal static string PostgresConnection(string database) =>
         new NpgsqlConnectionStringBuilder(PostgresAdminConnection()) { Database = database, Pooling = false }.ConnectionString;
 
-    private static async Task<string> CreatePostgresDatabaseAsync()
+    internal static async Task DropPostgresDatabaseAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(PostgresAdminConnection());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    internal static async Task<string> CreatePostgresDatabaseAsync()
     {
         var name = $"ci_test_{Guid.NewGuid():N}";
         await using var connection = new NpgsqlConnection(PostgresAdminConnection());
@@ -196,10 +204,7 @@ public sealed class ProxyInstance : IAsyncDisposable
 
         if (_postgresDatabase is not null)
         {
-            await using var connection = new NpgsqlConnection(PostgresAdminConnection());
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_postgresDatabase} WITH (FORCE)", connection);
-            await command.ExecuteNonQueryAsync();
+            await DropPostgresDatabaseAsync(_postgresDatabase);
         }
 
         try

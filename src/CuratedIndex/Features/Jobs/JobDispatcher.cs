@@ -1,6 +1,6 @@
+using CuratedIndex.Data;
 using Hangfire;
 using Hangfire.Server;
-using Hangfire.Storage;
 
 namespace CuratedIndex.Features.Jobs;
 
@@ -9,7 +9,7 @@ namespace CuratedIndex.Features.Jobs;
 /// Hangfire makes a DI scope per run; the dispatcher resolves the job in it, keeps the <c>job_runs</c> bookkeeping and
 /// logs failures. Our jobs never depend on Hangfire types, so the seam stays ours.
 /// </summary>
-public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog, JobRunRecorder recorder, ILogger<JobDispatcher> logger)
+public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog, JobRunRecorder recorder, ClusterLocks locks, ILogger<JobDispatcher> logger)
 {
     /// <summary>How long a run waits for another run of the same key (on any node) before it is skipped.</summary>
     private static readonly TimeSpan SameKeyWait = TimeSpan.FromSeconds(5);
@@ -26,22 +26,17 @@ public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog,
         var job = catalog.Find(jobKey) ?? throw new WorkRefusedException($"there is no job '{jobKey}' in this build");
         var context = new JobRunContext(RunId(perform), job.Key);
 
-        // At most one run per key across the cluster: the lock lives in Hangfire's storage.
-        IDisposable? sameKey = null;
-        try
-        {
-            sameKey = perform?.Connection.AcquireDistributedLock($"curated-index:job:{job.Key}", SameKeyWait);
-        }
-        catch (DistributedLockTimeoutException)
+        // At most one run per key across the cluster. A PostgreSQL advisory lock, not Hangfire's lock row: a node killed
+        // in the middle of a run releases it with its connection, so the run Hangfire hands to another node is not skipped.
+        await using var sameKey = await locks.TryAcquireAsync($"job:{job.Key}", SameKeyWait, cancellationToken);
+        if (sameKey is null)
         {
             JobsLog.Skipped(logger, job.Key);
             return;
         }
 
-        using (sameKey)
-        {
-            await RunRecordedAsync(context, startedBy, token => ((IScheduledJob)services.GetRequiredService(job.JobType)).RunAsync(context, token), cancellationToken);
-        }
+        await recorder.AbandonRunningAsync(job.Key, Node, cancellationToken);
+        await RunRecordedAsync(context, startedBy, token => ((IScheduledJob)services.GetRequiredService(job.JobType)).RunAsync(context, token), cancellationToken);
     }
 
     /// <summary>The <c>job_runs</c> key of enqueued work: its type's name.</summary>

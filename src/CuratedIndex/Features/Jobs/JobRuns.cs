@@ -56,6 +56,30 @@ public sealed class JobRunRecorder(IServiceScopeFactory scopes, TimeProvider clo
         }
     }
 
+    /// <summary>
+    /// Marks runs of <paramref name="jobKey"/> still recorded as running as failed: called while holding the job's
+    /// cluster-wide lock, so none of them is running anywhere; their node stopped in the middle (killed, lost power).
+    /// </summary>
+    public async Task AbandonRunningAsync(string jobKey, string node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+            var message = $"its node stopped during the run; the job ran again on {node}";
+            await db.JobRuns.Where(r => r.JobKey == jobKey && r.Status == JobRunState.Running)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(r => r.Status, JobRunState.Failed)
+                        .SetProperty(r => r.FinishedAt, clock.GetUtcNow().UtcDateTime)
+                        .SetProperty(r => r.Message, message),
+                    cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            JobsLog.BookkeepingFailed(logger, jobKey, e);
+        }
+    }
+
     /// <summary>Ends a run: succeeded with <paramref name="result"/> (what the job set with <see cref="SetResult"/>), or failed.</summary>
     public async Task FinishAsync(string runId, Exception? failure, string? result, CancellationToken cancellationToken)
     {

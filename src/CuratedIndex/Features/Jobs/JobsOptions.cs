@@ -25,6 +25,13 @@ public sealed class JobsOptions
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// PostgreSQL: how long a job fetched by a node that stopped answering stays invisible before another node's worker
+    /// takes it (Hangfire's invisibility timeout, sliding: a live node keeps extending it however long its job runs).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The least time between two progress writes of one run (the last one is always written).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -78,6 +78,9 @@ public static class JobsRegistration
             SchemaName = PostgresSchema,
             PrepareSchemaIfNecessary = true,
             QueuePollInterval = jobs.PollInterval,
+            // A node killed in the middle of a job: its job is run again by another node once this has passed.
+            InvisibilityTimeout = jobs.InvisibilityTimeout,
+            UseSlidingInvisibilityTimeout = true,
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
     }
