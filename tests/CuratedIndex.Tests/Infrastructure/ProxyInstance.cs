@@ -82,8 +82,12 @@ public sealed class ProxyInstance : IAsyncDisposable
     /// its own content root (caches, document files) and its own data-protection discriminator, as a second machine has.
     /// The database stays <paramref name="cluster"/>'s to drop.
     /// </summary>
-    public static Task<ProxyInstance> StartNodeAsync(ProxyInstance cluster, Uri upstream, IDictionary<string, string>? settings = null, string? policyYaml = null) =>
-        StartCoreAsync(upstream, cluster.Provider, settings, policyYaml, configure: null, inProcess: false, cluster);
+    /// <remarks>With <paramref name="root"/> the node restarts on a content root kept from an earlier node (<see cref="KeepRoot"/>).</remarks>
+    public static Task<ProxyInstance> StartNodeAsync(ProxyInstance cluster, Uri upstream, IDictionary<string, string>? settings = null, string? policyYaml = null, string? root = null) =>
+        StartCoreAsync(upstream, cluster.Provider, settings, policyYaml, configure: null, inProcess: false, cluster, root);
+
+    /// <summary>Leave <see cref="Root"/> on disk when disposed, for a node that restarts on it.</summary>
+    public bool KeepRoot { get; set; }
 
     private static async Task<ProxyInstance> StartCoreAsync(
         Uri upstream,
@@ -92,9 +96,10 @@ public sealed class ProxyInstance : IAsyncDisposable
         string? policyYaml,
         Action<WebApplicationBuilder>? configure,
         bool inProcess,
-        ProxyInstance? cluster = null)
+        ProxyInstance? cluster = null,
+        string? root = null)
     {
-        var root = Directory.CreateTempSubdirectory("curated-index-test-").FullName;
+        root ??= Directory.CreateTempSubdirectory("curated-index-test-").FullName;
         var policies = Directory.CreateDirectory(Path.Combine(root, "policies")).FullName;
         File.WriteAllText(Path.Combine(policies, "environments.yaml"), "environments:\n  dev: { tier: 1 }\n  ci: { tier: 2 }\n  prod: { tier: 3, cooldown: 7d }\n");
         if (policyYaml is not null)
@@ -205,6 +210,11 @@ public sealed class ProxyInstance : IAsyncDisposable
         if (_postgresDatabase is not null)
         {
             await DropPostgresDatabaseAsync(_postgresDatabase);
+        }
+
+        if (KeepRoot)
+        {
+            return;
         }
 
         try

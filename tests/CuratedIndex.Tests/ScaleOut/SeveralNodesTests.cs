@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using CuratedIndex.Data;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace CuratedIndex.Tests.ScaleOut;
 
@@ -172,6 +173,52 @@ public sealed class SeveralNodesTests
         finally
         {
             await StopAsync(upstream, first, second);
+        }
+    }
+
+    [Fact]
+    public async Task RootList_OfANodeRestartedOnItsOldCache_IsNotPairedWithANewerListsValidatorsFromAnotherNode()
+    {
+        await using var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
+        // An upstream root list with validators: version 1 lists "oldname", version 2 "oldname" and "newname".
+        var version = 1;
+        upstream.Override["/simple/"] = async context =>
+        {
+            var etag = $"\"root-v{version}\"";
+            context.Response.Headers.ETag = etag;
+            if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+
+            context.Response.ContentType = "text/html";
+            var names = version == 1 ? new[] { "oldname" } : ["oldname", "newname"];
+            await context.Response.WriteAsync($"<!DOCTYPE html><html><body>{string.Concat(names.Select(n => $"<a href=\"/simple/{n}/\">{n}</a>\n"))}</body></html>");
+        };
+        // Lists are revalidated after a second: what is checked is what the revalidation pairs with the saved bytes.
+        var settings = Settings();
+        settings["Upstream:PageMaxAge"] = "00:00:01";
+        var first = await ProxyInstance.StartAsync(upstream.BaseUrl, DatabaseProvider.Postgres, settings);
+        try
+        {
+            var second = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, settings);
+            Assert.DoesNotContain("newname", await second.Client.GetStringAsync("dev/simple/"), StringComparison.Ordinal);
+            second.KeepRoot = true;
+            await second.DisposeAsync();
+
+            // While the second node is down, upstream's list changes and the first node fetches the new one.
+            version = 2;
+            Assert.Contains("newname", await first.Client.GetStringAsync("dev/simple/"), StringComparison.Ordinal);
+
+            // Back on its old cache, the second node must not take the first node's validators for its old bytes.
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await using var restarted = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, settings, root: second.Root);
+            Assert.Contains("newname", await restarted.Client.GetStringAsync("dev/simple/"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await first.DisposeAsync();
         }
     }
 }

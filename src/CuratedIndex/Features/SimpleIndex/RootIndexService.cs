@@ -2,13 +2,12 @@ using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using CuratedIndex.Data;
+using System.Text.Json;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Policies;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Hosting;
 using CuratedIndex.Protocol.SimpleApi;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Win32.SafeHandles;
 
@@ -41,7 +40,6 @@ public sealed record RenderedRoot(string Path, string ETag, string GzipPath, str
 public sealed class RootIndexService(
     UpstreamPageClient upstream,
     CurationStore curations,
-    IServiceScopeFactory scopes,
     IOptions<UpstreamOptions> upstreamOptions,
     IOptions<CacheOptions> cacheOptions,
     IHostEnvironment hostEnvironment,
@@ -123,7 +121,7 @@ public sealed class RootIndexService(
         await _upstreamGate.WaitAsync(cancellationToken);
         try
         {
-            var current = _current ?? await LoadFromDatabaseAsync(cancellationToken);
+            var current = _current ?? LoadSaved();
             var (root, failure) = await RefreshAsync(current);
             if (root is null)
             {
@@ -282,7 +280,7 @@ public sealed class RootIndexService(
         await _upstreamGate.WaitAsync(cancellationToken);
         try
         {
-            current = _current ?? await LoadFromDatabaseAsync(cancellationToken);
+            current = _current ?? LoadSaved();
             if (current is not null && clock.GetUtcNow() - current.ValidatedAt < upstreamOptions.Value.PageMaxAge)
             {
                 _current = current;
@@ -311,15 +309,19 @@ public sealed class RootIndexService(
         }
     }
 
-    private async Task<UpstreamRoot?> LoadFromDatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The upstream list this node saved before it (re)started, with the validators that came with those very bytes. Both
+    /// are node-local files: a validator another node saw with a newer list must never be paired with this node's older
+    /// bytes (a revalidation would then answer 304 and keep the old list for good).
+    /// </summary>
+    private UpstreamRoot? LoadSaved()
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
-        var row = await db.CachedPages.AsNoTracking().FirstOrDefaultAsync(p => p.Kind == PageKind.Root && p.Key == RootKey, cancellationToken);
-        var path = UpstreamRootPath();
-        return row is null || !File.Exists(path)
-            ? null
-            : new UpstreamRoot(path, IsJsonType(row.ContentType), row.ETag, row.LastSerial, Interlocked.Increment(ref _stamp), row.ValidatedAt);
+        if (!File.Exists(UpstreamRootPath()) || UpstreamRootValidators.Read(UpstreamRootValidatorsPath()) is not { } saved)
+        {
+            return null;
+        }
+
+        return new UpstreamRoot(UpstreamRootPath(), IsJsonType(saved.ContentType), saved.ETag, saved.LastSerial, Interlocked.Increment(ref _stamp), saved.ValidatedAt);
     }
 
     // Detached from the request: a client hanging up must not abort a download that others wait for.
@@ -362,12 +364,15 @@ public sealed class RootIndexService(
             switch (document.Status)
             {
                 case UpstreamStatus.NotModified when current is not null:
-                    await SaveRowAsync(current.IsJson ? SimpleMediaTypes.Json : SimpleMediaTypes.Html, current.ETag, current.LastSerial, document.Url!, now, timeout.Token);
+                    UpstreamRootValidators.Write(UpstreamRootValidatorsPath(), new UpstreamRootValidators(current.IsJson ? SimpleMediaTypes.Json : SimpleMediaTypes.Html, current.ETag, current.LastSerial, now));
                     return (current with { ValidatedAt = now }, null);
                 case UpstreamStatus.Ok:
+                    // The old validators go first: a crash between the two moves leaves a list without validators (fetched
+                    // again), never new bytes under old validators or old bytes under new ones.
+                    File.Delete(UpstreamRootValidatorsPath());
                     File.Move(temporary, UpstreamRootPath(), overwrite: true);
                     var serial = bodySerial ?? document.LastSerial;
-                    await SaveRowAsync(document.ContentType ?? "", document.ETag, serial, document.Url!, now, timeout.Token);
+                    UpstreamRootValidators.Write(UpstreamRootValidatorsPath(), new UpstreamRootValidators(document.ContentType ?? "", document.ETag, serial, now));
                     return (new UpstreamRoot(UpstreamRootPath(), IsJsonType(document.ContentType), document.ETag, serial, Interlocked.Increment(ref _stamp), now), null);
                 case UpstreamStatus.NotFound:
                     return (null, "upstream has no project list at /simple/");
@@ -378,28 +383,6 @@ public sealed class RootIndexService(
         finally
         {
             File.Delete(temporary);
-        }
-    }
-
-    private async Task SaveRowAsync(string contentType, string? etag, long? serial, Uri url, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
-        var row = await db.CachedPages.FirstOrDefaultAsync(p => p.Kind == PageKind.Root && p.Key == RootKey, cancellationToken);
-        row ??= db.CachedPages.Add(new CachedPage { Kind = PageKind.Root, Key = RootKey, ContentType = "", SourceUrl = "", Body = [] }).Entity;
-        row.ContentType = contentType;
-        row.SourceUrl = url.ToString();
-        row.ETag = etag;
-        row.LastSerial = serial;
-        row.FetchedAt = now;
-        row.ValidatedAt = now;
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Another node recorded the same list first.
         }
     }
 
@@ -427,6 +410,8 @@ public sealed class RootIndexService(
 
     private string UpstreamRootPath() => Path.Combine(CacheDirectory, "upstream-root");
 
+    private string UpstreamRootValidatorsPath() => Path.Combine(CacheDirectory, "upstream-root.validators.json");
+
     public void Dispose()
     {
         _upstreamGate.Dispose();
@@ -437,4 +422,36 @@ public sealed class RootIndexService(
     }
 
     private sealed record UpstreamRoot(string Path, bool IsJson, string? ETag, long? LastSerial, long Stamp, DateTimeOffset ValidatedAt);
+}
+
+/// <summary>What came with the saved upstream list: its media type and validators, and when upstream last confirmed it.</summary>
+internal sealed record UpstreamRootValidators(string ContentType, string? ETag, long? LastSerial, DateTimeOffset ValidatedAt)
+{
+    /// <summary>The saved validators, or null when there are none or they cannot be read (the list is then fetched again).</summary>
+    public static UpstreamRootValidators? Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<UpstreamRootValidators>(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Replaces the saved validators at once (written beside them, then moved over them).</summary>
+    public static void Write(string path, UpstreamRootValidators validators)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(validators));
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
 }
