@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using CuratedIndex.Data;
+using CuratedIndex.Features.Typosquat;
 using CuratedIndex.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CuratedIndex.Tests.ScaleOut;
 
@@ -219,6 +221,27 @@ public sealed class SeveralNodesTests
         finally
         {
             await first.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task UpstreamNames_BaselineOnOneNode_NextRunOnTheOtherScreensOnlyTheNewNames()
+    {
+        var (upstream, first, second) = await StartTwoNodesAsync();
+        try
+        {
+            var baseline = await first.Services.GetRequiredService<UpstreamNameScreening>().RunOnceAsync(null, CancellationToken.None);
+            Assert.True(baseline.Baseline);
+
+            upstream.AddFile("reqeusts", "reqeusts-1.0.tar.gz", "a lookalike of a popular project"u8.ToArray());
+            var next = await second.Services.GetRequiredService<UpstreamNameScreening>().RunOnceAsync(null, CancellationToken.None);
+
+            Assert.Equal((false, 1L, 1L), (next.Baseline, next.Added, next.Flagged));
+            Assert.Equal("reqeusts", Assert.Single(await first.QueryAsync(db => Task.FromResult(db.TyposquatFindings.Select(f => f.Project).ToList()))));
+        }
+        finally
+        {
+            await StopAsync(upstream, first, second);
         }
     }
 }

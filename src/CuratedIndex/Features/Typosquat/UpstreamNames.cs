@@ -1,8 +1,9 @@
-using System.Runtime.InteropServices;
+using System.Buffers.Binary;
 using CuratedIndex.Features.Alerts;
 using CuratedIndex.Features.Decisions;
 using CuratedIndex.Features.Jobs;
 using CuratedIndex.Features.SimpleIndex;
+using CuratedIndex.Storage;
 
 namespace CuratedIndex.Features.Typosquat;
 
@@ -16,18 +17,23 @@ public sealed record UpstreamNamesResult(bool Baseline, long Listed, long Added,
 
 /// <summary>
 /// Screens the names that newly appear in the upstream root list. Each run revalidates the list and compares it with the
-/// one the previous run saw on this node (kept as a sorted file of 64-bit name hashes beside the page cache, about 8 bytes
-/// a name); only names not in it are checked, and each finding is recorded (no review request is created). The first run
-/// on a node is a baseline: it remembers the list and screens nothing.
+/// one the previous run saw, on whichever node it ran (kept in the artifact store as a sorted object of 64-bit name hashes,
+/// about 8 bytes a name); only names not in it are checked, and each finding is recorded (no review request is created).
+/// The first run of a deployment is a baseline: it remembers the list and screens nothing.
 /// </summary>
 public sealed class UpstreamNameScreening(
     RootIndexService roots,
     CurationStore curations,
     TyposquatScreening typosquats,
     DependencyConfusionAlerts alerts,
+    IArtifactStore store,
     ILogger<UpstreamNameScreening> logger)
 {
-    public const string SnapshotFile = "upstream-names.snapshot";
+    /// <summary>The snapshot's key in the artifact store, shared by every node (the job runs on any of them).</summary>
+    public const string SnapshotKey = "state/upstream-names.snapshot";
+
+    /// <summary>Where versions before the shared snapshot kept it, under <c>Cache:Path</c>: read once if the store has none, then removed.</summary>
+    public const string LegacySnapshotFile = "upstream-names.snapshot";
     private const int MaxInternalAlertsPerRun = 1000;
     private const int MinNewNamesForRebaseline = 20_000;
 
@@ -40,10 +46,11 @@ public sealed class UpstreamNameScreening(
             throw new InvalidOperationException($"the upstream project list is unavailable: {failure}");
         }
 
+        var legacyPath = Path.Combine(roots.CacheDirectory, LegacySnapshotFile);
         await using (listing)
+        await using (var saved = await OpenSavedAsync(legacyPath, cancellationToken))
         {
-            var path = Path.Combine(roots.CacheDirectory, SnapshotFile);
-            var previous = NameSnapshot.CountOf(path);
+            var previous = saved is null ? -1 : await NameSnapshot.CountOfAsync(saved, cancellationToken);
             var curation = curations.Current;
             // Internal names are looked for in the whole list, baseline or not: one listed upstream is dependency
             // confusion however long it has been there.
@@ -59,18 +66,18 @@ public sealed class UpstreamNameScreening(
 
             if (previous < 0)
             {
-                NameSnapshot.Write(path, hashes.AsSpan(0, count));
+                await SaveAsync(hashes, count, legacyPath, cancellationToken);
                 UpstreamNamesLog.Baseline(logger, count);
                 return new UpstreamNamesResult(true, count, 0, 0, internalNames.Count);
             }
 
-            var added = NameSnapshot.NotIn(path, hashes.AsSpan(0, count));
+            var added = await NameSnapshot.NotInAsync(saved!, hashes, count, cancellationToken);
             var total = added.Count;
             if (total > Math.Max(MinNewNamesForRebaseline, previous / 20))
             {
                 // More than 5% of the list new at once is not publishing activity but another upstream (Upstream:Url
                 // changed) or a lost snapshot: screening it all would bury the real findings under established names.
-                NameSnapshot.Write(path, hashes.AsSpan(0, count));
+                await SaveAsync(hashes, count, legacyPath, cancellationToken);
                 UpstreamNamesLog.Rebaseline(logger, total, previous);
                 return new UpstreamNamesResult(true, count, 0, 0, internalNames.Count);
             }
@@ -106,10 +113,27 @@ public sealed class UpstreamNameScreening(
                 }
             }
 
-            NameSnapshot.Write(path, hashes.AsSpan(0, count));
+            await SaveAsync(hashes, count, legacyPath, cancellationToken);
             UpstreamNamesLog.Screened(logger, count, screened, flagged);
             return new UpstreamNamesResult(false, count, screened, flagged, internalNames.Count);
         }
+    }
+
+    /// <summary>The previous run's snapshot: the shared one, or else one an earlier version kept on this node; null when neither exists.</summary>
+    private async Task<Stream?> OpenSavedAsync(string legacyPath, CancellationToken cancellationToken)
+    {
+        if (await store.OpenAsync(SnapshotKey, cancellationToken) is { } stored)
+        {
+            return stored.Content;
+        }
+
+        return File.Exists(legacyPath) ? File.OpenRead(legacyPath) : null;
+    }
+
+    private async Task SaveAsync(ulong[] hashes, int count, string legacyPath, CancellationToken cancellationToken)
+    {
+        await NameSnapshot.WriteAsync(store, SnapshotKey, hashes, count, cancellationToken);
+        File.Delete(legacyPath);
     }
 
     private static async IAsyncEnumerable<string> NotingInternal(IAsyncEnumerable<string> names, Curation curation, List<string> internalNames)
@@ -183,38 +207,34 @@ internal static class NameSnapshot
         return (hashes, distinct);
     }
 
-    /// <summary>How many names the snapshot at <paramref name="path"/> holds; -1 when there is none (or it is not one).</summary>
-    public static long CountOf(string path)
+    /// <summary>How many names the snapshot in <paramref name="input"/> (seekable) holds; -1 when it is not one.</summary>
+    public static async Task<long> CountOfAsync(Stream input, CancellationToken cancellationToken)
     {
-        try
-        {
-            using var input = File.OpenRead(path);
-            Span<ulong> header = stackalloc ulong[2];
-            return input.Length >= 16 && input.ReadAtLeast(MemoryMarshal.AsBytes(header), 16, throwOnEndOfStream: false) == 16 && header[0] == Magic && input.Length == 16 + (8 * (long)header[1])
-                ? (long)header[1]
-                : -1;
-        }
-        catch (FileNotFoundException)
+        var header = new byte[16];
+        input.Seek(0, SeekOrigin.Begin);
+        if (input.Length < 16 || await input.ReadAtLeastAsync(header, 16, throwOnEndOfStream: false, cancellationToken) != 16)
         {
             return -1;
         }
+
+        var (magic, count) = (BinaryPrimitives.ReadUInt64LittleEndian(header), BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8)));
+        return magic == Magic && count <= MaxNames && input.Length == 16 + (8 * (long)count) ? (long)count : -1;
     }
 
-    /// <summary>The hashes in <paramref name="sorted"/> that the snapshot at <paramref name="path"/> does not hold (a merge of two sorted runs).</summary>
-    public static HashSet<ulong> NotIn(string path, ReadOnlySpan<ulong> sorted)
+    /// <summary>The first <paramref name="count"/> hashes of <paramref name="sorted"/> that the snapshot in <paramref name="input"/> does not hold (a merge of two sorted runs).</summary>
+    public static async Task<HashSet<ulong>> NotInAsync(Stream input, ulong[] sorted, int count, CancellationToken cancellationToken)
     {
         var added = new HashSet<ulong>();
-        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         input.Seek(16, SeekOrigin.Begin);
-        Span<ulong> buffer = new ulong[8192];
+        var bytes = new byte[8 * 8192];
         int length = 0, at = 0;
         var i = 0;
-        while (i < sorted.Length)
+        while (i < count)
         {
             if (at == length)
             {
-                // ReadAtLeast: a short read (network file systems) must not split a hash.
-                length = input.ReadAtLeast(MemoryMarshal.AsBytes(buffer), MemoryMarshal.AsBytes(buffer).Length, throwOnEndOfStream: false) / 8;
+                // ReadAtLeast: a short read (network file systems, object stores) must not split a hash.
+                length = await input.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken) / 8;
                 at = 0;
                 if (length == 0)
                 {
@@ -222,7 +242,7 @@ internal static class NameSnapshot
                 }
             }
 
-            var old = buffer[at];
+            var old = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(at * 8));
             if (old < sorted[i])
             {
                 at++;
@@ -238,7 +258,7 @@ internal static class NameSnapshot
             }
         }
 
-        for (; i < sorted.Length; i++)
+        for (; i < count; i++)
         {
             added.Add(sorted[i]);
         }
@@ -246,25 +266,26 @@ internal static class NameSnapshot
         return added;
     }
 
-    /// <summary>Replaces the snapshot at <paramref name="path"/> (written beside it, then moved over it).</summary>
-    public static void Write(string path, ReadOnlySpan<ulong> sorted)
+    /// <summary>Replaces the snapshot under <paramref name="key"/>: nothing of it is visible until the whole of it is committed.</summary>
+    public static async Task WriteAsync(IArtifactStore store, string key, ulong[] sorted, int count, CancellationToken cancellationToken)
     {
-        var temporary = $"{path}.{Guid.NewGuid():N}.partial";
-        try
+        await using var write = await store.BeginWriteAsync(key, cancellationToken);
+        var buffer = new byte[8 * 8192];
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer, Magic);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(8), (ulong)count);
+        await write.Content.WriteAsync(buffer.AsMemory(0, 16), cancellationToken);
+        for (var start = 0; start < count; start += 8192)
         {
-            using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            var chunk = Math.Min(8192, count - start);
+            for (var j = 0; j < chunk; j++)
             {
-                Span<ulong> header = [Magic, (ulong)sorted.Length];
-                output.Write(MemoryMarshal.AsBytes(header));
-                output.Write(MemoryMarshal.AsBytes(sorted));
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(j * 8), sorted[start + j]);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            await write.Content.WriteAsync(buffer.AsMemory(0, chunk * 8), cancellationToken);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+
+        await write.CommitAsync(cancellationToken);
     }
 }
 

@@ -284,6 +284,25 @@ public abstract class TyposquatIntegrationTests
     }
 
     [Fact]
+    public async Task UpstreamNames_SnapshotAnEarlierVersionKeptUnderTheCache_IsUsedOnceThenMovedToTheStore()
+    {
+        await using var servers = await StartAsync(null, ManualJobs.Settings());
+        var proxy = servers.Proxy;
+        Assert.StartsWith("baseline: ", (await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key)).Message, StringComparison.Ordinal);
+        // Where versions before the shared snapshot kept it: the node's cache directory.
+        var stored = Path.Combine(proxy.Root, "data", "artifacts", UpstreamNameScreening.SnapshotKey);
+        var legacy = Path.Combine(proxy.Root, "data", "cache", UpstreamNameScreening.LegacySnapshotFile);
+        File.Move(stored, legacy);
+
+        servers.Upstream.AddFile("reqeusts", "reqeusts-1.0.tar.gz", Encoding.UTF8.GetBytes("a lookalike of a popular project"));
+        var upgraded = await JobsIntegrationTests.RunAsync(proxy, UpstreamNamesJob.Key);
+
+        Assert.EndsWith(" names, 1 new, 1 flagged", upgraded.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(stored));
+        Assert.False(File.Exists(legacy));
+    }
+
+    [Fact]
     public async Task UpstreamNames_InternalNameListedUpstream_RaisesTheAlertOnTheBaselineRunAndOnlyOnce()
     {
         await using var servers = await StartAsync(
