@@ -10,6 +10,8 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
     /// <summary>ASP.NET Core's data-protection key ring (sign-in cookies, antiforgery tokens), shared by every node.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<SignInAttempt> SignInAttempts => Set<SignInAttempt>();
+
     public DbSet<CachedPage> CachedPages => Set<CachedPage>();
     public DbSet<StoredArtifact> StoredArtifacts => Set<StoredArtifact>();
     public DbSet<Incident> Incidents => Set<Incident>();
@@ -66,6 +68,20 @@ public abstract class CuratedIndexDbContext(DbContextOptions options) : DbContex
         modelBuilder.ApplyConfiguration(new CoreMetadataConfiguration());
         modelBuilder.ApplyConfiguration(new ClosureConfiguration());
         modelBuilder.ApplyConfiguration(new DataProtectionKeyConfiguration());
+        modelBuilder.ApplyConfiguration(new SignInAttemptConfiguration());
+    }
+
+    private sealed class SignInAttemptConfiguration : IEntityTypeConfiguration<SignInAttempt>
+    {
+        public void Configure(EntityTypeBuilder<SignInAttempt> builder)
+        {
+            builder.ToTable("sign_in_attempts");
+            builder.HasKey(a => a.Id).HasName("pk_sign_in_attempts");
+            builder.Property(a => a.Id).HasColumnName("id");
+            builder.Property(a => a.Bucket).HasColumnName("bucket").HasMaxLength(64);
+            builder.Property(a => a.AtMilliseconds).HasColumnName("at_ms");
+            builder.HasIndex(a => new { a.Bucket, a.AtMilliseconds }).HasDatabaseName("ix_sign_in_attempts_bucket_at_ms");
+        }
     }
 
     private sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>

@@ -535,3 +535,14 @@ public sealed class StoredClosure
     public required string Document { get; set; }
     public DateTime ComputedAt { get; set; }
 }
+
+/// <summary>One sign-in attempt from a client address (or IPv6 /64), kept for a minute and counted by every node.</summary>
+public sealed class SignInAttempt
+{
+    public long Id { get; set; }
+
+    public required string Bucket { get; set; }
+
+    /// <summary>When, in milliseconds since the Unix epoch (UTC).</summary>
+    public long AtMilliseconds { get; set; }
+}

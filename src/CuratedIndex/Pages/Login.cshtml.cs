@@ -31,7 +31,7 @@ internal sealed class LoginModel(AccountService accounts, SignInThrottle throttl
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         // The throttle comes first: a refused attempt must not cost a password hash.
-        if (!throttle.TryAttempt(HttpContext))
+        if (!await throttle.TryAttemptAsync(HttpContext, cancellationToken))
         {
             Throttled = true;
             Response.StatusCode = StatusCodes.Status429TooManyRequests;

@@ -244,4 +244,32 @@ public sealed class SeveralNodesTests
             await StopAsync(upstream, first, second);
         }
     }
+
+    [Fact]
+    public async Task SignInAttempts_OnEitherNode_CountAgainstOneBudget()
+    {
+        await using var upstream = await FakePyPI.StartAsync();
+        var settings = Settings();
+        settings["Auth:SignInAttemptsPerMinute"] = "2";
+        var first = await ProxyInstance.StartAsync(upstream.BaseUrl, DatabaseProvider.Postgres, settings);
+        try
+        {
+            await using var second = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, settings);
+            using var onFirst = new UiSession(first);
+            using var onSecond = new UiSession(second);
+
+            var statuses = new List<HttpStatusCode>();
+            foreach (var session in new[] { onFirst, onSecond, onFirst, onSecond })
+            {
+                using var response = await session.SignInAsync("mallory", "not the password at all");
+                statuses.Add(response.StatusCode);
+            }
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.RateLimiting;
+using CuratedIndex.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace CuratedIndex.Features.Accounts;
@@ -9,22 +10,27 @@ namespace CuratedIndex.Features.Accounts;
 /// Limits sign-in attempts per client address (<c>Auth:SignInAttemptsPerMinute</c>); only attempts count, not page views.
 /// The address is the connection's after the forwarded-headers step: a proxy's <c>X-Forwarded-For</c> counts only when the
 /// proxy is in <c>Server:KnownProxies</c>/<c>KnownNetworks</c>, so a client cannot pick a fresh bucket by sending one.
+/// Counted in the database over the last 60 seconds: behind a load balancer every node shares the budget, so more nodes
+/// never mean more guesses.
 /// </summary>
-public sealed class SignInThrottle(IOptions<AuthOptions> options) : IDisposable
+public sealed class SignInThrottle(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AuthOptions> options)
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(address =>
-        RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.SignInAttemptsPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
+    private const long WindowMilliseconds = 60_000;
 
-    /// <summary>True when this attempt may go ahead.</summary>
-    public bool TryAttempt(HttpContext context)
+    /// <summary>True when this attempt may go ahead; counts it either way.</summary>
+    public async Task<bool> TryAttemptAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        using var lease = _limiter.AttemptAcquire(BucketOf(context.Connection.RemoteIpAddress));
-        return lease.IsAcquired;
+        var bucket = BucketOf(context.Connection.RemoteIpAddress);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var since = now - WindowMilliseconds;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        db.SignInAttempts.Add(new SignInAttempt { Bucket = bucket, AtMilliseconds = now });
+        await db.SaveChangesAsync(cancellationToken);
+        // Counted after the insert: of concurrent attempts on any node, each sees the others.
+        var attempts = await db.SignInAttempts.CountAsync(a => a.Bucket == bucket && a.AtMilliseconds > since, cancellationToken);
+        await db.SignInAttempts.Where(a => a.AtMilliseconds <= since).ExecuteDeleteAsync(cancellationToken);
+        return attempts <= options.Value.SignInAttemptsPerMinute;
     }
 
     /// <summary>
@@ -52,6 +58,4 @@ public sealed class SignInThrottle(IOptions<AuthOptions> options) : IDisposable
         Array.Clear(bytes, 8, 8);
         return new IPAddress(bytes) + "/64";
     }
-
-    public void Dispose() => _limiter.Dispose();
 }

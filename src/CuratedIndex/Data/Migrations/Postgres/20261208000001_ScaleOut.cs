@@ -6,8 +6,8 @@ namespace CuratedIndex.Data.Migrations.Postgres;
 
 // Written by hand: the EF design-time package does not restore here (PACKAGES.md).
 [DbContext(typeof(PostgresCuratedIndexDbContext))]
-[Migration("20261208000001_DataProtectionKeys")]
-public sealed class DataProtectionKeys : Migration
+[Migration("20261208000001_ScaleOut")]
+public sealed class ScaleOut : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder)
     {
@@ -21,7 +21,23 @@ public sealed class DataProtectionKeys : Migration
                 xml = table.Column<string?>(type: "text", nullable: true),
             },
             constraints: table => table.PrimaryKey("pk_data_protection_keys", x => x.id));
+
+        // Sign-in attempts of the last minute per client address, counted by every node (Auth:SignInAttemptsPerMinute).
+        migrationBuilder.CreateTable(
+            name: "sign_in_attempts",
+            columns: table => new
+            {
+                id = table.Column<long>(type: "bigint", nullable: false).Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                bucket = table.Column<string>(type: "text", maxLength: 64, nullable: false),
+                at_ms = table.Column<long>(type: "bigint", nullable: false),
+            },
+            constraints: table => table.PrimaryKey("pk_sign_in_attempts", x => x.id));
+        migrationBuilder.CreateIndex("ix_sign_in_attempts_bucket_at_ms", "sign_in_attempts", ["bucket", "at_ms"]);
     }
 
-    protected override void Down(MigrationBuilder migrationBuilder) => migrationBuilder.DropTable("data_protection_keys");
+    protected override void Down(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.DropTable("sign_in_attempts");
+        migrationBuilder.DropTable("data_protection_keys");
+    }
 }
