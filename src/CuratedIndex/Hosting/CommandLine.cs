@@ -74,8 +74,11 @@ internal static class CommandLine
         }, ct));
         // No database and no host: the corpus comes straight from configuration.
         typosquatCheck.SetAction((result, _) => TyposquatCheck.RunAsync(HostArgs(result), Console.In, Console.Out, Console.Error));
-        // No host either: a probe must not read configuration, open the database or start jobs.
-        healthCheck.SetAction((result, ct) => HealthCheckCommand.RunAsync(result.GetValue(healthUrl), Console.Out, Console.Error, ct));
+        // No host either: a probe reads no configuration and opens no database. It takes no configuration tokens (which the
+        // root lets through), so a typo stops it instead of probing the default URL.
+        healthCheck.SetAction((result, ct) => result.UnmatchedTokens.Count > 0
+            ? UsageAsync($"unrecognized argument '{result.UnmatchedTokens[0]}' (see --help)")
+            : HealthCheckCommand.RunAsync(result.GetValue(healthUrl), Console.Out, Console.Error, ct));
 
         return root;
     }
