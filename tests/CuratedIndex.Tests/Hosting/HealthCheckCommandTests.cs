@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using CuratedIndex.Tests.EndToEnd;
 
 namespace CuratedIndex.Tests.Hosting;
@@ -50,6 +51,28 @@ public sealed class HealthCheckCommandTests
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>A server that accepts the connection and never answers: the check gives up before Docker's 5 s kill, saying why.</summary>
+    [Fact]
+    public async Task Healthcheck_ServerThatNeverAnswers_ExitsOneSayingItDidNotAnswer()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/healthz";
+        using var accepted = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            using var connection = await silent.AcceptTcpClientAsync(accepted.Token);
+            await Task.Delay(Timeout.Infinite, accepted.Token); // holds the connection open, reads nothing, answers nothing
+        });
+
+        var result = await HealthcheckAsync(Path.GetTempPath(), "--url", url);
+        await accepted.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting);
+
+        Assert.True(result.ExitCode == 1, result.Describe());
+        Assert.Equal($"unhealthy: GET {url} did not answer within 4 s", result.StandardError.TrimEnd());
     }
 
     [Theory]
