@@ -25,7 +25,9 @@ internal static class CommandLine
         var setPassword = new Command("set-password", "Set an account's password, read from standard input.") { userName };
         var users = new Command("users", "Local accounts of the review UI and API.") { addUser, setPassword };
         var typosquatCheck = new Command("typosquat-check", "Read names or a requirements file on standard input; print each lookalike of a popular project; exit 1 if any.");
-        var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users, typosquatCheck };
+        var healthUrl = new Option<string>("--url") { Description = $"The URL to GET (default: {HealthCheckCommand.DefaultUrl})." };
+        var healthCheck = new Command("healthcheck", "GET /healthz (or --url); exit 0 when it answers 200, 1 otherwise. The container image's HEALTHCHECK.") { healthUrl };
+        var root = new RootCommand("CuratedIndex: a curated three-tier mirror proxy for PyPI.") { serve, migrate, audit, users, typosquatCheck, healthCheck };
         AddClientCommands(root);
         foreach (var command in new Command[] { root, serve, migrate, audit, verify, users, addUser, setPassword, typosquatCheck })
         {
@@ -72,6 +74,11 @@ internal static class CommandLine
         }, ct));
         // No database and no host: the corpus comes straight from configuration.
         typosquatCheck.SetAction((result, _) => TyposquatCheck.RunAsync(HostArgs(result), Console.In, Console.Out, Console.Error));
+        // No host either: a probe reads no configuration and opens no database. It takes no configuration tokens (which the
+        // root lets through), so a typo stops it instead of probing the default URL.
+        healthCheck.SetAction((result, ct) => result.UnmatchedTokens.Count > 0
+            ? UsageAsync($"unrecognized argument '{result.UnmatchedTokens[0]}' (see --help)")
+            : HealthCheckCommand.RunAsync(result.GetValue(healthUrl), Console.Out, Console.Error, ct));
 
         return root;
     }
