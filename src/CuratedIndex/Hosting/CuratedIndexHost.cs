@@ -79,6 +79,7 @@ public static class CuratedIndexHost
         app.UseMiddleware<ResponseSecurityHeaders>();
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseMiddleware<BadRequestMiddleware>();
+        app.UseMiddleware<DatabaseUnavailableMiddleware>();
         app.UseForwardedHeaders();
         app.UseAuthentication();
         app.UseAuthorization();

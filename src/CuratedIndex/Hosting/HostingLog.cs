@@ -15,4 +15,7 @@ internal static partial class HostingLog
     public static partial void InlineScheduling(ILogger logger, string? value);
 
     public static void InlineScheduling(ILogger logger) => InlineScheduling(logger, Environment.GetEnvironmentVariable(SocketThreads.InlineCompletionsVariable));
+
+    [LoggerMessage(120, LogLevel.Warning, "{Method} {Path} answered 503: the database is unavailable ({Reason})")]
+    public static partial void DatabaseUnavailable(ILogger logger, string method, string path, string reason);
 }
