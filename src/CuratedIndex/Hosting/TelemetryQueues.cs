@@ -23,7 +23,7 @@ public sealed class TelemetryQueues
     private readonly IServiceProvider _services;
     private readonly ILogger<TelemetryQueues> _logger;
     private Counts? _counts;
-    private long _countedAt = long.MinValue;
+    private long _countedAt;
     private int _refreshing;
 
     public TelemetryQueues(CuratedIndexMetrics metrics, IServiceScopeFactory scopes, IServiceProvider services, ILogger<TelemetryQueues> logger)
@@ -63,7 +63,7 @@ public sealed class TelemetryQueues
 
     private void RefreshIfOld()
     {
-        if (Environment.TickCount64 - Interlocked.Read(ref _countedAt) < (long)RefreshAfter.TotalMilliseconds
+        if ((_counts is not null && Environment.TickCount64 - Interlocked.Read(ref _countedAt) < (long)RefreshAfter.TotalMilliseconds)
             || Interlocked.CompareExchange(ref _refreshing, 1, 0) != 0)
         {
             return;
