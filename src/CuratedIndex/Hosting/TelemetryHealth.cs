@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using CuratedIndex.Data;
 using CuratedIndex.Features.Upstream;
 using CuratedIndex.Storage;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -40,6 +41,8 @@ public sealed class TelemetryHealth(
     IArtifactStore store,
     CuratedIndexMetrics metrics,
     IProxyStateLookup proxyState,
+    IOptions<StorageOptions> storage,
+    IHostEnvironment host,
     ILogger<TelemetryHealth> logger)
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(1);
@@ -130,6 +133,11 @@ public sealed class TelemetryHealth(
                 await found.DisposeAsync();
             }
 
+            if (NotADirectory() is { } problem)
+            {
+                return Failed("store", problem, null);
+            }
+
             return new HealthCheck(HealthCheck.Ok, $"answered a lookup in {Milliseconds(started)} ms");
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -140,6 +148,21 @@ public sealed class TelemetryHealth(
         {
             return Failed("store", $"a lookup failed ({Describe(e)})", e);
         }
+    }
+
+    // A filesystem store answers a lookup under a path that is a file as "not there" (the file's "directory" does not
+    // exist), yet could store nothing: a root that exists must be a directory. (One that does not exist yet is made by the
+    // first write.)
+    private string? NotADirectory()
+    {
+        var options = storage.Value;
+        if (options.Provider != StorageProvider.FileSystem)
+        {
+            return null;
+        }
+
+        var root = Path.IsPathRooted(options.Path) ? options.Path : Path.Combine(host.ContentRootPath, options.Path);
+        return File.Exists(root) ? "Storage:Path is a file, not a directory" : null;
     }
 
     // Reported without asking upstream: YARP's active health checks where they run, else this node's last upstream request.
