@@ -22,8 +22,10 @@ public sealed record HealthCheck(
 }
 
 /// <summary>The body of <c>/readyz</c>.</summary>
+/// <param name="Checked">When the checks ran: every probe within <see cref="TelemetryHealth.KeepFor"/> gets the same result.</param>
 public sealed record Readiness(
     [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("checked")] DateTimeOffset Checked,
     [property: JsonPropertyName("checks")] IReadOnlyDictionary<string, HealthCheck> Checks)
 {
     [JsonIgnore]
@@ -43,6 +45,7 @@ public sealed class TelemetryHealth(
     IProxyStateLookup proxyState,
     IOptions<StorageOptions> storage,
     IHostEnvironment host,
+    TimeProvider clock,
     ILogger<TelemetryHealth> logger)
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromSeconds(1);
@@ -86,6 +89,7 @@ public sealed class TelemetryHealth(
     {
         // Off the caller's thread at once: the checks wait for I/O, and the lock above is held while this starts.
         await Task.Yield();
+        var started = clock.GetUtcNow();
         var database = DatabaseAsync();
         var artifacts = StoreAsync();
         var checks = new Dictionary<string, HealthCheck>(StringComparer.Ordinal)
@@ -96,7 +100,7 @@ public sealed class TelemetryHealth(
         };
         _checkedAt = Environment.TickCount64;
         var ready = checks["database"].Status == HealthCheck.Ok && checks["store"].Status == HealthCheck.Ok;
-        return new Readiness(ready ? "ready" : "not ready", checks);
+        return new Readiness(ready ? "ready" : "not ready", started, checks);
     }
 
     private async Task<HealthCheck> DatabaseAsync()

@@ -38,8 +38,9 @@ public sealed class TelemetryExportTests
 
             var spans = await receiver.WaitForAsync(
                 () => receiver.Spans().ToList(),
+                // Spans are exported as they end, in batches: the store write ends after the download it belongs to.
                 found => found.Any(s => s.Kind == OtlpReceiver.ServerKind && s.Attributes.GetValueOrDefault("url.path") == "/dev/simple/six/")
-                         && found.Any(s => s.Name == "curated_index.upstream.fetch"),
+                         && found.Any(s => s.Name == "curated_index.upstream.fetch") && found.Any(s => s.Name == "curated_index.store.write"),
                 exporting);
             var metrics = await receiver.WaitForAsync(
                 () => receiver.MetricNames().ToHashSet(StringComparer.Ordinal),

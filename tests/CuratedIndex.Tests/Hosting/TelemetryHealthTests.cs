@@ -125,6 +125,21 @@ public abstract class TelemetryHealthTests
     }
 
     [Fact]
+    public async Task Readyz_ManyConcurrentProbes_ShareChecks_AtMostOnePerSecond()
+    {
+        await using var servers = await TestServers.StartAsync(Provider);
+        var started = DateTime.UtcNow;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => ReadyzAsync(servers.Proxy)));
+        var elapsed = DateTime.UtcNow - started;
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        // Each distinct "checked" time is one round of database and store lookups; a result is kept for a second.
+        var checks = answers.Select(a => a.Body["checked"]!.GetValue<DateTimeOffset>()).Distinct().Count();
+        Assert.True(checks <= 1 + (int)Math.Ceiling(elapsed.TotalSeconds), $"{checks} checks for 200 probes in {elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
     public async Task HealthzAndReadyz_AnswerWithoutCredentials_InATokenOnlyIndex_WhileTheApiStillRequiresThem()
     {
         await using var servers = await TestServers.StartAsync(Provider, "environments:\n  secure: { tier: 1, access: token }\n");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using CuratedIndex.Hosting;
@@ -41,10 +42,10 @@ public sealed class UpstreamPageClient(
     ILogger<UpstreamPageClient> logger)
 {
     public const string HttpClientName = "upstream-pages";
+    private const int MaxRedirects = 3;
 
     /// <summary>The metrics upstream documents are counted in; the document caches count their lookups there too.</summary>
     internal CuratedIndexMetrics Metrics => metrics;
-    private const int MaxRedirects = 3;
 
     /// <summary>Fetches a document into memory (at most <c>Upstream:MaxPageBytes</c>).</summary>
     public Task<UpstreamDocument> GetAsync(string relativePath, string accept, string? etag, CancellationToken cancellationToken) =>
@@ -70,9 +71,9 @@ public sealed class UpstreamPageClient(
         using var activity = Telemetry.Source.StartActivity("curated_index.upstream.page");
         foreach (var destination in cluster.DestinationsInOrder())
         {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             var result = await GetFromAsync(new Uri(destination, relativePath), accept, etag, timeout, readBody, cancellationToken);
-            metrics.UpstreamRequest(UpstreamTags.Page, Outcome(result.Status), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            metrics.UpstreamRequest(UpstreamTags.Page, Outcome(result.Status), Stopwatch.GetElapsedTime(started));
             if (result.Status != UpstreamStatus.Failed)
             {
                 activity?.SetTag("curated_index.upstream.status", Outcome(result.Status));
@@ -88,7 +89,7 @@ public sealed class UpstreamPageClient(
             lastFailure = result;
         }
 
-        activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, lastFailure?.Error);
+        activity?.SetStatus(ActivityStatusCode.Error, lastFailure?.Error);
         return lastFailure ?? new UpstreamDocument(UpstreamStatus.Failed, Reason: "no upstream destination is configured");
     }
 
