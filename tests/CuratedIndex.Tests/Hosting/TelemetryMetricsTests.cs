@@ -22,6 +22,33 @@ public sealed class TelemetryMetricsTests
     private const string First = "first-2.0.2-py2.py3-none-any.whl";
 
     [Fact]
+    public void PagePathRecording_AllocatesNothing_WhileNothingListens()
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new CuratedIndexMetrics(services.GetRequiredService<IMeterFactory>());
+        var path = new Microsoft.AspNetCore.Http.PathString("/dev/simple/six/");
+        var visible = CuratedIndex.Features.Decisions.Decision.Allow("tier 1");
+        RecordPageRead(metrics, path, visible);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            RecordPageRead(metrics, path, visible);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        services.Dispose();
+
+        // What an index read records: its request, its answer, a page found in memory.
+        static void RecordPageRead(CuratedIndexMetrics metrics, Microsoft.AspNetCore.Http.PathString path, CuratedIndex.Features.Decisions.Decision decision)
+        {
+            metrics.IndexRequest("allocation-test", CuratedIndex.Features.Policies.Tier.Passthrough, IndexKind.Of(path));
+            metrics.Answered("allocation-test", IndexKind.Simple, decision);
+            metrics.CacheLookup("simple", UpstreamTags.FromMemory);
+        }
+    }
+
+    [Fact]
     public async Task IndexReads_CountedByEnvironmentTierAndKind_HiddenAnswersByTheirRule_NeverByProject()
     {
         await using var servers = await TestServers.StartAsync(DatabaseProvider.Sqlite, "deny:\n  jmespath: a test denial\n");
@@ -37,6 +64,7 @@ public sealed class TelemetryMetricsTests
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("prod/pypi/six/json")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"ci/files/six/{Six}")).StatusCode);
 
+        Assert.True(6 == metrics.Count("curated_index.index.requests"), string.Join("; ", metrics.Of("curated_index.index.requests").Select(m => string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}")))));
         Assert.Equal(2, metrics.Sum("curated_index.index.requests", ("env", "dev"), ("tier", "1"), ("kind", "simple")));
         Assert.Equal(1, metrics.Sum("curated_index.index.requests", ("env", "dev"), ("tier", "1"), ("kind", "files")));
         Assert.Equal(1, metrics.Sum("curated_index.index.requests", ("env", "ci"), ("tier", "2"), ("kind", "simple")));
