@@ -47,6 +47,7 @@ public static class CuratedIndexHost
         builder.AddReleases();
         builder.AddProvenance();
         builder.AddClosures();
+        builder.AddTelemetry(); // after the upstream and the store, which it measures
 
         // Binding failures throw so that BadRequestMiddleware can answer them with a reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -84,7 +85,7 @@ public static class CuratedIndexHost
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapTelemetry(); // /healthz, /readyz
         app.MapSimpleIndex();
         app.MapFiles();
         app.MapJsonApi();

@@ -423,6 +423,7 @@ public sealed class ArtifactFetcher(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CuratedIndexDbContext>();
+        scope.ServiceProvider.GetRequiredService<CuratedIndexMetrics>().UpstreamError(UpstreamTags.File, UpstreamTags.HashMismatch);
         db.Incidents.Add(new Incident
         {
             Kind = IncidentKind.HashMismatch,

@@ -66,6 +66,7 @@ public static class FileEndpoints
 
         if (!index.Decision.Visible)
         {
+            index.Answered(index.Decision);
             return PlainResults.NotFound();
         }
 
@@ -112,6 +113,7 @@ public static class FileEndpoints
         var decision = index.Decide(new UpstreamFacts(cached.Page.Status?.Status).ForListedFile(file.Sha256), version, distribution);
         if (!decision.Visible)
         {
+            index.Answered(decision);
             if (decision.Rule == DecisionRule.PinMismatch)
             {
                 await pins.CheckAsync(index.Curation.Vettings, index.Project, [file], CancellationToken.None);
@@ -139,8 +141,11 @@ public static class FileEndpoints
 
         if (await ServeStoredAsync(store, request, context, storage.Value) is { } stored)
         {
+            index.ArtifactLookup(stored: true);
             return stored;
         }
+
+        index.ArtifactLookup(stored: false);
 
         // Stream to this client only for a plain GET; HEAD and Range requests wait for the verified file.
         var streamToClient = HttpMethods.IsGet(context.Request.Method) && !context.Request.Headers.ContainsKey(HeaderNames.Range);

@@ -48,8 +48,10 @@ public static class ProvenanceEndpoints
             return answer!;
         }
 
-        if (!request.Decide(UpstreamFacts.None, version, filename).Visible)
+        var decision = request.Decide(UpstreamFacts.None, version, filename);
+        if (!decision.Visible)
         {
+            request.Answered(decision);
             return NoProvenance();
         }
 

@@ -46,6 +46,7 @@ public sealed class JobDispatcher(IServiceProvider services, JobCatalog catalog,
     internal async Task RunRecordedAsync(JobRunContext context, string startedBy, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
     {
         await recorder.StartAsync(context.RunId, context.JobKey, Node, startedBy, cancellationToken);
+        run = services.GetRequiredService<CuratedIndex.Hosting.CuratedIndexMetrics>().Measured(context.JobKey, run);
         try
         {
             await run(cancellationToken);

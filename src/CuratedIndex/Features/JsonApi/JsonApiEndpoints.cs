@@ -64,6 +64,7 @@ public static class JsonApiEndpoints
         var versionDecision = request.Decide(UpstreamFacts.None, version);
         if (!versionDecision.Visible)
         {
+            request.Answered(versionDecision);
             if (versionDecision.Rule == DecisionRule.NotVetted && ReleaseVettings.NormalizeVersion(version) is { } wanted)
             {
                 // A tier 3 request for a release that is not vetted is demand for it, as on the file endpoint.

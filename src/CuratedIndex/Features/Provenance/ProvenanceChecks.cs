@@ -10,6 +10,7 @@ using CuratedIndex.Features.Files;
 using CuratedIndex.Features.Releases;
 using CuratedIndex.Features.SimpleIndex;
 using CuratedIndex.Features.Upstream;
+using CuratedIndex.Hosting;
 using CuratedIndex.Protocol.SimpleApi;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public sealed class ProvenanceChecks(
     TimeProvider clock,
     IOptions<UpstreamOptions> upstream,
     IOptions<ProvenanceOptions> options,
+    CuratedIndexMetrics metrics,
     ILogger<ProvenanceChecks> logger)
 {
     private const int MaxAttempts = 3;
@@ -114,6 +116,7 @@ public sealed class ProvenanceChecks(
         if (file.Provenance is { } url)
         {
             await VerifyIntoAsync(result, file, url, cancellationToken);
+            metrics.ProvenanceVerification(result.State);
         }
 
         return await SaveAsync(result, cancellationToken);

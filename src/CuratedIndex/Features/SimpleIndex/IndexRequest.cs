@@ -16,8 +16,10 @@ namespace CuratedIndex.Features.SimpleIndex;
 /// </summary>
 public sealed class IndexRequest
 {
-    internal IndexRequest(EnvironmentPolicy environment, string caller, string project, Curation curation, TyposquatSignal? typosquat)
+    internal IndexRequest(EnvironmentPolicy environment, string caller, string project, Curation curation, TyposquatSignal? typosquat, CuratedIndexMetrics metrics, string kind)
     {
+        _metrics = metrics;
+        Kind = kind;
         Environment = environment;
         Caller = caller;
         Project = project;
@@ -30,7 +32,12 @@ public sealed class IndexRequest
             : curation.Decide(environment, new DecisionSubject(project), UpstreamFacts.None, Signals);
     }
 
+    private readonly CuratedIndexMetrics _metrics;
+
     public EnvironmentPolicy Environment { get; }
+
+    /// <summary>The endpoint's <see cref="IndexKind"/> (simple, files, json, provenance), for metrics.</summary>
+    public string Kind { get; }
 
     /// <summary>The account whose token was presented, or <see cref="IndexAccess.Anonymous"/> in an open environment.</summary>
     public string Caller { get; }
@@ -52,6 +59,15 @@ public sealed class IndexRequest
     /// <summary>The decision for the project, a release or a file of it, with upstream's facts once they are known.</summary>
     public Decision Decide(UpstreamFacts facts, string? version = null, string? filename = null) =>
         Curation.Decide(Environment, new DecisionSubject(Project, version, filename), facts, Signals);
+
+    /// <summary>
+    /// Says which decision the answer follows: a hidden one is counted by its rule (<c>curated_index.index.hidden</c>).
+    /// Called once per answer, where the endpoint answers from a decision.
+    /// </summary>
+    public void Answered(Decision decision) => _metrics.Answered(Environment.Name, Kind, decision);
+
+    /// <summary>Counts a stored artifact served (hit) or fetched from upstream first (miss).</summary>
+    public void ArtifactLookup(bool stored) => _metrics.CacheLookup(UpstreamTags.Artifact, stored ? UpstreamTags.Hit : UpstreamTags.Miss);
 
     /// <summary>
     /// Rules that never ask upstream: a denied, internal or typosquat-blocked project is answered from our own decision.
@@ -86,6 +102,7 @@ internal sealed class IndexRequests(
     IndexAccess access,
     ProjectPageCache pages,
     DependencyConfusionAlerts alerts,
+    CuratedIndexMetrics metrics,
     ILogger<IndexRequests> logger)
 {
     /// <summary>The checks that need no project name: environment and access (the root list).</summary>
@@ -97,8 +114,10 @@ internal sealed class IndexRequests(
         }
 
         KeepPrivate(context, environment);
+        var kind = IndexKind.Of(context.Request.Path);
+        metrics.IndexRequest(environment.Name, environment.Tier, kind);
         var (caller, unauthorized) = await access.CheckAsync(context, environment);
-        return unauthorized is not null ? (null, unauthorized) : (new IndexRequest(environment, caller!, "", curations.Current, null), null);
+        return unauthorized is not null ? (null, unauthorized) : (new IndexRequest(environment, caller!, "", curations.Current, null, metrics, kind), null);
     }
 
     /// <summary>
@@ -116,6 +135,8 @@ internal sealed class IndexRequests(
         }
 
         KeepPrivate(context, environment);
+        var kind = IndexKind.Of(context.Request.Path);
+        metrics.IndexRequest(environment.Name, environment.Tier, kind);
         var (caller, unauthorized) = await access.CheckAsync(context, environment);
         if (unauthorized is not null)
         {
@@ -140,15 +161,26 @@ internal sealed class IndexRequests(
 
         // The typosquat check is a few dictionary lookups, made once per request.
         var curation = curations.Current;
-        var request = new IndexRequest(environment, caller!, normalized, curation, curation.Typosquat(normalized));
+        IndexRequest request;
+        using (var activity = Telemetry.Source.StartActivity("curated_index.decision"))
+        {
+            request = new IndexRequest(environment, caller!, normalized, curation, curation.Typosquat(normalized), metrics, kind);
+            activity?.SetTag("curated_index.env", environment.Name);
+            activity?.SetTag("curated_index.project", normalized);
+            activity?.SetTag("curated_index.decision.rule", CuratedIndexMetrics.RuleName(request.Decision.Rule));
+            activity?.SetTag("curated_index.decision.visible", request.Decision.Visible);
+        }
+
         switch (request.Decision.Rule)
         {
             case DecisionRule.Internal:
                 // Asking upstream whether it has an internal name is the one deliberate upstream lookup for a hidden name:
                 // it raises the dependency-confusion alert. Its outcome never changes the answer.
+                request.Answered(request.Decision);
                 await CheckInternalAsync(normalized, env, context.RequestAborted);
                 return (null, answers.NotFound());
             case var rule when IndexRequest.DecidedWithoutUpstream(rule):
+                request.Answered(request.Decision);
                 return (null, answers.Hidden(request));
             default:
                 return (request, null);

@@ -158,6 +158,7 @@ public static class SimpleIndexEndpoints
         }
 
         counter.Count(env, decision.Visible ? RequestOutcome.Served : RequestOutcome.Blocked);
+        request.Answered(decision);
         return PlainResults.IndexDocument(page, SimpleMediaTypes.ContentType(format), PageCacheControl, negotiated: true);
     }
 

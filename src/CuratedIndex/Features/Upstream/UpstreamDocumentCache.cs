@@ -77,6 +77,7 @@ public abstract class UpstreamDocumentCache<T>(
     {
         if (_memory.TryGet(key, out var cached) && clock.GetUtcNow() < cached.FreshUntil)
         {
+            upstream.Metrics.CacheLookup(Kind, UpstreamTags.FromMemory);
             return cached.Lookup;
         }
 
@@ -121,9 +122,11 @@ public abstract class UpstreamDocumentCache<T>(
 
         if (!force && current is not null && row is not null && IsFresh(row.ValidatedAt))
         {
+            upstream.Metrics.CacheLookup(Kind, UpstreamTags.FromDatabase);
             return Remember(key, Validated(current.Value!, current.Stamp, current.ETag, row.ValidatedAt));
         }
 
+        upstream.Metrics.CacheLookup(Kind, UpstreamTags.FromUpstream);
         var document = await upstream.GetAsync(UpstreamPath(key), Accept, current?.ETag, cancellationToken);
         var now = clock.GetUtcNow();
         switch (document.Status)

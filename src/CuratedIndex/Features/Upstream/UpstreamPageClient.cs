@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using CuratedIndex.Hosting;
@@ -13,7 +14,10 @@ public enum UpstreamStatus
     Failed,
 }
 
-/// <summary>What one upstream document request produced. <see cref="Reason"/> is one line, fit for a 502 body and a log.</summary>
+/// <summary>
+/// What one upstream document request produced. <see cref="Reason"/> is one line, fit for a 502 body and a log;
+/// <see cref="Error"/> the kind of a failure (<see cref="UpstreamTags"/>: timeout, 5xx, reset, other) for metrics.
+/// </summary>
 public sealed record UpstreamDocument(
     UpstreamStatus Status,
     Uri? Url = null,
@@ -22,7 +26,8 @@ public sealed record UpstreamDocument(
     string? ETag = null,
     string? LastModified = null,
     long? LastSerial = null,
-    string? Reason = null);
+    string? Reason = null,
+    string? Error = null);
 
 /// <summary>
 /// Fetches index documents (project pages, JSON API documents) from the upstream cluster: tries each
@@ -33,10 +38,14 @@ public sealed class UpstreamPageClient(
     HttpClient httpClient,
     UpstreamCluster cluster,
     IOptions<UpstreamOptions> options,
+    CuratedIndexMetrics metrics,
     ILogger<UpstreamPageClient> logger)
 {
     public const string HttpClientName = "upstream-pages";
     private const int MaxRedirects = 3;
+
+    /// <summary>The metrics upstream documents are counted in; the document caches count their lookups there too.</summary>
+    internal CuratedIndexMetrics Metrics => metrics;
 
     /// <summary>Fetches a document into memory (at most <c>Upstream:MaxPageBytes</c>).</summary>
     public Task<UpstreamDocument> GetAsync(string relativePath, string accept, string? etag, CancellationToken cancellationToken) =>
@@ -59,20 +68,38 @@ public sealed class UpstreamPageClient(
         CancellationToken cancellationToken)
     {
         UpstreamDocument? lastFailure = null;
+        using var activity = Telemetry.Source.StartActivity("curated_index.upstream.page");
         foreach (var destination in cluster.DestinationsInOrder())
         {
+            var started = Stopwatch.GetTimestamp();
             var result = await GetFromAsync(new Uri(destination, relativePath), accept, etag, timeout, readBody, cancellationToken);
+            metrics.UpstreamRequest(UpstreamTags.Page, Outcome(result.Status), Stopwatch.GetElapsedTime(started));
             if (result.Status != UpstreamStatus.Failed)
             {
+                activity?.SetTag("curated_index.upstream.status", Outcome(result.Status));
                 return result;
+            }
+
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                metrics.UpstreamError(UpstreamTags.Page, result.Error ?? UpstreamTags.OtherError);
             }
 
             UpstreamLog.DestinationFailed(logger, destination.ToString(), relativePath, result.Reason ?? "");
             lastFailure = result;
         }
 
+        activity?.SetStatus(ActivityStatusCode.Error, lastFailure?.Error);
         return lastFailure ?? new UpstreamDocument(UpstreamStatus.Failed, Reason: "no upstream destination is configured");
     }
+
+    private static string Outcome(UpstreamStatus status) => status switch
+    {
+        UpstreamStatus.Ok => UpstreamTags.Ok,
+        UpstreamStatus.NotModified => UpstreamTags.NotModified,
+        UpstreamStatus.NotFound => UpstreamTags.NotFound,
+        _ => UpstreamTags.Error,
+    };
 
     private async Task<UpstreamDocument> GetFromAsync(
         Uri url,
@@ -129,7 +156,7 @@ public sealed class UpstreamPageClient(
                     case HttpStatusCode.OK:
                         break;
                     default:
-                        return Failed($"upstream answered {status} {response.ReasonPhrase}");
+                        return Failed($"upstream answered {status} {response.ReasonPhrase}", status >= 500 ? UpstreamTags.ServerError : UpstreamTags.OtherError);
                 }
 
                 var (body, refusal) = await readBody(response.Content, timeout.Token);
@@ -150,18 +177,18 @@ public sealed class UpstreamPageClient(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Failed($"upstream did not answer within {timeoutAfter.TotalSeconds:0} s");
+            return Failed($"upstream did not answer within {timeoutAfter.TotalSeconds:0} s", UpstreamTags.Timeout);
         }
         catch (HttpRequestException e)
         {
-            return Failed($"upstream request failed: {e.Message}");
+            return Failed($"upstream request failed: {e.Message}", UpstreamTags.Reset);
         }
         catch (IOException e)
         {
-            return Failed($"upstream connection broke: {e.Message}");
+            return Failed($"upstream connection broke: {e.Message}", UpstreamTags.Reset);
         }
 
-        static UpstreamDocument Failed(string reason) => new(UpstreamStatus.Failed, Reason: reason);
+        static UpstreamDocument Failed(string reason, string error = UpstreamTags.OtherError) => new(UpstreamStatus.Failed, Reason: reason, Error: error);
     }
 
     private static long? SerialOf(HttpResponseMessage response) =>
