@@ -5,6 +5,7 @@ using CuratedIndex.Tests.EndToEnd;
 using CuratedIndex.Tests.Features.Audit;
 using CuratedIndex.Tests.Hosting;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -168,6 +169,66 @@ public sealed class FaultTests
             await ProxyInstance.DropPostgresDatabaseAsync(database);
             Directory.Delete(artifacts, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("503")]
+    [InlineData("reset")]
+    [InlineData("truncated")]
+    [InlineData("stalled")]
+    [InlineData("wrong-bytes")]
+    public async Task UpstreamFault_OnAFileMiss_StoresNothing_WhileCachedContentKeepsServing(string fault)
+    {
+        await using var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
+        var content = new byte[256 * 1024];
+        new Random(3).NextBytes(content);
+        var file = upstream.AddFileWithoutMetadata("faulty", "faulty-1.0.tar.gz", content);
+        await using var proxy = await ProxyInstance.StartAsync(upstream.BaseUrl, settings: new Dictionary<string, string> { ["Upstream:FileActivityTimeout"] = "00:00:01" });
+        var cached = await proxy.Client.GetByteArrayAsync($"dev/files/six/{Six}");
+        var page = await proxy.Client.GetStringAsync("dev/simple/faulty/");
+
+        upstream.Override[$"/packages/{file.Filename}"] = async context =>
+        {
+            if (fault == "503")
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            context.Response.ContentLength = content.Length;
+            var body = fault == "wrong-bytes" ? content.Select(b => (byte)~b).ToArray() : content;
+            await context.Response.Body.WriteAsync(body.AsMemory(0, fault == "wrong-bytes" ? body.Length : body.Length / 2));
+            await context.Response.Body.FlushAsync();
+            switch (fault)
+            {
+                case "reset":
+                    context.Abort();
+                    break;
+                case "stalled":
+                    await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted).ContinueWith(_ => { });
+                    break;
+            }
+
+            // "truncated": the answer ends short of its Content-Length.
+        };
+
+        byte[]? received = null;
+        try
+        {
+            using var response = await proxy.Client.GetAsync($"dev/files/faulty/{file.Filename}");
+            received = response.IsSuccessStatusCode ? await response.Content.ReadAsByteArrayAsync() : null;
+        }
+        catch (HttpRequestException)
+        {
+            // The answer was under way when upstream failed: aborted, never completed short.
+        }
+
+        Assert.Null(received);
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(proxy.Root, "data", "artifacts"), "faulty*", SearchOption.AllDirectories), _ => true);
+        Assert.Equal(0, await proxy.QueryAsync(db => db.StoredArtifacts.CountAsync(a => a.Filename == file.Filename)));
+        // What was cached before keeps serving: the stored file and the project page.
+        Assert.Equal(cached, await proxy.Client.GetByteArrayAsync($"dev/files/six/{Six}"));
+        Assert.Equal(page, await proxy.Client.GetStringAsync("dev/simple/faulty/"));
     }
 
     private static async Task WaitForDecisionsAsync(string connection, int count)
