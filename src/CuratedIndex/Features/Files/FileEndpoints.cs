@@ -32,35 +32,8 @@ public static class FileEndpoints
     /// <summary>Files and their <c>.metadata</c>, and PEP 740 provenance.</summary>
     public static void MapFiles(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/{env}/files/{project}/{filename}", GetAndHead, FileOrStoreDownAsync);
+        app.MapMethods("/{env}/files/{project}/{filename}", GetAndHead, FileAsync);
         app.MapProvenance();
-    }
-
-    private static async Task<IResult> FileOrStoreDownAsync(
-        string env,
-        string project,
-        string filename,
-        HttpContext context,
-        IndexRequests requests,
-        ProjectPageCache pages,
-        ArtifactFetcher fetcher,
-        IArtifactStore store,
-        TyposquatScreening typosquats,
-        PinMismatchAlerts pins,
-        ReleaseDemand demand,
-        IOptions<StorageOptions> storage)
-    {
-        try
-        {
-            return await FileAsync(env, project, filename, context, requests, pages, fetcher, store, typosquats, pins, demand, storage);
-        }
-        catch (ArtifactStoreUnavailableException e) when (!context.Response.HasStarted)
-        {
-            // The store cannot say whether the file is there: not a 404 (it may be), not a 502 (upstream is fine).
-            StorageLog.StoreUnavailable(context.RequestServices.GetRequiredService<ILogger<IArtifactStore>>(), filename, e.Message);
-            context.Response.Headers.Remove(HeaderNames.CacheControl);
-            return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, $"artifact store unavailable: {e.Message}");
-        }
     }
 
     private static async Task<IResult> FileAsync(
@@ -189,7 +162,7 @@ public static class FileEndpoints
 
     /// <summary>
     /// A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored (or no longer
-    /// the size the index gives: then it is fetched again). With <c>Storage:FileSystem:AccelRedirectPrefix</c> nginx sends
+    /// the size the index gives: then it is fetched again); 503 when the store cannot be asked. With <c>Storage:FileSystem:AccelRedirectPrefix</c> nginx sends
     /// the bytes; preconditions (304/412) are still answered here, as nginx would test them against its own validators.
     /// With <c>Storage:S3:PresignedRedirect</c> a GET is redirected to the object store, which knows neither the digest's
     /// ETag nor If-Range: those requests, HEAD and preconditions are answered here.
@@ -201,7 +174,19 @@ public static class FileEndpoints
             return null;
         }
 
-        var stored = await store.OpenAsync(request.StoreKey, CancellationToken.None);
+        StoredObject? stored;
+        try
+        {
+            stored = await store.OpenAsync(request.StoreKey, CancellationToken.None);
+        }
+        catch (ArtifactStoreUnavailableException e)
+        {
+            // The store cannot say whether the file is there: not a 404 (it may be), not a 502 (upstream is fine), and no
+            // download either (it could not be stored).
+            StorageLog.StoreUnavailable(context.RequestServices.GetRequiredService<ILogger<IArtifactStore>>(), request.Filename, e.Message);
+            return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, $"artifact store unavailable: {e.Message}");
+        }
+
         if (stored is null)
         {
             return null;
