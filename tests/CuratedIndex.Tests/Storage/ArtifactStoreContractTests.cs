@@ -161,6 +161,36 @@ public abstract class ArtifactStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ZipArchive_ReadThroughTheStream_FindsEveryEntry()
+    {
+        // As the release review reads wheels: the central directory at the end, then each entry where it starts.
+        var entries = Enumerable.Range(0, 12).ToDictionary(i => $"pkg/module_{i}.bin", i => RandomBytes(20_000 + i * 7_000, 100 + i));
+        using var zip = new MemoryStream();
+        using (var writer = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, bytes) in entries)
+            {
+                await using var entry = await writer.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression).OpenAsync();
+                await entry.WriteAsync(bytes);
+            }
+        }
+
+        await WriteAsync(Key, zip.ToArray());
+        await using var stored = await Store.OpenAsync(Key, CancellationToken.None);
+        await using var archive = await System.IO.Compression.ZipArchive.CreateAsync(
+            stored!.Content, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true, entryNameEncoding: null);
+
+        Assert.Equal(entries.Keys.Order(), archive.Entries.Select(e => e.FullName).Order());
+        foreach (var entry in archive.Entries.Reverse())
+        {
+            await using var data = await entry.OpenAsync();
+            using var copy = new MemoryStream();
+            await data.CopyToAsync(copy);
+            Assert.Equal(entries[entry.FullName], copy.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task LargeObject_AboveTheMultipartThreshold_RoundTrips()
     {
         var content = RandomBytes(12 * 1024 * 1024 + 12345, 6);
