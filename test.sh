@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, starts a private PostgreSQL on a free loopback
-# port, runs every test project against SQLite and PostgreSQL, and ends with "N passed, N failed".
+# The test command: installs what the tests need, starts a private PostgreSQL and an S3 API (moto_server)
+# on free loopback ports, runs every test project against SQLite and PostgreSQL, and ends with "N passed, N failed".
 # Usage: ./test.sh [extra dotnet test arguments, e.g. --filter Category!=EndToEnd]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,10 +8,16 @@ repo=$(pwd)
 work=$(mktemp -d /tmp/curated-index-test.XXXXXX)
 pg_data="$work/pg"
 pg_ctl_bin=""
+moto_pid=""
 
 cleanup() {
   if [ -n "$pg_ctl_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_pg "$pg_ctl_bin" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "$moto_pid" ]; then
+    # moto_server runs in its own process group (setsid): end the group, so no child it started survives.
+    kill -- "-$moto_pid" 2>/dev/null || kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -58,7 +64,22 @@ as_pg "$pg_ctl_bin" -D "$pg_data" -l "$work/pg.log" -w -o "-p $pg_port -k $work 
 export CURATED_INDEX_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 echo "PostgreSQL test cluster on 127.0.0.1:$pg_port"
 
-# 3. Every test project; results are counted from the TRX files, not from console text.
+# 3. An S3 API for the S3 artifact store's tests: moto_server (pyenv's) on a free port; each test makes its own bucket.
+command -v moto_server >/dev/null || { echo "moto_server is missing (pip install 'moto[server]')" >&2; exit 1; }
+moto_port=$(free_port)
+setsid moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 100); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$moto_port/', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$moto_pid" 2>/dev/null || { echo "moto_server did not start:" >&2; cat "$work/moto.log" >&2; exit 1; }
+  sleep 0.2
+done
+export CURATED_INDEX_TEST_S3="http://127.0.0.1:$moto_port"
+echo "S3 API (moto_server) on 127.0.0.1:$moto_port"
+
+# 4. Every test project; results are counted from the TRX files, not from console text.
 results="$work/results"
 set +e
 dotnet test "$repo/CuratedIndex.sln" --logger "trx" --results-directory "$results" "$@"

@@ -8,7 +8,11 @@ namespace CuratedIndex.Storage;
 /// </summary>
 public interface IArtifactStore
 {
-    /// <summary>Opens a committed artifact for reading, or returns null when there is none. The stream is seekable.</summary>
+    /// <summary>
+    /// Opens a committed artifact for reading, or returns null when there is none. The stream is seekable. A store that
+    /// cannot be asked (unreachable, its bucket missing) throws <see cref="ArtifactStoreUnavailableException"/>: never
+    /// answered as a missing artifact, so opening a key that does not exist doubles as a readiness probe.
+    /// </summary>
     Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>

@@ -167,8 +167,10 @@ public static class FileEndpoints
 
     /// <summary>
     /// A stored artifact with immutable caching, HEAD, Range (206/416) and If-Range; null when it is not stored (or no longer
-    /// the size the index gives: then it is fetched again). With <c>Storage:FileSystem:AccelRedirectPrefix</c> nginx sends
+    /// the size the index gives: then it is fetched again); 503 when the store cannot be asked. With <c>Storage:FileSystem:AccelRedirectPrefix</c> nginx sends
     /// the bytes; preconditions (304/412) are still answered here, as nginx would test them against its own validators.
+    /// With <c>Storage:S3:PresignedRedirect</c> a GET is redirected to the object store, which knows neither the digest's
+    /// ETag nor If-Range: those requests, HEAD and preconditions are answered here.
     /// </summary>
     private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpContext context, StorageOptions options)
     {
@@ -177,7 +179,19 @@ public static class FileEndpoints
             return null;
         }
 
-        var stored = await store.OpenAsync(request.StoreKey, CancellationToken.None);
+        StoredObject? stored;
+        try
+        {
+            stored = await store.OpenAsync(request.StoreKey, CancellationToken.None);
+        }
+        catch (ArtifactStoreUnavailableException e)
+        {
+            // The store cannot say whether the file is there: not a 404 (it may be), not a 502 (upstream is fine), and no
+            // download either (it could not be stored).
+            StorageLog.StoreUnavailable(context.RequestServices.GetRequiredService<ILogger<IArtifactStore>>(), request.Filename, e.Message);
+            return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, $"artifact store unavailable: {e.Message}");
+        }
+
         if (stored is null)
         {
             return null;
@@ -199,6 +213,16 @@ public static class FileEndpoints
         {
             await stored.DisposeAsync();
             return new AccelRedirectResult(AccelRedirectResult.Location(prefix, request.StoreKey), request.ContentType, entityTag, stored.LastModified);
+        }
+
+        if (options.S3.PresignedRedirect && store is S3ArtifactStore s3 && HttpMethods.IsGet(context.Request.Method)
+            && context.Request.Headers.IfRange.Count == 0 && !StoredFileResult.IsConditional(context.Request))
+        {
+            await stored.DisposeAsync();
+            var location = await s3.PresignedGetUrlAsync(request.StoreKey, options.S3.PresignedExpiry);
+            // The URL expires: the redirect must not outlive it in any cache (the file's own answer stays immutable).
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Redirect(location, permanent: false, preserveMethod: true);
         }
 
         if (stored.LocalFile is { } file && StoredFileResult.IsPlain(context.Request))
