@@ -20,11 +20,17 @@ public sealed class SeveralNodesTests
     private static Dictionary<string, string> Settings() =>
         ApiTestKit.Settings(new Dictionary<string, string> { ["Review:RefreshInterval"] = RefreshInterval.ToString("c") });
 
-    private static async Task<(FakePyPI Upstream, ProxyInstance First, ProxyInstance Second)> StartTwoNodesAsync()
+    private static async Task<(FakePyPI Upstream, ProxyInstance First, ProxyInstance Second)> StartTwoNodesAsync(IDictionary<string, string>? more = null)
     {
         var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
-        var first = await ProxyInstance.StartAsync(upstream.BaseUrl, DatabaseProvider.Postgres, Settings());
-        var second = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, Settings());
+        var settings = Settings();
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var first = await ProxyInstance.StartAsync(upstream.BaseUrl, DatabaseProvider.Postgres, settings);
+        var second = await ProxyInstance.StartNodeAsync(first, upstream.BaseUrl, settings);
         return (upstream, first, second);
     }
 
@@ -138,10 +144,13 @@ public sealed class SeveralNodesTests
         }
     }
 
-    [Fact]
-    public async Task ConcurrentMisses_OnTwoNodes_DownloadAndStoreTheFileOnce()
+    [Theory]
+    [InlineData("FileSystem")]
+    [InlineData("S3")]
+    public async Task ConcurrentMisses_OnTwoNodes_DownloadAndStoreTheFileOnce(string storage)
     {
-        var (upstream, first, second) = await StartTwoNodesAsync();
+        var bucket = storage == "S3" ? await S3TestServer.CreateBucketAsync() : null;
+        var (upstream, first, second) = await StartTwoNodesAsync(bucket is null ? null : S3TestServer.Settings(bucket));
         try
         {
             var content = new byte[400 * 1024];
@@ -169,7 +178,9 @@ public sealed class SeveralNodesTests
             Assert.All(bodies, body => Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(body))));
             Assert.Equal(1, upstream.HitsOn(upstreamPath));
             Assert.Equal(1, await first.QueryAsync(db => Task.FromResult(db.StoredArtifacts.Count(a => a.Filename == file.Filename))));
-            var stored = Directory.GetFiles(Path.Combine(first.Root, "data", "artifacts"), "*", SearchOption.AllDirectories);
+            var stored = bucket is null
+                ? Directory.GetFiles(Path.Combine(first.Root, "data", "artifacts"), "*", SearchOption.AllDirectories).ToList()
+                : await S3TestServer.KeysAsync(bucket);
             Assert.Equal([file.Filename], stored.Select(Path.GetFileName).Where(n => n!.StartsWith("slowpkg", StringComparison.Ordinal)));
         }
         finally
