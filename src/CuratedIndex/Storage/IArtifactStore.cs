@@ -36,6 +36,12 @@ public sealed record StoredObject(Stream Content, long Length, DateTimeOffset La
     /// </summary>
     public SafeFileHandle? LocalFile { get; init; }
 
+    /// <summary>
+    /// Makes a URL that reads this artifact without credentials until the given time has passed, when the store has such
+    /// URLs (S3); null otherwise. Travels with the object, so a store wrapped by another (telemetry) keeps the ability.
+    /// </summary>
+    public Func<TimeSpan, Task<string>>? PresignedReadUrl { get; init; }
+
     public ValueTask DisposeAsync() => Content.DisposeAsync();
 }
 

@@ -54,25 +54,49 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         RemoveSpoolLeftovers();
     }
 
+    /// <remarks>
+    /// One request, not the client's StatObject (a HEAD of the bucket, then one of the object): a GET of the first block,
+    /// whose answer carries the object's length (<c>Content-Range</c>), ETag and date, and whose bytes are the first read.
+    /// A file of up to <see cref="S3ObjectStream.BufferSize"/> bytes is then served with this one request.
+    /// </remarks>
     public async Task<StoredObject?> OpenAsync(string key, CancellationToken cancellationToken)
     {
         CheckKey(key);
-        Minio.DataModel.ObjectStat stat;
-        try
+        using var response = await SendRangeAsync(key, null, 0, S3ObjectStream.BufferSize - 1, useAsync: true, cancellationToken);
+        switch (response.StatusCode)
         {
-            stat = await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(key), cancellationToken);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw Unavailable(e);
-        }
+            case HttpStatusCode.PartialContent when response.Content.Headers.ContentRange is { From: 0, Length: { } length }:
+            {
+                var block = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                if (block.Length != Math.Min(length, S3ObjectStream.BufferSize))
+                {
+                    throw new IOException($"S3 bucket '{_bucket}' at {_serviceUrl} sent {block.Length} bytes of the first block of '{key}'");
+                }
 
-        var lastModified = new DateTimeOffset(stat.LastModified.ToUniversalTime(), TimeSpan.Zero);
-        return new StoredObject(new S3ObjectStream(this, key, stat.Size, stat.ETag), stat.Size, lastModified);
+                return Opened(key, response, length, block);
+            }
+
+            case HttpStatusCode.RequestedRangeNotSatisfiable:
+                // Only an empty object has no first byte.
+                return Opened(key, response, 0, []);
+            case HttpStatusCode.NotFound:
+                var error = await response.Content.ReadAsStringAsync(cancellationToken);
+                return error.Contains("<Code>NoSuchBucket</Code>", StringComparison.Ordinal)
+                    ? throw Unavailable(new BucketNotFoundException(_bucket, "the bucket does not exist"))
+                    : null;
+            default:
+                throw new ArtifactStoreUnavailableException($"S3 bucket '{_bucket}' at {_serviceUrl} answered {(int)response.StatusCode} for '{key}'");
+        }
+    }
+
+    private StoredObject Opened(string key, HttpResponseMessage response, long length, byte[] firstBlock)
+    {
+        var entityTag = response.Headers.ETag?.Tag;
+        var lastModified = response.Content.Headers.LastModified ?? DateTimeOffset.UnixEpoch;
+        return new StoredObject(new S3ObjectStream(this, key, length, entityTag, firstBlock), length, lastModified)
+        {
+            PresignedReadUrl = expiry => PresignedGetUrlAsync(key, expiry),
+        };
     }
 
     public Task<IArtifactWrite> BeginWriteAsync(string key, CancellationToken cancellationToken)
@@ -122,9 +146,26 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     /// Not the client's ranged GetObject (<c>WithOffsetAndLength</c>): it first sends a HEAD carrying the Range header,
     /// moto_server (and some other S3 implementations) answer that HEAD with 206, and the client throws
     /// PartialContentException. It also stats the bucket and the object before every range. Instead: a plain GET with a
-    /// Range header on a presigned URL (signing is local), sent with this store's own HttpClient.
+    /// Range header on a presigned URL (signing is local), sent with this store's own HttpClient (<see cref="SendRangeAsync"/>,
+    /// which opening uses too).
     /// </remarks>
     internal async ValueTask<HttpResponseMessage> GetRangeAsync(string key, string? entityTag, long from, long? to, bool useAsync, CancellationToken cancellationToken)
+    {
+        var response = await SendRangeAsync(key, entityTag, from, to, useAsync, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == from)
+        {
+            return response;
+        }
+
+        var status = (int)response.StatusCode;
+        response.Dispose();
+        throw status is 404 or 412
+            ? new IOException($"artifact '{key}' was deleted or replaced in S3 bucket '{_bucket}' while it was read")
+            : new IOException($"S3 bucket '{_bucket}' at {_serviceUrl} answered {status} for bytes {from}- of '{key}'");
+    }
+
+    /// <summary>The GET of a range, whatever it answers; a store that cannot be reached is <see cref="ArtifactStoreUnavailableException"/>.</summary>
+    private async ValueTask<HttpResponseMessage> SendRangeAsync(string key, string? entityTag, long from, long? to, bool useAsync, CancellationToken cancellationToken)
     {
         var signing = PresignedGetUrlAsync(key, ReadUrlExpiry);
         // Completes synchronously: the region is configured, so signing looks nothing up (the sync path is for Stream.Read).
@@ -137,10 +178,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             request.Headers.TryAddWithoutValidation("If-Match", entityTag.StartsWith('"') ? entityTag : $"\"{entityTag}\"");
         }
 
-        HttpResponseMessage response;
         try
         {
-            response = useAsync
+            return useAsync
                 ? await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
                 : _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
@@ -148,17 +188,6 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         {
             throw Unavailable(e);
         }
-
-        if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == from)
-        {
-            return response;
-        }
-
-        var status = (int)response.StatusCode;
-        response.Dispose();
-        throw status is 404 or 412
-            ? new IOException($"artifact '{key}' was deleted or replaced in S3 bucket '{_bucket}' while it was read")
-            : new IOException($"S3 bucket '{_bucket}' at {_serviceUrl} answered {status} for bytes {from}- of '{key}'");
     }
 
     /// <summary>Refuses keys that are not plain relative paths (the proxy builds them from validated names; this is the last line of defence).</summary>

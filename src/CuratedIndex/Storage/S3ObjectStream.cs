@@ -4,16 +4,17 @@ namespace CuratedIndex.Storage;
 /// A read-only, seekable view of one S3 object, read by ranges on demand. A read at a new position fetches one
 /// <see cref="BufferSize"/> block into a buffer (readers of zip archives jump around the central directory, often
 /// backwards, within a block); a read that continues past the block streams the rest of the object in one GET, so a
-/// sequential read of the whole object costs two requests and holds no more than the buffer.
+/// sequential read of the whole object costs two requests and holds no more than the buffer. The first block comes with
+/// the open (<see cref="S3ArtifactStore.OpenAsync"/>).
 /// </summary>
-internal sealed class S3ObjectStream(S3ArtifactStore store, string key, long length, string? entityTag) : Stream
+internal sealed class S3ObjectStream(S3ArtifactStore store, string key, long length, string? entityTag, byte[] firstBlock) : Stream
 {
     internal const int BufferSize = 64 * 1024;
 
     private long _position;
-    private byte[]? _buffer;
+    private byte[]? _buffer = firstBlock.Length == 0 ? null : firstBlock;
+    private int _bufferCount = firstBlock.Length;
     private long _bufferStart;
-    private int _bufferCount;
     private HttpResponseMessage? _response;
     private Stream? _body;
     private long _bodyPosition;
@@ -129,7 +130,11 @@ internal sealed class S3ObjectStream(S3ArtifactStore store, string key, long len
     private async ValueTask FillBufferAsync(bool useAsync, CancellationToken cancellationToken)
     {
         var count = (int)Math.Min(BufferSize, length - _position);
-        _buffer ??= new byte[BufferSize];
+        if (_buffer is null || _buffer.Length < BufferSize)
+        {
+            _buffer = new byte[BufferSize]; // the first block of a small object is only as long as the object
+        }
+
         _bufferCount = 0;
         using var response = await store.GetRangeAsync(key, entityTag, _position, _position + count - 1, useAsync, cancellationToken);
         await using var body = useAsync ? await response.Content.ReadAsStreamAsync(cancellationToken) : response.Content.ReadAsStream(cancellationToken);

@@ -8,7 +8,18 @@ using Microsoft.Data.Sqlite;
 
 namespace CuratedIndex.Tests.Hosting;
 
+/// <summary>
+/// Its executable test gives a socket thread five seconds to answer: it runs after the parallel collections, alone, so a
+/// machine busy with other tests' processes cannot be what it measures.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SocketThreadsCollection
+{
+    public const string Name = "socket threads";
+}
+
 /// <summary>Index reads on the socket threads (Server:InlineScheduling), and nothing slow there.</summary>
+[Collection(SocketThreadsCollection.Name)]
 public sealed class SocketThreadsTests
 {
     [Theory]

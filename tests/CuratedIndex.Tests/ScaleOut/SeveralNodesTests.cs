@@ -165,7 +165,17 @@ public sealed class SeveralNodesTests
                 Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             }
 
-            upstream.FileChunkDelay = TimeSpan.FromMilliseconds(40); // 25 chunks: about a second of download
+            // Upstream sends half the file, then holds the rest until the second node has asked for it too: the two
+            // misses overlap for certain, whatever the machine's speed.
+            var secondAsked = new TaskCompletionSource();
+            upstream.Override[upstreamPath] = async context =>
+            {
+                context.Response.ContentLength = content.Length;
+                await context.Response.Body.WriteAsync(content.AsMemory(0, content.Length / 2));
+                await context.Response.Body.FlushAsync();
+                await secondAsked.Task;
+                await context.Response.Body.WriteAsync(content.AsMemory(content.Length / 2));
+            };
             var onFirst = first.Client.GetByteArrayAsync(url);
             while (upstream.HitsOn(upstreamPath) == 0)
             {
@@ -173,9 +183,12 @@ public sealed class SeveralNodesTests
             }
 
             var onSecond = second.Client.GetByteArrayAsync(url);
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the second node's request is in, waiting for the first node's download
+            secondAsked.SetResult();
             var bodies = await Task.WhenAll(onFirst, onSecond);
 
             Assert.All(bodies, body => Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(body))));
+            // One download for both nodes, so one store write: the second node read the stored copy.
             Assert.Equal(1, upstream.HitsOn(upstreamPath));
             Assert.Equal(1, await first.QueryAsync(db => Task.FromResult(db.StoredArtifacts.Count(a => a.Filename == file.Filename))));
             var stored = bucket is null

@@ -34,7 +34,7 @@ public abstract class ArtifactStoreContractTests : IAsyncLifetime
         return bytes;
     }
 
-    private async Task WriteAsync(string key, byte[] content)
+    protected async Task WriteAsync(string key, byte[] content)
     {
         await using var write = await Store.BeginWriteAsync(key, CancellationToken.None);
         // In pieces, as downloads arrive.
@@ -301,6 +301,24 @@ public sealed class S3ArtifactStoreContractTests : ArtifactStoreContractTests
     {
         await base.DisposeAsync();
         Directory.Delete(_spool, recursive: true);
+    }
+
+    [Fact]
+    public async Task ObjectReplacedWhileItIsRead_FailsTheRead_NeverMixesTheTwo()
+    {
+        // Two nodes: one reads a stored copy while the other, past its wait, stores the same key again.
+        const string key = "files/ab/replaced-1.0.tar.gz";
+        await WriteAsync(key, RandomBytes(300_000, 1));
+        await using var stored = (await Store.OpenAsync(key, CancellationToken.None))!;
+        var start = new byte[1000];
+        await stored.Content.ReadExactlyAsync(start); // the first block came with the open
+
+        await WriteAsync(key, RandomBytes(300_000, 2));
+        stored.Content.Seek(200_000, SeekOrigin.Begin);
+        var rest = new byte[1000];
+
+        var failure = await Assert.ThrowsAsync<IOException>(async () => await stored.Content.ReadExactlyAsync(rest));
+        Assert.Contains("was deleted or replaced", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.RateLimiting;
 using CuratedIndex.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,14 +14,32 @@ namespace CuratedIndex.Features.Accounts;
 /// Counted in the database over the last 60 seconds: behind a load balancer every node shares the budget, so more nodes
 /// never mean more guesses.
 /// </summary>
-public sealed class SignInThrottle(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AuthOptions> options)
+public sealed class SignInThrottle(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AuthOptions> options) : IDisposable
 {
     private const long WindowMilliseconds = 60_000;
 
-    /// <summary>True when this attempt may go ahead; counts it either way.</summary>
+    // The same limit in this node's memory, in front of the database: a client hammering one node is refused there for
+    // free, and only attempts this node would allow are written (no database write per refused request).
+    private readonly PartitionedRateLimiter<string> _local = PartitionedRateLimiter.Create<string, string>(bucket =>
+        RateLimitPartition.GetFixedWindowLimiter(bucket, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.SignInAttemptsPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>True when this attempt may go ahead; an attempt this node lets through is counted for every node.</summary>
     public async Task<bool> TryAttemptAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var bucket = BucketOf(context.Connection.RemoteIpAddress);
+        using (var lease = _local.AttemptAcquire(bucket))
+        {
+            if (!lease.IsAcquired)
+            {
+                return false;
+            }
+        }
+
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var since = now - WindowMilliseconds;
         await using var scope = scopes.CreateAsyncScope();
@@ -58,4 +77,6 @@ public sealed class SignInThrottle(IServiceScopeFactory scopes, TimeProvider clo
         Array.Clear(bytes, 8, 8);
         return new IPAddress(bytes) + "/64";
     }
+
+    public void Dispose() => _local.Dispose();
 }

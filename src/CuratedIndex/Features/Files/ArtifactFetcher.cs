@@ -215,11 +215,7 @@ public sealed class ArtifactFetcher(
         // One download per file across the cluster: another node's download of it is waited for (up to
         // Upstream:SharedDownloadWait), then its stored copy is what this node's clients read. Past the wait, this node
         // downloads it too; the store's copy is replaced by identical verified bytes.
-        await using var clusterWide = await locks.TryAcquireAsync($"artifact:{request.StoreKey}", options.Value.SharedDownloadWait, CancellationToken.None);
-        if (clusterWide is null)
-        {
-            FilesLog.SharedDownloadWaitExpired(logger, request.Filename, options.Value.SharedDownloadWait);
-        }
+        await using var clusterWide = await TryLockAcrossNodesAsync(request);
 
         if (await store.OpenAsync(request.StoreKey, CancellationToken.None) is { } stored)
         {
@@ -234,6 +230,27 @@ public sealed class ArtifactFetcher(
 
         await using var write = await store.BeginWriteAsync(request.StoreKey, CancellationToken.None);
         return await DownloadFromUpstreamAsync(download, write);
+    }
+
+    // The cluster-wide lock on this file, or null: after the wait, or when the database cannot be reached (the file is then
+    // downloaded without it: identical verified bytes under a content-addressed key, committed atomically).
+    private async Task<IAsyncDisposable?> TryLockAcrossNodesAsync(ArtifactRequest request)
+    {
+        try
+        {
+            var held = await locks.TryAcquireAsync($"artifact:{request.StoreKey}", options.Value.SharedDownloadWait, CancellationToken.None);
+            if (held is null)
+            {
+                FilesLog.SharedDownloadWaitExpired(logger, request.Filename, options.Value.SharedDownloadWait);
+            }
+
+            return held;
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            FilesLog.SharedDownloadUnlocked(logger, request.Filename, e.Message);
+            return null;
+        }
     }
 
     // The copy another node stored meanwhile, read into this node's shared download and verified like upstream's bytes.
@@ -413,9 +430,14 @@ public sealed class ArtifactFetcher(
         {
             await db.SaveChangesAsync();
         }
-        catch (Microsoft.EntityFrameworkCore.DbUpdateException)
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException e) when (e.InnerException is not System.Data.Common.DbException { IsTransient: true })
         {
             // Already recorded (another node stored these bytes under the same store key).
+        }
+        catch (Exception e) when (Hosting.DatabaseUnavailableMiddleware.IsUnreachableDatabase(e))
+        {
+            // Stored and verified, so served; only the scrub job's list misses it until the file is fetched again.
+            FilesLog.StoredNotRecorded(logger, request.Filename, e.GetBaseException().Message);
         }
     }
 

@@ -172,6 +172,8 @@ public static class FileEndpoints
     /// With <c>Storage:S3:PresignedRedirect</c> a GET is redirected to the object store, which knows neither the digest's
     /// ETag nor If-Range: those requests, HEAD and preconditions are answered here.
     /// </summary>
+    public const string StoreUnavailableMessage = "artifact store unavailable; try again shortly";
+
     private static async Task<IResult?> ServeStoredAsync(IArtifactStore store, ArtifactRequest request, HttpContext context, StorageOptions options)
     {
         if (request.ExpectedSha256 is null)
@@ -189,7 +191,8 @@ public static class FileEndpoints
             // The store cannot say whether the file is there: not a 404 (it may be), not a 502 (upstream is fine), and no
             // download either (it could not be stored).
             StorageLog.StoreUnavailable(context.RequestServices.GetRequiredService<ILogger<IArtifactStore>>(), request.Filename, e.Message);
-            return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, $"artifact store unavailable: {e.Message}");
+            // The reason (bucket, URL, socket error) goes to the log, not to anonymous clients.
+            return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, StoreUnavailableMessage);
         }
 
         if (stored is null)
@@ -215,11 +218,11 @@ public static class FileEndpoints
             return new AccelRedirectResult(AccelRedirectResult.Location(prefix, request.StoreKey), request.ContentType, entityTag, stored.LastModified);
         }
 
-        if (options.S3.PresignedRedirect && store is S3ArtifactStore s3 && HttpMethods.IsGet(context.Request.Method)
+        if (options.S3.PresignedRedirect && stored.PresignedReadUrl is { } presign && HttpMethods.IsGet(context.Request.Method)
             && context.Request.Headers.IfRange.Count == 0 && !StoredFileResult.IsConditional(context.Request))
         {
             await stored.DisposeAsync();
-            var location = await s3.PresignedGetUrlAsync(request.StoreKey, options.S3.PresignedExpiry);
+            var location = await presign(options.S3.PresignedExpiry);
             // The URL expires: the redirect must not outlive it in any cache (the file's own answer stays immutable).
             context.Response.Headers.CacheControl = "no-store";
             return Results.Redirect(location, permanent: false, preserveMethod: true);

@@ -16,4 +16,10 @@ internal static partial class FilesLog
 
     [LoggerMessage(2004, LogLevel.Warning, "Another node's download of {Filename} took longer than {Wait}; this node downloads it too")]
     public static partial void SharedDownloadWaitExpired(ILogger logger, string filename, TimeSpan wait);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Downloading {Filename} without the cluster-wide lock: the database cannot be reached ({Reason})")]
+    public static partial void SharedDownloadUnlocked(ILogger logger, string filename, string reason);
+
+    [LoggerMessage(2006, LogLevel.Warning, "{Filename} is stored and verified but not recorded for the scrub job: the database cannot be reached ({Reason})")]
+    public static partial void StoredNotRecorded(ILogger logger, string filename, string reason);
 }

@@ -33,6 +33,7 @@ public sealed class UpstreamOptions : IValidatableObject
     /// How long a node waits while another node downloads the same file (it then serves the stored copy) before it
     /// downloads the file itself: a bound on what a client of the waiting node sees as silence.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan SharedDownloadWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Largest project page accepted from upstream; larger pages are refused.</summary>
