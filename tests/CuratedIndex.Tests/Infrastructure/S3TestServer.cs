@@ -42,6 +42,13 @@ public static class S3TestServer
         ["Storage:S3:SecretKey"] = options.SecretKey!,
     };
 
+    /// <summary>Removes the (empty) bucket: the store goes away under a node that uses it.</summary>
+    public static async Task RemoveBucketAsync(S3StorageOptions options)
+    {
+        using var client = Client(options);
+        await client.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(options.Bucket));
+    }
+
     /// <summary>Every object in the bucket, read straight from the S3 API.</summary>
     public static async Task<List<string>> KeysAsync(S3StorageOptions options)
     {

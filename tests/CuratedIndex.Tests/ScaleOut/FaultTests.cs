@@ -131,8 +131,10 @@ public sealed class FaultTests
         }
     }
 
-    [Fact]
-    public async Task NodeKilledDuringADownload_StoresNothingPartial_AndTheOtherNodeServesTheWholeFile()
+    [Theory]
+    [InlineData("FileSystem")]
+    [InlineData("S3")]
+    public async Task NodeKilledDuringADownload_StoresNothingPartial_AndTheOtherNodeServesTheWholeFile(string storage)
     {
         await using var upstream = (await FakePyPI.StartAsync()).WithFixtureDists();
         var content = new byte[1024 * 1024];
@@ -141,9 +143,10 @@ public sealed class FaultTests
         var database = await ProxyInstance.CreatePostgresDatabaseAsync();
         var connection = ProxyInstance.PostgresConnection(database);
         var artifacts = Directory.CreateTempSubdirectory("curated-index-shared-artifacts-").FullName;
+        var bucket = storage == "S3" ? await S3TestServer.CreateBucketAsync() : null;
         try
         {
-            var shared = new Dictionary<string, string> { ["Storage:Path"] = artifacts };
+            var shared = bucket is null ? new Dictionary<string, string> { ["Storage:Path"] = artifacts } : S3TestServer.Settings(bucket);
             await using var survivor = await NodeProcess.StartAsync(upstream.BaseUrl, connection, shared);
             await using (var victim = await NodeProcess.StartAsync(upstream.BaseUrl, connection, shared))
             {
@@ -158,8 +161,9 @@ public sealed class FaultTests
                 victim.Kill();
             }
 
-            // Nothing under its key: at most a leftover ".partial" beside it, which nothing serves.
-            Assert.DoesNotContain(Directory.GetFiles(artifacts, "bigpkg*", SearchOption.AllDirectories), f => !f.EndsWith(".partial", StringComparison.Ordinal));
+            // Nothing under its key: at most a leftover ".partial" or spool file beside it, which nothing serves.
+            var stored = bucket is null ? Directory.GetFiles(artifacts, "bigpkg*", SearchOption.AllDirectories).ToList() : await S3TestServer.KeysAsync(bucket);
+            Assert.DoesNotContain(stored, f => f.Contains("bigpkg", StringComparison.Ordinal) && !f.EndsWith(".partial", StringComparison.Ordinal));
             upstream.FileChunkDelay = TimeSpan.Zero;
             var served = await survivor.Client.GetByteArrayAsync($"dev/files/bigpkg/{file.Filename}");
             Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(served)));

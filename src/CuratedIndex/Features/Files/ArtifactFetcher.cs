@@ -193,6 +193,12 @@ public sealed class ArtifactFetcher(
         {
             outcome = await DownloadAsync(download);
         }
+        catch (ArtifactStoreUnavailableException e)
+        {
+            // Verified, but the store could not take it: nothing stored, and not upstream's fault (503, not 502).
+            FilesLog.DownloadFailed(logger, download.Request.Filename, e.Message);
+            outcome = new FetchOutcome(FetchStatus.Failed, FileEndpoints.StoreUnavailableMessage);
+        }
         catch (Exception e)
         {
             FilesLog.DownloadFailed(logger, download.Request.Filename, e.Message);

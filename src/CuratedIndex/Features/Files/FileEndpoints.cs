@@ -158,6 +158,8 @@ public static class FileEndpoints
                 // Part of the body is out; aborting is the only way to tell the client it is not the file.
                 context.Abort();
                 return Results.Empty;
+            case FetchStatus.Failed when outcome.Reason == StoreUnavailableMessage:
+                return PlainResults.Text(StatusCodes.Status503ServiceUnavailable, StoreUnavailableMessage);
             case FetchStatus.Failed:
                 return PlainResults.BadGateway(outcome.Reason ?? "download failed");
         }

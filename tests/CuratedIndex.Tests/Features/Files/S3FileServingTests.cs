@@ -252,6 +252,28 @@ public sealed class S3FileServingTests
     }
 
     [Fact]
+    public async Task StoreGoneDuringADownload_TheWaitingRequestAnswers503_NotUpstreamsFault()
+    {
+        var bucket = await S3TestServer.CreateBucketAsync();
+        var (upstream, file) = await StartUpstreamAsync(64 * 1024, 11);
+        await using var _ = upstream;
+        await using var proxy = await StartProxyAsync(upstream, bucket);
+        upstream.FileChunkDelay = TimeSpan.FromMilliseconds(300); // 4 chunks: the bucket goes while they arrive
+
+        // HEAD waits for the verified, stored file rather than reading along.
+        var head = proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, FileUrl(file)));
+        while (upstream.HitsOn($"/packages/{file.Filename}") == 0)
+        {
+            await Task.Delay(20);
+        }
+
+        await S3TestServer.RemoveBucketAsync(bucket);
+        using var answer = await head;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+    }
+
+    [Fact]
     public async Task MissingBucket_AMissAnswers503()
     {
         var (upstream, file) = await StartUpstreamAsync(1000, 7);
