@@ -29,16 +29,7 @@ public sealed class BadRequestMiddleware(RequestDelegate next, ILogger<BadReques
     {
         HostingLog.BadRequest(logger, reason);
         context.Response.Clear();
-        context.Response.StatusCode = status;
-        if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-        {
-            await context.Response.WriteAsJsonAsync(new { message = reason });
-        }
-        else
-        {
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync(reason + "\n");
-        }
+        await PlainResults.WriteRefusalAsync(context, status, reason);
     }
 
     private static string OneLine(string text)

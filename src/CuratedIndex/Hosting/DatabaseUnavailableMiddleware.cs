@@ -24,17 +24,8 @@ public sealed class DatabaseUnavailableMiddleware(RequestDelegate next, ILogger<
         {
             HostingLog.DatabaseUnavailable(logger, context.Request.Method, context.Request.Path, e.GetBaseException().Message);
             context.Response.Clear();
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "10";
-            if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-            {
-                await context.Response.WriteAsJsonAsync(new { message = Message });
-            }
-            else
-            {
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync(Message + "\n");
-            }
+            await PlainResults.WriteRefusalAsync(context, StatusCodes.Status503ServiceUnavailable, Message);
         }
     }
 

@@ -13,6 +13,24 @@ public static class PlainResults
     public static IResult Text(int statusCode, string message) =>
         Results.Text(message + "\n", "text/plain; charset=utf-8", statusCode: statusCode);
 
+    /// <summary>
+    /// Writes a refusal from middleware (where no endpoint result runs): JSON <c>{"message"}</c> under <c>/api/</c>, one
+    /// line of plain text elsewhere. The caller clears what the response held and sets any header of its own first.
+    /// </summary>
+    public static async Task WriteRefusalAsync(HttpContext context, int statusCode, string reason)
+    {
+        context.Response.StatusCode = statusCode;
+        if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+        {
+            await context.Response.WriteAsJsonAsync(new { message = reason });
+        }
+        else
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(reason + "\n");
+        }
+    }
+
     public static IResult NotFound(string message = "404 Not Found") => Text(StatusCodes.Status404NotFound, message);
 
     public static IResult BadGateway(string reason) => Text(StatusCodes.Status502BadGateway, $"upstream error: {reason}");

@@ -111,7 +111,7 @@ public sealed class FaultTests
                 await Task.WhenAll(deciding);
             }
 
-            await using var db = new PostgresCuratedIndexDbContext(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(connection).Options);
+            await using var db = NodeProcess.Database(connection);
             var decisions = await db.ProjectDecisions.AsNoTracking().ToListAsync();
             var records = (await db.AuditRecords.AsNoTracking().Select(r => r.Id).ToListAsync()).ToHashSet();
             Assert.True(decisions.Count >= 20);
@@ -237,7 +237,7 @@ public sealed class FaultTests
 
     private static async Task WaitForDecisionsAsync(string connection, int count)
     {
-        await using var db = new PostgresCuratedIndexDbContext(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(connection).Options);
+        await using var db = NodeProcess.Database(connection);
         for (var attempt = 0; attempt < 400; attempt++)
         {
             if (await db.ProjectDecisions.CountAsync() >= count)

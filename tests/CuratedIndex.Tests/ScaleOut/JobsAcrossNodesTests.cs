@@ -22,7 +22,7 @@ public sealed class JobsAcrossNodesTests
 
     private static async Task<List<JobRun>> RunsAsync(string connection, string jobKey)
     {
-        await using var db = new PostgresCuratedIndexDbContext(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(connection).Options);
+        await using var db = NodeProcess.Database(connection);
         return await db.JobRuns.AsNoTracking().Where(r => r.JobKey == jobKey).OrderBy(r => r.Id).ToListAsync();
     }
 

@@ -1,7 +1,9 @@
 using System.Net;
+using CuratedIndex.Data;
 using CuratedIndex.Tests.EndToEnd;
 using CuratedIndex.Tests.Hosting;
 using CuratedIndex.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace CuratedIndex.Tests.ScaleOut;
 
@@ -106,6 +108,10 @@ public sealed class NodeProcess : IAsyncDisposable
 
         throw new TimeoutException($"the node did not answer /healthz within 60 s: {_process.CommandLine}\n{Output}");
     }
+
+    /// <summary>The shared database, read directly (what the nodes wrote, whatever became of them).</summary>
+    public static PostgresCuratedIndexDbContext Database(string postgresConnection) =>
+        new(new DbContextOptionsBuilder<PostgresCuratedIndexDbContext>().UseNpgsql(postgresConnection).Options);
 
     /// <summary>kill -9: no shutdown code runs, connections drop where they are.</summary>
     public void Kill() => _process.Kill();
