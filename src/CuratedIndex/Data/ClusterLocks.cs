@@ -38,6 +38,9 @@ public sealed class ClusterLocks : IDisposable
             : connectionString;
     }
 
+    /// <summary>True when other nodes may hold these locks (PostgreSQL); on SQLite the deployment is this one node.</summary>
+    public bool AcrossNodes => _provider == DatabaseProvider.Postgres;
+
     /// <summary>
     /// Takes the lock <paramref name="name"/>, waiting up to <paramref name="wait"/> for its holder; null when it is still
     /// held then (or this node already holds <see cref="MaxHeld"/> locks). Dispose the result to release it.
@@ -45,7 +48,7 @@ public sealed class ClusterLocks : IDisposable
     public async Task<IAsyncDisposable?> TryAcquireAsync(string name, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + wait;
-        if (_provider != DatabaseProvider.Postgres)
+        if (!AcrossNodes)
         {
             while (true)
             {

@@ -153,11 +153,17 @@ public static class IndexKind
     public const string Provenance = "provenance";
     public const string Other = "other";
 
-    /// <summary><c>/{env}/simple/…</c> → simple, <c>files</c>, <c>pypi</c> → json, <c>integrity</c> → provenance. No allocation.</summary>
-    public static string Of(PathString path)
+    /// <summary>
+    /// <c>/{env}/simple/…</c> → simple, <c>files</c>, <c>pypi</c> → json, <c>integrity</c> → provenance, without regard to
+    /// case (as routing); anything else → other. No allocation: the request path's one parser (metrics and
+    /// <see cref="SocketThreads.IsIndexRead"/>).
+    /// </summary>
+    public static string Of(PathString path) => Of(path.Value);
+
+    public static string Of(string? path)
     {
-        var span = path.Value.AsSpan();
-        if (span.Length < 2)
+        var span = path.AsSpan();
+        if (span.Length < 2 || span[0] != '/')
         {
             return Other;
         }

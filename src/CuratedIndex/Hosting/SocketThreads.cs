@@ -67,24 +67,8 @@ public static class SocketThreads
             return false;
         }
 
-        // "/{env}/{kind}" or "/{env}/{kind}/…" with a non-empty env.
-        var span = path.AsSpan();
-        if (span.Length < 2 || span[0] != '/')
-        {
-            return false;
-        }
-
-        var envEnd = span[1..].IndexOf('/');
-        if (envEnd <= 0)
-        {
-            return false;
-        }
-
-        var rest = span[(envEnd + 2)..];
-        var kindEnd = rest.IndexOf('/');
-        var kind = kindEnd < 0 ? rest : rest[..kindEnd];
-        // Routing matches without regard to case; so does this.
-        return kind.Equals("simple", StringComparison.OrdinalIgnoreCase) || kind.Equals("files", StringComparison.OrdinalIgnoreCase) || kind.Equals("pypi", StringComparison.OrdinalIgnoreCase);
+        // Routing matches without regard to case; so does IndexKind.
+        return IndexKind.Of(path) is IndexKind.Simple or IndexKind.Files or IndexKind.Json;
     }
 
     /// <summary>

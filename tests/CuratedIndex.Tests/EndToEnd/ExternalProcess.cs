@@ -51,6 +51,35 @@ public sealed class ExternalProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>
+    /// Waits until GET <paramref name="url"/> answers 200 (a server's <c>/healthz</c> or <c>/readyz</c>), for at most a
+    /// minute; fails the test with the command line and the output so far when the process exits first or never answers.
+    /// </summary>
+    public async Task WaitUntilAnswersAsync(Uri url)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        for (var attempt = 0; attempt < 240; attempt++)
+        {
+            Assert.False(HasExited, $"the process exited before {url} answered: {CommandLine}\n{OutputSoFar}");
+            try
+            {
+                using var response = await client.GetAsync(url);
+                if (response.StatusCode == System.Net.HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"{url} did not answer 200 within 60 s: {CommandLine}\n{OutputSoFar}");
+    }
+
     /// <summary>Ends the process and its children at once with SIGKILL (kill -9): no shutdown code runs.</summary>
     public void Kill() => KillTree();
 

@@ -28,7 +28,7 @@ public sealed class HealthCheckCommandTests
                 root,
                 Environment))
             {
-                await WaitForAsync(healthz, server);
+                await server.WaitUntilAnswersAsync(new Uri(healthz));
 
                 var healthy = await HealthcheckAsync(root, "--url", healthz);
                 Assert.True(healthy.ExitCode == 0, healthy.Describe());
@@ -98,28 +98,4 @@ public sealed class HealthCheckCommandTests
 
     private static Task<ProcessResult> HealthcheckAsync(string workingDirectory, params string[] arguments) =>
         ExternalProcess.RunAsync(ExecutableTests.Executable(), ["healthcheck", .. arguments], workingDirectory, Environment, TimeSpan.FromSeconds(30));
-
-    private static async Task WaitForAsync(string url, ExternalProcess server)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        for (var attempt = 0; attempt < 240; attempt++)
-        {
-            try
-            {
-                if ((await client.GetAsync(new Uri(url))).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            Assert.False(server.HasExited, $"the server exited before answering {url}: {server.OutputSoFar}");
-            await Task.Delay(250);
-        }
-
-        Assert.Fail($"the server did not answer {url} within 60 s: {server.OutputSoFar}");
-    }
 }

@@ -70,7 +70,7 @@ public sealed class SocketThreadsTests
                     ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
                 });
             var page = new Uri($"http://127.0.0.1:{port}/dev/simple/six/");
-            await WaitForHealthAsync(port, server);
+            await server.WaitUntilAnswersAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
             Assert.Contains("Index reads run on the socket threads (Server:InlineScheduling, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)", server.OutputSoFar);
             // Every connection is opened and used once first: a request that arrives on a connection waiting for its next
             // request is read by the socket thread (a connection's very first request may start on the thread pool).
@@ -149,27 +149,5 @@ public sealed class SocketThreadsTests
         var client = new HttpClient { Timeout = timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
-    }
-
-    private static async Task WaitForHealthAsync(int port, ExternalProcess server)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        for (var attempt = 0; attempt < 240; attempt++)
-        {
-            try
-            {
-                if ((await client.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(250);
-        }
-
-        Assert.Fail($"the server did not answer /healthz: {server.CommandLine}");
     }
 }

@@ -127,27 +127,7 @@ public sealed class TelemetryExportTests
 
         public ExternalProcess Process { get; } = process;
 
-        public async Task WaitUntilReadyAsync()
-        {
-            for (var attempt = 0; attempt < 240; attempt++)
-            {
-                try
-                {
-                    if ((await _client.GetAsync("readyz")).StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                Assert.False(Process.HasExited, Process.OutputSoFar);
-                await Task.Delay(250);
-            }
-
-            Assert.Fail($"the server did not become ready: {Process.CommandLine}\n{Process.OutputSoFar}");
-        }
+        public Task WaitUntilReadyAsync() => Process.WaitUntilAnswersAsync(new Uri(_client.BaseAddress!, "readyz"));
 
         public async Task GetAsync(string path, HttpStatusCode expected)
         {

@@ -1,4 +1,3 @@
-using System.Net;
 using CuratedIndex.Data;
 using CuratedIndex.Tests.EndToEnd;
 using CuratedIndex.Tests.Hosting;
@@ -71,7 +70,7 @@ public sealed class NodeProcess : IAsyncDisposable
         var node = new NodeProcess(process, root, new Uri($"http://127.0.0.1:{port}/"));
         try
         {
-            await node.WaitUntilHealthyAsync();
+            await process.WaitUntilAnswersAsync(new Uri(node.BaseUrl, "healthz"));
             return node;
         }
         catch
@@ -79,34 +78,6 @@ public sealed class NodeProcess : IAsyncDisposable
             await node.DisposeAsync();
             throw;
         }
-    }
-
-    private async Task WaitUntilHealthyAsync()
-    {
-        for (var attempt = 0; attempt < 240; attempt++)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"the node exited while starting: {_process.CommandLine}\n{Output}");
-            }
-
-            try
-            {
-                using var response = await Client.GetAsync("healthz");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"the node did not answer /healthz within 60 s: {_process.CommandLine}\n{Output}");
     }
 
     /// <summary>The shared database, read directly (what the nodes wrote, whatever became of them).</summary>

@@ -223,7 +223,9 @@ public sealed class ArtifactFetcher(
         // downloads it too; the store's copy is replaced by identical verified bytes.
         await using var clusterWide = await TryLockAcrossNodesAsync(request);
 
-        if (await store.OpenAsync(request.StoreKey, CancellationToken.None) is { } stored)
+        // The caller found nothing stored; only another node can have stored it since (one node: this check would be I/O
+        // for nothing on every miss).
+        if (locks.AcrossNodes && await store.OpenAsync(request.StoreKey, CancellationToken.None) is { } stored)
         {
             await using (stored)
             {
